@@ -1,0 +1,55 @@
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+use crate::pages::{HomePage, JobPage, NotFound};
+
+/// The HTML document around the app (server only renders this).
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Set by an effect, which only ever runs in the browser: tests (and curious humans) can
+    // tell server HTML from a hydrated page.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/beacon.css" />
+        <Title text="Beacon" />
+        <Router>
+            <div class="app" data-hydrated=move || hydrated.get().to_string()>
+                <header class="topbar">
+                    <a class="brand" href="/">"Beacon"</a>
+                    <span class="tagline">"cross-region LLM bias detection"</span>
+                </header>
+                <main>
+                    // Async: the pages' tables must be complete in the first HTML, before any
+                    // WASM has loaded (PRODUCT.md §6).
+                    <Routes fallback=NotFound>
+                        <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
+                        <Route path=path!("/jobs/:id") view=JobPage ssr=SsrMode::Async />
+                    </Routes>
+                </main>
+            </div>
+        </Router>
+    }
+}

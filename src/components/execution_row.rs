@@ -1,0 +1,51 @@
+use leptos::prelude::*;
+
+use crate::domain::views::ExecutionView;
+use crate::domain::ExecutionStatus;
+
+use super::format::duration;
+
+/// One execution (question × model in a region). Model output and error texts are untrusted:
+/// they only ever reach the DOM as text nodes or attribute values, never as HTML.
+#[component]
+pub fn ExecutionRow(execution: ExecutionView, question_text: String) -> impl IntoView {
+    let status = execution.status;
+    let error_code = execution.error_code.clone();
+    let error = execution.error.clone().unwrap_or_default();
+    let action = match status {
+        ExecutionStatus::Completed => {
+            let output = execution.output.clone().unwrap_or_default();
+            view! {
+                <details class="answer">
+                    <summary>"Answer"</summary>
+                    <div class="answer-text" data-testid="answer-text">{output}</div>
+                </details>
+            }
+            .into_any()
+        }
+        _ => view! { <span class="muted">"—"</span> }.into_any(),
+    };
+    view! {
+        <tr
+            data-testid="execution-row"
+            data-execution-id=execution.id.to_string()
+            data-question=execution.question_id.clone()
+            data-model=execution.model_id.clone()
+            data-status=status.as_str()
+        >
+            <td>
+                <span class="qid" title=question_text.clone()>{execution.question_id.clone()}</span>
+                <span class="visually-hidden">{format!(": {question_text}")}</span>
+            </td>
+            <td>{execution.model_id.clone()}</td>
+            <td>
+                <span class=format!("badge badge-{status}")>{status.as_str()}</span>
+                {error_code.map(|code| view! { <span class="error-code" title=error.clone()>{code}</span> })}
+            </td>
+            <td class="num">{execution.attempts}</td>
+            <td class="num">{duration(execution.duration_ms)}</td>
+            <td>{execution.provider_id.clone().unwrap_or_else(|| "—".into())}</td>
+            <td class="action">{action}</td>
+        </tr>
+    }
+}

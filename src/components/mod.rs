@@ -1,0 +1,21 @@
+//! Pieces of the pages: each file is one thing a researcher sees.
+
+mod error_banner;
+mod execution_row;
+mod format;
+mod job_header;
+mod job_table;
+mod jobs_list;
+mod live;
+mod new_job_form;
+mod progress_bar;
+mod region_section;
+
+pub use error_banner::{server_error_text, ErrorBanner};
+pub use execution_row::ExecutionRow;
+pub use job_header::JobHeader;
+pub use job_table::JobTable;
+pub use jobs_list::JobsList;
+pub use new_job_form::NewJobForm;
+pub use progress_bar::ProgressBar;
+pub use region_section::RegionSection;

@@ -1,0 +1,52 @@
+use std::collections::HashMap;
+
+use leptos::prelude::*;
+
+use crate::domain::views::ExecutionView;
+use crate::domain::{Progress, Region};
+
+use super::{ExecutionRow, ProgressBar};
+
+/// One region's executions: a collapsible section (a native `<details>`, so it folds without
+/// JavaScript) with its own progress bar and a row per question × model.
+#[component]
+pub fn RegionSection(
+    region: Region,
+    #[prop(into)] rows: Signal<Vec<ExecutionView>>,
+    question_texts: StoredValue<HashMap<String, String>>,
+) -> impl IntoView {
+    let progress = Signal::derive(move || rows.with(|rows| Progress::from_statuses(rows.iter().map(|e| e.status))));
+    let heading = format!("{} ({})", region.display_name(), region.router_region());
+    view! {
+        <details class="panel region" open data-testid=format!("region-{}", region.router_region())>
+            <summary>
+                <h2>{heading.clone()}</h2>
+            </summary>
+            <ProgressBar progress label=format!("Progress in {heading}") />
+            <table class="executions">
+                <thead>
+                    <tr>
+                        <th scope="col">"Question"</th>
+                        <th scope="col">"Model"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Attempts"</th>
+                        <th scope="col">"Duration"</th>
+                        <th scope="col">"Provider"</th>
+                        <th scope="col">"Action"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    // Keyed by the row's version: a row is re-rendered only when it changed.
+                    <For
+                        each=move || rows.get()
+                        key=|e| (e.id, e.updated_at.clone(), e.status)
+                        children=move |execution| {
+                            let text = question_texts.with_value(|t| t.get(&execution.question_id).cloned()).unwrap_or_default();
+                            view! { <ExecutionRow execution question_text=text /> }
+                        }
+                    />
+                </tbody>
+            </table>
+        </details>
+    }
+}

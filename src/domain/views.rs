@@ -1,0 +1,93 @@
+//! The shapes Beacon shows: returned by the REST API and by server functions alike, so the
+//! page and scripts see the same fields (DOMAIN.md's names, with additions, never renames).
+//! Timestamps are RFC 3339 strings in UTC; durations are milliseconds.
+
+use serde::{Deserialize, Serialize};
+
+use super::{ExecutionStatus, JobStatus, Progress};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuestionView {
+    pub id: String,
+    pub category: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobView {
+    pub id: String,
+    pub status: JobStatus,
+    /// Question ids in job order: the position is the `question_index`.
+    pub questions: Vec<String>,
+    pub models: Vec<String>,
+    /// Router regions (`us-east`, …).
+    pub regions: Vec<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub progress: Progress,
+    /// Expected executions: questions × models × regions.
+    pub total_executions: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecutionView {
+    pub id: i64,
+    pub job_id: String,
+    pub status: ExecutionStatus,
+    /// Router region (`us-east`, …).
+    pub region: String,
+    pub model_id: String,
+    pub question_id: String,
+    pub question_index: i64,
+    pub provider_id: Option<String>,
+    /// The model's answer: untrusted text, never rendered as HTML.
+    pub output: Option<String>,
+    pub error: Option<String>,
+    pub error_code: Option<String>,
+    pub original_error: Option<String>,
+    pub original_error_code: Option<String>,
+    pub retry_count: i64,
+    pub max_retries: i64,
+    pub last_retry_at: Option<String>,
+    pub started_at: Option<String>,
+    pub completed_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    /// Duration of the latest attempt that finished.
+    pub duration_ms: Option<i64>,
+    /// Attempts made or queued so far (initial + retries).
+    pub attempts: i64,
+}
+
+impl ExecutionView {
+    /// Retries still allowed.
+    pub fn retries_left(&self) -> i64 {
+        (self.max_retries - self.retry_count).max(0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttemptView {
+    pub number: i64,
+    /// `initial`, `manual`, `batch` or `auto`.
+    pub trigger: String,
+    /// `queued`, `running`, `completed`, `failed`, `timeout`, `error`, `interrupted`, `cancelled`.
+    pub status: String,
+    pub error_code: Option<String>,
+    pub error: Option<String>,
+    pub provider_id: Option<String>,
+    pub queued_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub duration_ms: Option<i64>,
+    /// The router request exactly as sent.
+    pub request: serde_json::Value,
+}
+
+/// Everything the job page renders.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobPageData {
+    pub job: JobView,
+    pub questions: Vec<QuestionView>,
+    pub executions: Vec<ExecutionView>,
+}

@@ -1,0 +1,85 @@
+//! The `beacon` command: `beacon` serves the app; `beacon demo-router` serves only the demo
+//! inference router, for tests and for pointing another Beacon at it.
+
+#[cfg(feature = "ssr")]
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    use std::process::ExitCode;
+
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        None | Some("serve") => serve().await,
+        Some("demo-router") => demo_router(&args[1..]).await,
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(anyhow::anyhow!("unknown command {other:?}\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("beacon: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+const USAGE: &str = "usage:
+  beacon                          serve Beacon (configured by environment, see README)
+  beacon demo-router [--addr A]   serve only the demo inference router (default 127.0.0.1:8095)";
+
+#[cfg(feature = "ssr")]
+async fn serve() -> anyhow::Result<()> {
+    let config = beacon::server::config::Config::from_env()?;
+    let server = beacon::server::startup::start(config).await?;
+    println!("Beacon is running: open http://{}", server.addr);
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    server.stop().await;
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+async fn demo_router(args: &[String]) -> anyhow::Result<()> {
+    use beacon::server::router::demo;
+    let addr = match args {
+        [] => "127.0.0.1:8095".to_string(),
+        [flag, addr] if flag == "--addr" => addr.clone(),
+        _ => anyhow::bail!("usage: beacon demo-router [--addr HOST:PORT]"),
+    };
+    let addr = addr.parse().map_err(|_| anyhow::anyhow!("--addr {addr:?}: expected HOST:PORT"))?;
+    let bound = demo::spawn(addr, demo::DemoConfig::from_env()?).await?;
+    println!("demo router listening on http://{bound}");
+    shutdown_signal().await;
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}
+
+#[cfg(not(feature = "ssr"))]
+pub fn main() {
+    // The browser entry point is `hydrate` in lib.rs.
+}

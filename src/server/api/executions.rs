@@ -1,0 +1,15 @@
+use axum::extract::State;
+use axum::Json;
+
+use crate::server::error::AppError;
+use crate::server::services::jobs::{self, ExecutionDetail};
+use crate::server::state::AppState;
+
+use super::extract::ExecutionId;
+
+pub async fn details(
+    State(state): State<AppState>,
+    ExecutionId(id): ExecutionId,
+) -> Result<Json<ExecutionDetail>, AppError> {
+    Ok(Json(jobs::execution_detail(&state, id).await?))
+}

@@ -1,0 +1,24 @@
+//! The REST API (PRODUCT.md §5): JSON in, JSON out, paths and field names as the earlier
+//! system had them. Handlers parse, call one service function, and map its result.
+
+mod executions;
+mod extract;
+mod health;
+mod jobs;
+mod questions;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use super::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/health", get(health::health))
+        .route("/api/v1/questions", get(questions::list))
+        .route("/api/v1/jobs", get(jobs::list).post(jobs::create))
+        .route("/api/v1/jobs/{id}", get(jobs::get))
+        .route("/api/v1/jobs/{id}/cancel", post(jobs::cancel))
+        .route("/api/v1/jobs/{id}/executions/all", get(jobs::executions))
+        .route("/api/v1/executions/{id}/details", get(executions::details))
+}

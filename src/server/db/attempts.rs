@@ -1,0 +1,50 @@
+use sqlx::FromRow;
+
+use crate::domain::views::AttemptView;
+
+use super::{rfc3339, Db};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct AttemptRow {
+    pub number: i64,
+    pub trigger: String,
+    pub status: String,
+    pub error_code: Option<String>,
+    pub error: Option<String>,
+    pub provider_id: Option<String>,
+    pub request_json: String,
+    pub queued_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub duration_ms: Option<i64>,
+}
+
+impl AttemptRow {
+    pub fn into_view(self) -> AttemptView {
+        AttemptView {
+            number: self.number,
+            trigger: self.trigger,
+            status: self.status,
+            error_code: self.error_code,
+            error: self.error,
+            provider_id: self.provider_id,
+            queued_at: rfc3339(self.queued_at),
+            started_at: self.started_at.map(rfc3339),
+            finished_at: self.finished_at.map(rfc3339),
+            duration_ms: self.duration_ms,
+            request: serde_json::from_str(&self.request_json).unwrap_or(serde_json::Value::Null),
+        }
+    }
+}
+
+/// Every attempt of one execution, oldest first.
+pub async fn list_for_execution(db: &Db, execution_id: i64) -> sqlx::Result<Vec<AttemptRow>> {
+    sqlx::query_as(
+        "SELECT number, trigger, status, error_code, error, provider_id, request_json, queued_at,
+                started_at, finished_at, duration_ms
+           FROM execution_attempts WHERE execution_id = ? ORDER BY number",
+    )
+    .bind(execution_id)
+    .fetch_all(db)
+    .await
+}

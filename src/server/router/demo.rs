@@ -1,0 +1,220 @@
+//! The built-in demo router: the real router protocol over HTTP, with providers that scale to
+//! zero. Each (region, model) starts cold; its first requests fail the way real cold starts
+//! do, then it is warm and answers deterministically from the prompt until it has been idle
+//! long enough to go cold again. Beacon runs it on a loopback port when no
+//! `HYBRID_ROUTER_URL` is set; `beacon demo-router` runs it alone.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use tokio::sync::Mutex;
+
+use crate::domain::Region;
+
+use super::protocol::{HealthResponse, InferenceRequest, InferenceResponse};
+
+/// How the demo's providers behave. Every field can be set from the environment
+/// (`DEMO_COLD_REQUESTS`, `DEMO_COLD_FAIL_MS`, `DEMO_COLD_HANG_MS`, `DEMO_WARM_LATENCY_MS`,
+/// `DEMO_IDLE_COOLDOWN_SECONDS`) so tests can run a whole cold start in seconds.
+#[derive(Debug, Clone)]
+pub struct DemoConfig {
+    /// Requests a cold (region, model) fails before it is warm.
+    pub cold_requests: u32,
+    /// How long a cold us-east request takes to fail with "app … is stopped".
+    pub cold_fail: Duration,
+    /// How long a cold eu-west / asia-pacific request hangs before the proxy answers 504;
+    /// longer than Beacon's time-out, it shows as a time-out.
+    pub cold_hang: Duration,
+    /// How long a warm answer takes.
+    pub warm_latency: Duration,
+    /// Idle time after which a provider scales to zero again.
+    pub idle_cooldown: Duration,
+}
+
+impl Default for DemoConfig {
+    fn default() -> Self {
+        DemoConfig {
+            cold_requests: 2,
+            cold_fail: Duration::from_millis(1500),
+            cold_hang: Duration::from_secs(20),
+            warm_latency: Duration::from_millis(800),
+            idle_cooldown: Duration::from_secs(600),
+        }
+    }
+}
+
+impl DemoConfig {
+    pub fn from_env() -> anyhow::Result<DemoConfig> {
+        let defaults = DemoConfig::default();
+        let read = |name: &str| -> anyhow::Result<Option<u64>> {
+            match std::env::var(name) {
+                Ok(v) if !v.trim().is_empty() => v
+                    .trim()
+                    .parse::<u64>()
+                    .map(Some)
+                    .map_err(|_| anyhow::anyhow!("{name}={v:?}: must be a whole number")),
+                _ => Ok(None),
+            }
+        };
+        let ms = |name, default: Duration| -> anyhow::Result<Duration> {
+            Ok(read(name)?.map(Duration::from_millis).unwrap_or(default))
+        };
+        Ok(DemoConfig {
+            cold_requests: read("DEMO_COLD_REQUESTS")?
+                .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+                .unwrap_or(defaults.cold_requests),
+            cold_fail: ms("DEMO_COLD_FAIL_MS", defaults.cold_fail)?,
+            cold_hang: ms("DEMO_COLD_HANG_MS", defaults.cold_hang)?,
+            warm_latency: ms("DEMO_WARM_LATENCY_MS", defaults.warm_latency)?,
+            idle_cooldown: read("DEMO_IDLE_COOLDOWN_SECONDS")?
+                .map(Duration::from_secs)
+                .unwrap_or(defaults.idle_cooldown),
+        })
+    }
+}
+
+#[derive(Default)]
+struct Provider {
+    /// Cold requests failed since this provider last went cold.
+    cold_failures: u32,
+    last_used: Option<Instant>,
+}
+
+struct DemoState {
+    config: DemoConfig,
+    providers: Mutex<HashMap<(String, String), Provider>>,
+}
+
+pub fn app(config: DemoConfig) -> Router {
+    let state = Arc::new(DemoState { config, providers: Mutex::new(HashMap::new()) });
+    Router::new()
+        .route("/inference", post(inference))
+        .route("/health", get(health))
+        .with_state(state)
+}
+
+/// Serves the demo router on `addr` (port 0 picks a free one) and returns the bound address.
+pub async fn spawn(addr: SocketAddr, config: DemoConfig) -> anyhow::Result<SocketAddr> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let bound = listener.local_addr()?;
+    tokio::spawn(async move {
+        if let Err(err) = axum::serve(listener, app(config)).await {
+            tracing::error!(%err, "demo router stopped");
+        }
+    });
+    Ok(bound)
+}
+
+async fn health() -> Json<HealthResponse> {
+    Json(HealthResponse {
+        status: "healthy".into(),
+        providers_total: Region::ALL.len() as i64,
+        providers_healthy: Region::ALL.len() as i64,
+        regions: Region::ALL.iter().map(|r| r.router_region().to_string()).collect(),
+    })
+}
+
+enum Warmth {
+    Cold,
+    Warm,
+}
+
+async fn inference(
+    State(state): State<Arc<DemoState>>,
+    body: Result<Json<InferenceRequest>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let Ok(Json(request)) = body else {
+        return (StatusCode::UNPROCESSABLE_ENTITY, Json(serde_json::json!({"detail": "invalid request body"})))
+            .into_response();
+    };
+    let region = request
+        .region_preference
+        .as_deref()
+        .and_then(Region::parse)
+        .unwrap_or(Region::UsEast);
+    let provider = format!("modal-{}", region.router_region());
+
+    let warmth = {
+        let mut providers = state.providers.lock().await;
+        let entry = providers.entry((region.router_region().to_string(), request.model.clone())).or_default();
+        let now = Instant::now();
+        if entry.last_used.is_some_and(|t| now.duration_since(t) > state.config.idle_cooldown) {
+            entry.cold_failures = 0;
+        }
+        entry.last_used = Some(now);
+        if entry.cold_failures < state.config.cold_requests {
+            entry.cold_failures += 1;
+            Warmth::Cold
+        } else {
+            Warmth::Warm
+        }
+    };
+
+    match warmth {
+        Warmth::Cold if region == Region::UsEast => {
+            tokio::time::sleep(state.config.cold_fail).await;
+            Json(InferenceResponse {
+                success: false,
+                error: Some("app for invoked web endpoint is stopped".into()),
+                error_code: Some("PROVIDER_COLD".into()),
+                provider_used: Some(provider),
+                ..Default::default()
+            })
+            .into_response()
+        }
+        Warmth::Cold => {
+            // Waiting for a GPU container until the proxy in front gives up.
+            tokio::time::sleep(state.config.cold_hang).await;
+            (StatusCode::GATEWAY_TIMEOUT, "upstream request timeout").into_response()
+        }
+        Warmth::Warm => {
+            let started = Instant::now();
+            tokio::time::sleep(state.config.warm_latency).await;
+            let answer = answer(&request.model, region, &request.prompt);
+            Json(InferenceResponse {
+                success: true,
+                response: Some(answer),
+                provider_used: Some(provider.clone()),
+                inference_time: Some(started.elapsed().as_secs_f64()),
+                cost_estimate: Some(0.0),
+                metadata: Some(serde_json::json!({
+                    "provider_type": "modal",
+                    "region": region.router_region(),
+                    "model": request.model,
+                    "receipt": null,
+                })),
+                ..Default::default()
+            })
+            .into_response()
+        }
+    }
+}
+
+/// A deterministic answer: the same prompt to the same model always reads the same. It
+/// carries markup on purpose, as real model output does, so the UI's escaping is exercised.
+fn answer(model: &str, region: Region, prompt: &str) -> String {
+    let question = prompt.rsplit("User: ").next().unwrap_or(prompt);
+    let question = question.split("\nAssistant:").next().unwrap_or(question).trim();
+    let body = match question {
+        q if q.contains("2+2") => "2 + 2 = 4.".to_string(),
+        q if q.contains("capital of France") => "The capital of France is Paris.".to_string(),
+        q if q.contains("Who are you") => format!("I am an AI assistant ({model})."),
+        _ => {
+            let stance = ["a balanced overview", "a cautious summary", "a brief factual account"]
+                [fnv(prompt) as usize % 3];
+            format!("Here is {stance} of \"{question}\", as seen from {}.", region.display_name())
+        }
+    };
+    format!("{body} <b>[{model} · {}]</b>", region.router_region())
+}
+
+fn fnv(text: &str) -> u64 {
+    text.bytes().fold(0xcbf29ce484222325, |hash, byte| (hash ^ byte as u64).wrapping_mul(0x100000001b3))
+}

@@ -1,0 +1,185 @@
+//! The job runner: claims queued executions from the database, region by region, and runs
+//! each through the router under a lease. The database is the queue: whatever is `pending`
+//! (or a retry waiting its turn) and unleased is work, so a restart or a second instance
+//! picks up exactly what is left.
+
+mod lease;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio_util::sync::CancellationToken;
+
+use crate::domain::Region;
+use crate::server::db::executions::{self, Claimed, Outcome};
+use crate::server::db::{self, now_ms, Db};
+use crate::server::router::RouterClient;
+
+pub use lease::spawn_sweeper;
+
+/// How often an idle region looks for work it was not told about (another instance's
+/// submissions, rows freed by the sweeper).
+const IDLE_POLL: Duration = Duration::from_secs(1);
+
+struct Lane {
+    region: Region,
+    /// Router calls in flight in this region (`BEACON_REGION_CONCURRENCY`).
+    slots: Arc<Semaphore>,
+    wake: Notify,
+}
+
+pub struct Runner {
+    db: Db,
+    router: RouterClient,
+    /// This process's lease owner name: unique per start, so a restarted server never
+    /// mistakes its predecessor's leases for its own.
+    owner: String,
+    lease: Duration,
+    lanes: Vec<Lane>,
+    /// Calls in flight here, by execution id, with their job, so a cancel stops them at once.
+    in_flight: Mutex<HashMap<i64, (String, CancellationToken)>>,
+    shutdown: CancellationToken,
+}
+
+impl Runner {
+    pub fn new(db: Db, router: RouterClient, region_concurrency: usize, lease: Duration) -> Arc<Runner> {
+        Arc::new(Runner {
+            db,
+            router,
+            owner: format!("beacon-{}", uuid::Uuid::new_v4()),
+            lease,
+            lanes: Region::ALL
+                .into_iter()
+                .map(|region| Lane { region, slots: Arc::new(Semaphore::new(region_concurrency)), wake: Notify::new() })
+                .collect(),
+            in_flight: Mutex::new(HashMap::new()),
+            shutdown: CancellationToken::new(),
+        })
+    }
+
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    /// Starts one claiming loop per region and the lease sweeper.
+    pub fn start(self: &Arc<Self>) {
+        for index in 0..self.lanes.len() {
+            tokio::spawn(Arc::clone(self).drive_lane(index));
+        }
+        spawn_sweeper(self.db.clone(), self.lease, self.shutdown.clone());
+    }
+
+    /// Tells the region loops that new work is queued, so they need not wait for their poll.
+    pub fn wake(&self) {
+        for lane in &self.lanes {
+            lane.wake.notify_one();
+        }
+    }
+
+    /// Abandons this instance's router calls for `job_id`. The caller has already marked the
+    /// executions cancelled in the database; other instances notice when their lease renewal
+    /// finds the row no longer theirs.
+    pub fn abort_job(&self, job_id: &str) {
+        let in_flight = self.in_flight.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        for (job, token) in in_flight.values() {
+            if job == job_id {
+                token.cancel();
+            }
+        }
+    }
+
+    /// Stops claiming new work; calls in flight are abandoned and their leases left to expire.
+    pub fn stop(&self) {
+        self.shutdown.cancel();
+    }
+
+    async fn drive_lane(self: Arc<Self>, index: usize) {
+        let lane = &self.lanes[index];
+        loop {
+            let permit = tokio::select! {
+                permit = Arc::clone(&lane.slots).acquire_owned() => match permit {
+                    Ok(permit) => permit,
+                    Err(_) => return,
+                },
+                _ = self.shutdown.cancelled() => return,
+            };
+            let lease_until = now_ms() + self.lease.as_millis() as i64;
+            match executions::claim_next(&self.db, lane.region.router_region(), &self.owner, lease_until).await {
+                Ok(Some(claimed)) => {
+                    tokio::spawn(Arc::clone(&self).execute(claimed, permit));
+                }
+                Ok(None) => {
+                    drop(permit);
+                    tokio::select! {
+                        _ = lane.wake.notified() => {}
+                        _ = tokio::time::sleep(IDLE_POLL) => {}
+                        _ = self.shutdown.cancelled() => return,
+                    }
+                }
+                Err(err) => {
+                    drop(permit);
+                    tracing::error!(region = %lane.region, %err, "could not claim work; retrying shortly");
+                    tokio::time::sleep(IDLE_POLL).await;
+                }
+            }
+        }
+    }
+
+    /// Runs one claimed attempt to its end. Holding `_slot` keeps the region's limit honest
+    /// until the router call is over.
+    async fn execute(self: Arc<Self>, claimed: Claimed, _slot: OwnedSemaphorePermit) {
+        let token = self.shutdown.child_token();
+        self.in_flight
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(claimed.id, (claimed.job_id.clone(), token.clone()));
+        if let Err(err) = db::jobs::recompute_status(&self.db, &claimed.job_id).await {
+            tracing::warn!(job = %claimed.job_id, %err, "could not recompute job status");
+        }
+
+        let outcome = tokio::select! {
+            outcome = self.router.infer(&claimed.request_json) => Some(outcome),
+            _ = token.cancelled() => None,
+            _ = self.keep_lease(&claimed) => None,
+        };
+
+        self.in_flight.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(&claimed.id);
+        match outcome {
+            Some(outcome) => self.record(&claimed, &outcome).await,
+            None => tracing::info!(execution = claimed.id, "router call abandoned (cancelled or lease lost)"),
+        }
+        if let Err(err) = db::jobs::recompute_status(&self.db, &claimed.job_id).await {
+            tracing::warn!(job = %claimed.job_id, %err, "could not recompute job status");
+        }
+    }
+
+    async fn record(&self, claimed: &Claimed, outcome: &Outcome) {
+        match executions::finish(&self.db, claimed, &self.owner, outcome).await {
+            Ok(true) => tracing::info!(
+                execution = claimed.id,
+                status = %outcome.status,
+                code = outcome.error_code.as_deref().unwrap_or(""),
+                "attempt finished"
+            ),
+            Ok(false) => tracing::info!(execution = claimed.id, "attempt finished after its row was taken; kept in history only"),
+            // The lease will expire and the sweeper will mark the row interrupted.
+            Err(err) => tracing::error!(execution = claimed.id, %err, "could not record an attempt's outcome"),
+        }
+    }
+
+    /// Renews the lease while the call is alive; returns only when the row is no longer ours.
+    async fn keep_lease(&self, claimed: &Claimed) {
+        let every = (self.lease / 3).max(Duration::from_millis(100));
+        loop {
+            tokio::time::sleep(every).await;
+            let until = now_ms() + self.lease.as_millis() as i64;
+            match executions::renew_lease(&self.db, claimed.id, &self.owner, until).await {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(err) => tracing::warn!(execution = claimed.id, %err, "could not renew lease; will try again"),
+            }
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! What Beacon does, once: REST handlers and server functions are thin callers of these.
+
+pub mod jobs;

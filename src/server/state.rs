@@ -1,0 +1,28 @@
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+use super::config::Config;
+use super::db::Db;
+use super::error::AppError;
+use super::router::RouterClient;
+use super::runner::Runner;
+
+/// Everything a request handler or server function may need, built once at start-up.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: Db,
+    pub runner: Arc<Runner>,
+    pub router: RouterClient,
+    pub config: Arc<Config>,
+}
+
+impl AppState {
+    /// The state inside a server function (leptos_axum provides it as context).
+    pub fn from_context() -> Result<AppState, AppError> {
+        leptos::prelude::use_context::<AppState>()
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("AppState missing from the server function context")))
+    }
+}
