@@ -1,0 +1,145 @@
+use std::time::{Duration, Instant};
+
+use beacon::server::config::Config;
+use beacon::server::startup::{self, RunningServer};
+use serde_json::{json, Value};
+
+pub struct TestApp {
+    pub server: Option<RunningServer>,
+    pub base: String,
+    pub http: reqwest::Client,
+    pub db_dir: tempfile::TempDir,
+}
+
+/// Settings a test may change; everything else is Beacon's default.
+pub struct Options {
+    pub router_url: Option<String>,
+    pub router_timeout_secs: u64,
+    pub region_concurrency: usize,
+    pub lease_secs: u64,
+    pub max_retries: i64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { router_url: None, router_timeout_secs: 5, region_concurrency: 10, lease_secs: 30, max_retries: 3 }
+    }
+}
+
+pub fn config(options: &Options, database_url: String) -> Config {
+    let mut config = Config::from_lookup(|_| None).unwrap();
+    config.site_addr = "127.0.0.1:0".parse().unwrap();
+    config.database_url = database_url;
+    config.router_url = options.router_url.clone();
+    config.router_timeout = Duration::from_secs(options.router_timeout_secs);
+    config.region_concurrency = options.region_concurrency;
+    config.lease = Duration::from_secs(options.lease_secs);
+    config.max_retries = options.max_retries;
+    config
+}
+
+pub async fn spawn_app(options: Options) -> TestApp {
+    let db_dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", db_dir.path().join("beacon.db").display());
+    let server = startup::start(config(&options, url)).await.expect("Beacon starts");
+    TestApp {
+        base: format!("http://{}", server.addr),
+        server: Some(server),
+        http: reqwest::Client::new(),
+        db_dir,
+    }
+}
+
+pub async fn spawn_with_router(router_url: &str) -> TestApp {
+    spawn_app(Options { router_url: Some(router_url.to_string()), ..Options::default() }).await
+}
+
+impl TestApp {
+    pub fn database_url(&self) -> String {
+        format!("sqlite:{}", self.db_dir.path().join("beacon.db").display())
+    }
+
+    pub fn db(&self) -> &sqlx::SqlitePool {
+        &self.server.as_ref().unwrap().state.db
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let response = self.http.get(format!("{}{path}", self.base)).send().await.unwrap();
+        let status = response.status().as_u16();
+        let body = response.json().await.unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    pub async fn get_html(&self, path: &str) -> (u16, String) {
+        let response = self.http.get(format!("{}{path}", self.base)).send().await.unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
+        let response = self.http.post(format!("{}{path}", self.base)).json(body).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post_raw(&self, path: &str, content_type: Option<&str>, body: impl Into<reqwest::Body>) -> (u16, Value) {
+        let mut request = self.http.post(format!("{}{path}", self.base)).body(body);
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Submits a job and returns its id.
+    pub async fn submit(&self, questions: &[&str], models: &[&str], regions: &[&str]) -> String {
+        let (status, body) = self
+            .post_json("/api/v1/jobs", &json!({"questions": questions, "models": models, "regions": regions}))
+            .await;
+        assert_eq!(status, 202, "{body}");
+        body["id"].as_str().unwrap().to_string()
+    }
+
+    pub async fn executions(&self, job_id: &str) -> Vec<Value> {
+        let (status, body) = self.get(&format!("/api/v1/jobs/{job_id}/executions/all")).await;
+        assert_eq!(status, 200, "{body}");
+        body["executions"].as_array().unwrap().clone()
+    }
+
+    /// Polls the job's executions until `done` holds, or fails after `timeout`.
+    pub async fn wait_for(&self, job_id: &str, timeout: Duration, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+        let started = Instant::now();
+        loop {
+            let executions = self.executions(job_id).await;
+            if done(&executions) {
+                return executions;
+            }
+            if started.elapsed() > timeout {
+                panic!("condition not reached within {timeout:?}; executions: {executions:#?}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn wait_all_finished(&self, job_id: &str) -> Vec<Value> {
+        self.wait_for(job_id, Duration::from_secs(20), |rows| {
+            rows.iter().all(|r| !matches!(r["status"].as_str(), Some("pending" | "running" | "retrying")))
+        })
+        .await
+    }
+
+    pub async fn count(&self, sql: &'static str) -> i64 {
+        sqlx::query_scalar(sql).fetch_one(self.db()).await.unwrap()
+    }
+
+    /// Stops the server as a crash would: its runner abandons calls, leases stay behind.
+    pub async fn stop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.stop().await;
+        }
+    }
+}
+
+pub fn status_of(row: &Value) -> &str {
+    row["status"].as_str().unwrap()
+}

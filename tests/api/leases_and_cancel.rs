@@ -1,0 +1,109 @@
+use std::time::{Duration, Instant};
+
+use beacon::server::startup;
+
+use crate::helpers::*;
+use crate::test_router::{Reply, TestRouter};
+
+#[tokio::test]
+async fn rows_of_a_dead_server_become_interrupted_when_their_lease_expires() {
+    let router = TestRouter::start(|_, _| Reply::Hang).await;
+    let options = || Options {
+        router_url: Some(router.url.clone()),
+        router_timeout_secs: 3600,
+        region_concurrency: 1,
+        lease_secs: 1,
+        ..Options::default()
+    };
+    let mut first = spawn_app(options()).await;
+    let id = first.submit(&["math_basic", "taiwan_status"], &["mistral-7b"], &["EU"]).await;
+    let rows = first
+        .wait_for(&id, Duration::from_secs(5), |rows| rows.iter().any(|r| status_of(r) == "running"))
+        .await;
+    let orphan = rows.iter().find(|r| status_of(r) == "running").unwrap()["id"].as_i64().unwrap();
+
+    // The first server dies mid-call: nobody renews its lease any more.
+    first.stop().await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let still_running: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM executions WHERE id = ? AND status = 'running'")
+        .bind(orphan)
+        .fetch_one(&sqlx::SqlitePool::connect(&first.database_url()).await.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(still_running, 1, "a crash leaves the row running until its lease expires");
+
+    // A new server on the same database recovers it.
+    let second = startup::start(config(&options(), first.database_url())).await.unwrap();
+    let base = format!("http://{}", second.addr);
+    let started = Instant::now();
+    let row = loop {
+        let row: serde_json::Value = reqwest::get(format!("{base}/api/v1/executions/{orphan}/details"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if row["status"] == "error" {
+            break row;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "not recovered: {row:#}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(row["error_code"], "INTERRUPTED");
+    assert_eq!(row["original_error_code"], "INTERRUPTED");
+    let history = row["retry_history"].as_array().unwrap();
+    assert_eq!(history.len(), 1, "the interrupted attempt stays in the history");
+    assert_eq!(history[0]["status"], "interrupted");
+    assert!(history[0]["finished_at"].is_string());
+    second.stop().await;
+}
+
+#[tokio::test]
+async fn cancelling_a_job_stops_its_router_calls_and_cancels_what_had_not_finished() {
+    let router = TestRouter::start(|req, _| {
+        if req.prompt.contains("2+2") { Reply::Answer("4".into()) } else { Reply::Hang }
+    })
+    .await;
+    let app = spawn_app(Options {
+        router_url: Some(router.url.clone()),
+        router_timeout_secs: 3600,
+        region_concurrency: 2,
+        ..Options::default()
+    })
+    .await;
+    let id = app
+        .submit(&["math_basic", "taiwan_status", "hongkong_2019", "greatest_leader"], &["llama3.2-1b"], &["US"])
+        .await;
+    app.wait_for(&id, Duration::from_secs(5), |rows| {
+        rows.iter().any(|r| status_of(r) == "completed") && rows.iter().filter(|r| status_of(r) == "running").count() == 2
+    })
+    .await;
+    assert_eq!(router.in_flight(), 2);
+
+    let (status, body) = app.post_json(&format!("/api/v1/jobs/{id}/cancel"), &serde_json::json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "cancelled");
+
+    let rows = app.executions(&id).await;
+    for row in &rows {
+        if row["question_id"] == "math_basic" {
+            assert_eq!(status_of(row), "completed", "finished work is kept");
+        } else {
+            assert_eq!(status_of(row), "cancelled", "{row:#}");
+            for attempt in row["retry_history"].as_array().unwrap() {
+                assert_eq!(attempt["status"], "cancelled");
+            }
+        }
+    }
+    let started = Instant::now();
+    while router.in_flight() > 0 {
+        assert!(started.elapsed() < Duration::from_secs(3), "router calls still open after cancel");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let sent = router.received().len();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(router.received().len(), sent, "nothing is sent after the cancel");
+    assert_eq!(sent, 3, "the pending execution was never sent");
+    let (_, job) = app.get(&format!("/api/v1/jobs/{id}")).await;
+    assert_eq!(job["status"], "cancelled");
+}

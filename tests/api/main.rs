@@ -1,0 +1,13 @@
+//! Integration tests: each starts a real Beacon (HTTP on a loopback port, a fresh SQLite
+//! database) against a real HTTP router on another loopback port, and talks to it as a
+//! script or browser would.
+
+mod helpers;
+mod test_router;
+
+mod demo_router;
+mod jobs;
+mod leases_and_cancel;
+mod pages;
+mod router_failures;
+mod validation;
