@@ -4,6 +4,7 @@
 pub mod model;
 pub mod progress;
 pub mod region;
+pub mod retry;
 pub mod status;
 pub mod views;
 

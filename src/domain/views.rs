@@ -91,3 +91,32 @@ pub struct JobPageData {
     pub questions: Vec<QuestionView>,
     pub executions: Vec<ExecutionView>,
 }
+
+/// The answer to an accepted retry (DOMAIN.md's shape: `execution_id` is a string there).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RetryAccepted {
+    pub execution_id: String,
+    pub job_id: String,
+    pub region: String,
+    pub model_id: String,
+    pub question_id: String,
+    pub question_index: i64,
+    pub status: ExecutionStatus,
+    /// The retry this acceptance started: 1 for the first retry.
+    pub retry_attempt: i64,
+    pub max_retries: i64,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SkippedRetry {
+    pub id: i64,
+    pub code: String,
+}
+
+/// The answer to "retry all failed".
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct BatchRetryResult {
+    pub queued: Vec<i64>,
+    pub skipped: Vec<SkippedRetry>,
+}

@@ -20,6 +20,9 @@ pub enum AppError {
     TooManyRequests { code: &'static str, message: String, extra: serde_json::Value },
     #[error("request body is too large")]
     PayloadTooLarge,
+    /// A refusal replayed from an earlier request with the same Idempotency-Key.
+    #[error("{}", body["error"].as_str().unwrap_or("refused"))]
+    Replayed { status: u16, body: serde_json::Value },
     /// Unexpected: the cause is logged, never shown.
     #[error("Something went wrong on the server; it has been logged.")]
     Internal(#[from] anyhow::Error),
@@ -37,6 +40,9 @@ impl AppError {
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Replayed { status, .. } => {
+                StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+            }
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -48,6 +54,7 @@ impl AppError {
             | AppError::TooManyRequests { code, .. } => code,
             AppError::NotFound(_) => "not_found",
             AppError::PayloadTooLarge => "payload_too_large",
+            AppError::Replayed { .. } => "replayed",
             AppError::Internal(_) => "internal",
         }
     }
@@ -61,6 +68,9 @@ impl AppError {
     }
 
     pub fn body(&self) -> serde_json::Value {
+        if let AppError::Replayed { body, .. } = self {
+            return body.clone();
+        }
         let mut body = serde_json::json!({ "error": self.public_message(), "code": self.code() });
         if let (AppError::TooManyRequests { extra: serde_json::Value::Object(extra), .. }, Some(map)) =
             (self, body.as_object_mut())
@@ -68,6 +78,22 @@ impl AppError {
             map.extend(extra.clone());
         }
         body
+    }
+}
+
+impl From<crate::domain::retry::RetryRefusal> for AppError {
+    fn from(refusal: crate::domain::retry::RetryRefusal) -> Self {
+        use crate::domain::retry::RetryRefusal::*;
+        let (code, message) = (refusal.code(), refusal.message());
+        match refusal {
+            RegionMismatch { .. } | QuestionMismatch { .. } => AppError::BadRequest { code, message },
+            NotRetryable | AlreadyCompleted | InProgress { .. } => AppError::Conflict { code, message },
+            MaxRetriesReached { retry_count, max_retries } => AppError::TooManyRequests {
+                code,
+                message,
+                extra: serde_json::json!({ "retry_attempt": retry_count, "max_attempts": max_retries }),
+            },
+        }
     }
 }
 

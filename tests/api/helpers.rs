@@ -143,3 +143,64 @@ impl TestApp {
 pub fn status_of(row: &Value) -> &str {
     row["status"].as_str().unwrap()
 }
+
+impl TestApp {
+    /// `POST /api/v1/executions/:id/retry-question` with an optional Idempotency-Key.
+    pub async fn retry(&self, id: i64, region: &str, question_index: i64, key: Option<&str>) -> (u16, Value) {
+        let mut request = self
+            .http
+            .post(format!("{}/api/v1/executions/{id}/retry-question", self.base))
+            .json(&json!({"region": region, "question_index": question_index}));
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Everything stored about one execution and its attempts, to prove a refusal changed nothing.
+    pub async fn snapshot(&self, id: i64) -> (Vec<String>, i64) {
+        let row: Vec<String> = sqlx::query_as::<_, (String, i64, Option<i64>, i64, Option<String>)>(
+            "SELECT status, retry_count, last_retry_at, updated_at, original_error FROM executions WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_all(self.db())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| format!("{r:?}"))
+        .collect();
+        let attempts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM execution_attempts WHERE execution_id = ?")
+            .bind(id)
+            .fetch_one(self.db())
+            .await
+            .unwrap();
+        (row, attempts)
+    }
+
+    pub async fn details(&self, id: i64) -> Value {
+        let (status, body) = self.get(&format!("/api/v1/executions/{id}/details")).await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    /// Polls one execution until `done` holds.
+    pub async fn wait_execution(&self, id: i64, done: impl Fn(&Value) -> bool) -> Value {
+        let started = Instant::now();
+        loop {
+            let row = self.details(id).await;
+            if done(&row) {
+                return row;
+            }
+            if started.elapsed() > Duration::from_secs(20) {
+                panic!("execution {id} did not reach the condition: {row:#}");
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+}
+
+pub fn is_finished(row: &Value) -> bool {
+    !matches!(row["status"].as_str(), Some("pending" | "running" | "retrying"))
+}

@@ -9,5 +9,6 @@ mod demo_router;
 mod jobs;
 mod leases_and_cancel;
 mod pages;
+mod retries;
 mod router_failures;
 mod validation;

@@ -25,6 +25,8 @@ pub enum Reply {
     Raw(String),
     /// Never answers within any sensible time-out.
     Hang,
+    /// The inner reply, after a pause.
+    After(Duration, Box<Reply>),
 }
 
 type Script = dyn Fn(&InferenceRequest, usize) -> Reply + Send + Sync;
@@ -33,6 +35,7 @@ struct Shared {
     script: Box<Script>,
     received: Mutex<Vec<Vec<u8>>>,
     in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
 }
 
 #[derive(Clone)]
@@ -49,6 +52,7 @@ impl TestRouter {
             script: Box::new(script),
             received: Mutex::new(Vec::new()),
             in_flight: AtomicUsize::new(0),
+            max_in_flight: AtomicUsize::new(0),
         });
         let app = Router::new().route("/inference", post(handle)).with_state(Arc::clone(&shared));
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.unwrap();
@@ -74,6 +78,11 @@ impl TestRouter {
     pub fn in_flight(&self) -> usize {
         self.shared.in_flight.load(Ordering::SeqCst)
     }
+
+    /// The most requests this router ever had open at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.shared.max_in_flight.load(Ordering::SeqCst)
+    }
 }
 
 struct InFlight(Arc<Shared>);
@@ -85,7 +94,8 @@ impl Drop for InFlight {
 }
 
 async fn handle(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
-    shared.in_flight.fetch_add(1, Ordering::SeqCst);
+    let now_open = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    shared.max_in_flight.fetch_max(now_open, Ordering::SeqCst);
     let _guard = InFlight(Arc::clone(&shared));
     let request: InferenceRequest = serde_json::from_slice(&body).expect("Beacon sent a valid request");
     let nth = {
@@ -97,7 +107,12 @@ async fn handle(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
         received.push(body.to_vec());
         nth
     };
-    match (shared.script)(&request, nth) {
+    let mut reply = (shared.script)(&request, nth);
+    while let Reply::After(pause, inner) = reply {
+        tokio::time::sleep(pause).await;
+        reply = *inner;
+    }
+    match reply {
         Reply::Answer(text) => axum::Json(serde_json::json!({
             "success": true, "response": text, "error": null, "error_code": null,
             "provider_used": format!("test-{}", request.region_preference.clone().unwrap_or_default()),
@@ -116,5 +131,6 @@ async fn handle(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
             tokio::time::sleep(Duration::from_secs(3600)).await;
             StatusCode::GATEWAY_TIMEOUT.into_response()
         }
+        Reply::After(..) => unreachable!("unwrapped above"),
     }
 }

@@ -6,6 +6,7 @@ mod extract;
 mod health;
 mod jobs;
 mod questions;
+mod retries;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -20,5 +21,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/jobs/{id}", get(jobs::get))
         .route("/api/v1/jobs/{id}/cancel", post(jobs::cancel))
         .route("/api/v1/jobs/{id}/executions/all", get(jobs::executions))
+        .route("/api/v1/jobs/{id}/retry-all-failed", post(retries::retry_all_failed))
         .route("/api/v1/executions/{id}/details", get(executions::details))
+        .route("/api/v1/executions/{id}/retry-question", post(retries::retry_question))
 }

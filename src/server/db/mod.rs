@@ -5,6 +5,7 @@ pub mod attempts;
 pub mod executions;
 pub mod jobs;
 pub mod questions;
+pub mod retries;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -1,3 +1,4 @@
 //! What Beacon does, once: REST handlers and server functions are thin callers of these.
 
 pub mod jobs;
+pub mod retry;

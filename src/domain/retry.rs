@@ -1,0 +1,139 @@
+//! Where a retry is decided. The rules of PRODUCT.md §4, in their order, as one pure
+//! function: the server applies it inside the transaction that accepts a retry, and the page
+//! uses the same facts to choose what a row's action cell offers.
+
+use serde::{Deserialize, Serialize};
+
+use super::views::ExecutionView;
+use super::{ExecutionStatus, Region};
+
+/// What is known about an execution when a retry is asked for.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryFacts<'a> {
+    pub status: ExecutionStatus,
+    pub job_cancelled: bool,
+    pub region: &'a str,
+    pub question_index: i64,
+    pub retry_count: i64,
+    pub max_retries: i64,
+}
+
+/// Why a retry is refused, in the order the rules are checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RetryRefusal {
+    RegionMismatch { expected: String, got: String },
+    QuestionMismatch { expected: i64, got: i64 },
+    NotRetryable,
+    AlreadyCompleted,
+    InProgress { status: ExecutionStatus },
+    MaxRetriesReached { retry_count: i64, max_retries: i64 },
+}
+
+impl RetryRefusal {
+    pub fn code(&self) -> &'static str {
+        match self {
+            RetryRefusal::RegionMismatch { .. } => "region_mismatch",
+            RetryRefusal::QuestionMismatch { .. } => "question_mismatch",
+            RetryRefusal::NotRetryable => "not_retryable",
+            RetryRefusal::AlreadyCompleted => "already_completed",
+            RetryRefusal::InProgress { .. } => "in_progress",
+            RetryRefusal::MaxRetriesReached { .. } => "max_retries_reached",
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            RetryRefusal::RegionMismatch { expected, got } => {
+                format!("region {got} is not this execution's region ({expected})")
+            }
+            RetryRefusal::QuestionMismatch { expected, got } => {
+                format!("question_index {got} is not this execution's question_index ({expected})")
+            }
+            RetryRefusal::NotRetryable => "This execution's job was cancelled; it cannot be retried".into(),
+            RetryRefusal::AlreadyCompleted => "This execution already completed".into(),
+            RetryRefusal::InProgress { status } => format!("This execution is {status}; wait for it to finish"),
+            RetryRefusal::MaxRetriesReached { retry_count, max_retries } => {
+                format!("Max retries reached ({retry_count}/{max_retries})")
+            }
+        }
+    }
+}
+
+/// Applies the rules in order. `region` is the requested region as a caller wrote it (code
+/// or router region, any case) and has already been parsed.
+pub fn decide(facts: &RetryFacts<'_>, region: Region, question_index: i64) -> Result<(), RetryRefusal> {
+    if region.router_region() != facts.region {
+        return Err(RetryRefusal::RegionMismatch {
+            expected: facts.region.to_string(),
+            got: region.router_region().to_string(),
+        });
+    }
+    if question_index != facts.question_index {
+        return Err(RetryRefusal::QuestionMismatch { expected: facts.question_index, got: question_index });
+    }
+    if facts.job_cancelled || facts.status == ExecutionStatus::Cancelled {
+        return Err(RetryRefusal::NotRetryable);
+    }
+    match facts.status {
+        ExecutionStatus::Completed => return Err(RetryRefusal::AlreadyCompleted),
+        status @ (ExecutionStatus::Pending | ExecutionStatus::Running | ExecutionStatus::Retrying) => {
+            return Err(RetryRefusal::InProgress { status })
+        }
+        _ => {}
+    }
+    if facts.retry_count >= facts.max_retries {
+        return Err(RetryRefusal::MaxRetriesReached { retry_count: facts.retry_count, max_retries: facts.max_retries });
+    }
+    Ok(())
+}
+
+/// What a row's action cell offers (PRODUCT.md §6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowAction {
+    Answer,
+    /// A retry button with this label: "Retry", then "Retry (k/N)".
+    Retry { label: String },
+    Retrying,
+    MaxRetriesReached,
+    Nothing,
+}
+
+pub fn row_action(execution: &ExecutionView, job_cancelled: bool) -> RowAction {
+    match execution.status {
+        ExecutionStatus::Completed => RowAction::Answer,
+        ExecutionStatus::Retrying => RowAction::Retrying,
+        status if status.is_failure() && !job_cancelled => {
+            if execution.retry_count >= execution.max_retries {
+                RowAction::MaxRetriesReached
+            } else if execution.retry_count == 0 {
+                RowAction::Retry { label: "Retry".into() }
+            } else {
+                RowAction::Retry { label: format!("Retry ({}/{})", execution.retry_count + 1, execution.max_retries) }
+            }
+        }
+        _ => RowAction::Nothing,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(status: ExecutionStatus, retry_count: i64) -> RetryFacts<'static> {
+        RetryFacts { status, job_cancelled: false, region: "eu-west", question_index: 2, retry_count, max_retries: 3 }
+    }
+
+    #[test]
+    fn rules_apply_in_their_order() {
+        let f = facts(ExecutionStatus::Completed, 3);
+        assert_eq!(decide(&f, Region::UsEast, 9).unwrap_err().code(), "region_mismatch");
+        assert_eq!(decide(&f, Region::EuWest, 9).unwrap_err().code(), "question_mismatch");
+        assert_eq!(decide(&RetryFacts { job_cancelled: true, ..f }, Region::EuWest, 2).unwrap_err().code(), "not_retryable");
+        assert_eq!(decide(&f, Region::EuWest, 2).unwrap_err().code(), "already_completed");
+        for status in [ExecutionStatus::Pending, ExecutionStatus::Running, ExecutionStatus::Retrying] {
+            assert_eq!(decide(&facts(status, 3), Region::EuWest, 2).unwrap_err().code(), "in_progress");
+        }
+        assert_eq!(decide(&facts(ExecutionStatus::Timeout, 3), Region::EuWest, 2).unwrap_err().code(), "max_retries_reached");
+        assert_eq!(decide(&facts(ExecutionStatus::Error, 2), Region::EuWest, 2), Ok(()));
+    }
+}

@@ -1,0 +1,107 @@
+//! The statements of a retry's acceptance. They run on one connection inside the caller's
+//! write transaction, so the facts read, the decision and the update cannot interleave with
+//! another request's.
+
+use sqlx::SqliteConnection;
+
+use super::now_ms;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RetryRow {
+    pub id: i64,
+    pub job_id: String,
+    pub region: String,
+    pub model_id: String,
+    pub question_id: String,
+    pub question_index: i64,
+    pub status: String,
+    pub retry_count: i64,
+    pub max_retries: i64,
+    pub request_json: String,
+    pub job_status: String,
+}
+
+pub async fn load(conn: &mut SqliteConnection, id: i64) -> sqlx::Result<Option<RetryRow>> {
+    sqlx::query_as(
+        "SELECT e.id, e.job_id, e.region, e.model_id, e.question_id, e.question_index, e.status,
+                e.retry_count, e.max_retries, e.request_json, j.status AS job_status
+           FROM executions e JOIN jobs j ON j.id = e.job_id
+          WHERE e.id = ?",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Moves a failed execution to `retrying` and queues its attempt. The `WHERE` re-states the
+/// rules that matter for exactly-once (still failed, retries left, job not cancelled), so even
+/// without the surrounding transaction two requests could not both succeed. Returns the new
+/// `(retry_count, updated_at)`, or `None` when the row no longer qualifies.
+pub async fn accept(
+    conn: &mut SqliteConnection,
+    row: &RetryRow,
+    trigger: &str,
+) -> sqlx::Result<Option<(i64, i64)>> {
+    let now = now_ms();
+    let accepted: Option<(i64, i64)> = sqlx::query_as(
+        "UPDATE executions
+            SET status = 'retrying', retry_count = retry_count + 1, last_retry_at = ?, updated_at = ?,
+                lease_owner = NULL, lease_expires_at = NULL
+          WHERE id = ? AND status IN ('failed', 'timeout', 'error') AND retry_count < max_retries
+            AND job_id IN (SELECT id FROM jobs WHERE status <> 'cancelled')
+      RETURNING retry_count, updated_at",
+    )
+    .bind(now)
+    .bind(now)
+    .bind(row.id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if accepted.is_some() {
+        sqlx::query(
+            "INSERT INTO execution_attempts (execution_id, number, trigger, status, request_json, queued_at)
+             VALUES (?, (SELECT COALESCE(MAX(number), 0) + 1 FROM execution_attempts WHERE execution_id = ?),
+                     ?, 'queued', ?, ?)",
+        )
+        .bind(row.id)
+        .bind(row.id)
+        .bind(trigger)
+        .bind(&row.request_json)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(accepted)
+}
+
+pub async fn find_idempotent(
+    conn: &mut SqliteConnection,
+    key: &str,
+    execution_id: i64,
+) -> sqlx::Result<Option<(i64, String)>> {
+    sqlx::query_as("SELECT status_code, body FROM idempotency_keys WHERE key = ? AND execution_id = ?")
+        .bind(key)
+        .bind(execution_id)
+        .fetch_optional(conn)
+        .await
+}
+
+pub async fn remember_idempotent(
+    conn: &mut SqliteConnection,
+    key: &str,
+    execution_id: i64,
+    status_code: u16,
+    body: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO idempotency_keys (key, execution_id, status_code, body, created_at)
+         VALUES (?, ?, ?, ?, ?) ON CONFLICT (key, execution_id) DO NOTHING",
+    )
+    .bind(key)
+    .bind(execution_id)
+    .bind(i64::from(status_code))
+    .bind(body)
+    .bind(now_ms())
+    .execute(conn)
+    .await?;
+    Ok(())
+}

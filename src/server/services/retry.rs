@@ -1,0 +1,183 @@
+//! Retrying failed executions (PRODUCT.md §4). The rules are `domain::retry::decide`; this
+//! module applies them atomically: the idempotency look-up, the facts, the decision, the
+//! conditional update and the queued attempt share one write transaction, so of any number
+//! of simultaneous requests for one execution exactly one is accepted.
+
+use crate::domain::retry::{decide, RetryFacts};
+use crate::domain::views::{BatchRetryResult, RetryAccepted, SkippedRetry};
+use crate::domain::{ExecutionStatus, JobStatus, Model, Region};
+use crate::server::db::{self, rfc3339, write_tx};
+use crate::server::error::AppError;
+use crate::server::state::AppState;
+
+/// Who asked for the retry, recorded on its attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    Manual,
+    Batch,
+}
+
+impl Trigger {
+    fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Manual => "manual",
+            Trigger::Batch => "batch",
+        }
+    }
+}
+
+/// A retry request as a caller sent it: the region as written (code or router region).
+#[derive(Debug, Clone)]
+pub struct RetryRequest<'a> {
+    pub execution_id: i64,
+    pub region: &'a str,
+    pub question_index: i64,
+    pub idempotency_key: Option<&'a str>,
+}
+
+const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
+
+pub async fn retry(state: &AppState, request: RetryRequest<'_>, trigger: Trigger) -> Result<RetryAccepted, AppError> {
+    if request.execution_id <= 0 {
+        return Err(AppError::BadRequest {
+            code: "invalid_execution_id",
+            message: format!("execution id must be a positive integer, got {}", request.execution_id),
+        });
+    }
+    let region = Region::parse(request.region).ok_or_else(|| {
+        AppError::invalid_request(format!("region: unknown region {:?} (use US, EU, ASIA/APAC or a router region)", request.region))
+    })?;
+    if request.question_index < 0 {
+        return Err(AppError::invalid_request("question_index: must be 0 or more"));
+    }
+    if let Some(key) = request.idempotency_key {
+        if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY_LEN || !key.chars().all(|c| c.is_ascii_graphic()) {
+            return Err(AppError::invalid_request(format!(
+                "Idempotency-Key: must be 1–{MAX_IDEMPOTENCY_KEY_LEN} visible ASCII characters"
+            )));
+        }
+    }
+
+    let mut tx = write_tx(&state.db).await?;
+    if let Some(key) = request.idempotency_key {
+        if let Some((status, body)) = db::retries::find_idempotent(&mut tx, key, request.execution_id).await? {
+            tx.commit().await?;
+            return replay(status, &body);
+        }
+    }
+    let result = decide_and_accept(&mut tx, &request, region, trigger).await;
+    let result = match result {
+        Err(AppError::Internal(err)) => return Err(AppError::Internal(err)),
+        other => other,
+    };
+    // Every answer after the id and body were valid is remembered: the key replays it.
+    if let Some(key) = request.idempotency_key {
+        let (status, body) = match &result {
+            Ok(accepted) => (202, serde_json::to_value(accepted).map_err(anyhow::Error::from)?),
+            Err(refusal) => (refusal.status().as_u16(), refusal.body()),
+        };
+        // Remembering needs an existing execution row (foreign key); "not found" is not stored.
+        if !matches!(result, Err(AppError::NotFound(_))) {
+            db::retries::remember_idempotent(&mut tx, key, request.execution_id, status, &body.to_string()).await?;
+        }
+    }
+    tx.commit().await?;
+    if let Ok(accepted) = &result {
+        state.runner.wake();
+        tracing::info!(execution = accepted.execution_id, attempt = accepted.retry_attempt, trigger = trigger.as_str(), "retry accepted");
+    }
+    result
+}
+
+async fn decide_and_accept(
+    tx: &mut sqlx::SqliteConnection,
+    request: &RetryRequest<'_>,
+    region: Region,
+    trigger: Trigger,
+) -> Result<RetryAccepted, AppError> {
+    let row = db::retries::load(tx, request.execution_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("execution {} not found", request.execution_id)))?;
+    let facts = RetryFacts {
+        status: ExecutionStatus::parse(&row.status).unwrap_or(ExecutionStatus::Error),
+        job_cancelled: row.job_status == JobStatus::Cancelled.as_str(),
+        region: &row.region,
+        question_index: row.question_index,
+        retry_count: row.retry_count,
+        max_retries: row.max_retries,
+    };
+    decide(&facts, region, request.question_index)?;
+    let (retry_count, updated_at) = db::retries::accept(tx, &row, trigger.as_str())
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("retry of {} decided but not applied", row.id)))?;
+    Ok(RetryAccepted {
+        execution_id: row.id.to_string(),
+        job_id: row.job_id,
+        region: row.region,
+        model_id: row.model_id,
+        question_id: row.question_id,
+        question_index: row.question_index,
+        status: ExecutionStatus::Retrying,
+        retry_attempt: retry_count,
+        max_retries: row.max_retries,
+        updated_at: rfc3339(updated_at),
+    })
+}
+
+fn replay(status: i64, body: &str) -> Result<RetryAccepted, AppError> {
+    let body: serde_json::Value = serde_json::from_str(body).map_err(anyhow::Error::from)?;
+    if status == 202 {
+        Ok(serde_json::from_value(body).map_err(anyhow::Error::from)?)
+    } else {
+        Err(AppError::Replayed { status: u16::try_from(status).unwrap_or(500), body })
+    }
+}
+
+/// Narrows "retry all failed" to one region and/or one model.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchFilter {
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub model_id: Option<String>,
+}
+
+/// Puts every failed execution of the job (optionally of one region / model) through the same
+/// rules, one acceptance each. Accepted retries are queued; the runner paces them through
+/// the per-region limit.
+pub async fn retry_all_failed(state: &AppState, job_id: &str, filter: &BatchFilter) -> Result<BatchRetryResult, AppError> {
+    let region = match filter.region.as_deref() {
+        Some(raw) => Some(Region::parse(raw).ok_or_else(|| AppError::invalid_request(format!("region: unknown region {raw:?}")))?),
+        None => None,
+    };
+    let model = match filter.model_id.as_deref() {
+        Some(raw) => Some(Model::find(raw).ok_or_else(|| AppError::invalid_request(format!("model_id: unknown model {raw:?}")))?),
+        None => None,
+    };
+    db::jobs::get(&state.db, job_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("job {job_id:?} not found")))?;
+
+    let mut result = BatchRetryResult::default();
+    for row in db::executions::list_for_job(&state.db, job_id).await? {
+        let in_scope = row.status().is_failure()
+            && region.is_none_or(|r| r.router_region() == row.region)
+            && model.is_none_or(|m| m.id == row.model_id);
+        if !in_scope {
+            continue;
+        }
+        let request = RetryRequest {
+            execution_id: row.id,
+            region: &row.region,
+            question_index: row.question_index,
+            idempotency_key: None,
+        };
+        match retry(state, request, Trigger::Batch).await {
+            Ok(_) => result.queued.push(row.id),
+            Err(AppError::Internal(err)) => return Err(AppError::Internal(err)),
+            Err(refusal) => result.skipped.push(SkippedRetry { id: row.id, code: refusal.code().to_string() }),
+        }
+    }
+    Ok(result)
+}
