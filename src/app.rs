@@ -3,7 +3,8 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
-use crate::pages::{HomePage, JobPage, NotFound};
+use crate::components::{provide_toaster, ToastRegion};
+use crate::pages::{ExecutionPage, HomePage, JobPage, NotFound};
 
 /// The HTML document around the app (server only renders this).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -27,6 +28,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_toaster();
     // Set by an effect, which only ever runs in the browser: tests (and curious humans) can
     // tell server HTML from a hydrated page.
     let hydrated = RwSignal::new(false);
@@ -47,8 +49,10 @@ pub fn App() -> impl IntoView {
                     <Routes fallback=NotFound>
                         <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
                         <Route path=path!("/jobs/:id") view=JobPage ssr=SsrMode::Async />
+                        <Route path=path!("/executions/:id") view=ExecutionPage ssr=SsrMode::Async />
                     </Routes>
                 </main>
+                <ToastRegion />
             </div>
         </Router>
     }

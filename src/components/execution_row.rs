@@ -1,19 +1,20 @@
 use leptos::prelude::*;
 
+use crate::domain::retry::{row_action, RowAction};
 use crate::domain::views::ExecutionView;
-use crate::domain::ExecutionStatus;
 
 use super::format::duration;
+use super::retry_buttons::RetryButton;
 
 /// One execution (question × model in a region). Model output and error texts are untrusted:
 /// they only ever reach the DOM as text nodes or attribute values, never as HTML.
 #[component]
-pub fn ExecutionRow(execution: ExecutionView, question_text: String) -> impl IntoView {
+pub fn ExecutionRow(execution: ExecutionView, question_text: String, job_cancelled: bool) -> impl IntoView {
     let status = execution.status;
     let error_code = execution.error_code.clone();
     let error = execution.error.clone().unwrap_or_default();
-    let action = match status {
-        ExecutionStatus::Completed => {
+    let action = match row_action(&execution, job_cancelled) {
+        RowAction::Answer => {
             let output = execution.output.clone().unwrap_or_default();
             view! {
                 <details class="answer">
@@ -23,8 +24,15 @@ pub fn ExecutionRow(execution: ExecutionView, question_text: String) -> impl Int
             }
             .into_any()
         }
-        _ => view! { <span class="muted">"—"</span> }.into_any(),
+        RowAction::Retry { label } => view! { <RetryButton execution=execution.clone() label /> }.into_any(),
+        RowAction::Retrying => view! {
+            <button type="button" class="retry" disabled>"Retrying…"</button>
+        }
+        .into_any(),
+        RowAction::MaxRetriesReached => view! { <span class="exhausted">"Max retries reached"</span> }.into_any(),
+        RowAction::Nothing => view! { <span class="muted">"—"</span> }.into_any(),
     };
+    let history = format!("/executions/{}", execution.id);
     view! {
         <tr
             data-testid="execution-row"
@@ -42,7 +50,9 @@ pub fn ExecutionRow(execution: ExecutionView, question_text: String) -> impl Int
                 <span class=format!("badge badge-{status}")>{status.as_str()}</span>
                 {error_code.map(|code| view! { <span class="error-code" title=error.clone()>{code}</span> })}
             </td>
-            <td class="num">{execution.attempts}</td>
+            <td class="num">
+                <a href=history title="Attempt history">{execution.attempts}</a>
+            </td>
             <td class="num">{duration(execution.duration_ms)}</td>
             <td>{execution.provider_id.clone().unwrap_or_else(|| "—".into())}</td>
             <td class="action">{action}</td>

@@ -4,10 +4,17 @@ use crate::domain::views::JobView;
 use crate::domain::Progress;
 
 use super::format::{job_status_line, plural};
+use super::retry_buttons::RetryAllButton;
 use super::ProgressBar;
 
 #[component]
-pub fn JobHeader(#[prop(into)] job: Signal<JobView>, #[prop(into)] progress: Signal<Progress>) -> impl IntoView {
+pub fn JobHeader(
+    #[prop(into)] job: Signal<JobView>,
+    #[prop(into)] progress: Signal<Progress>,
+    /// Failed rows with retries left.
+    #[prop(into)]
+    eligible: Signal<usize>,
+) -> impl IntoView {
     let id = move || job.with(|j| j.id.clone());
     let shape = move || {
         job.with(|j| {
@@ -34,6 +41,11 @@ pub fn JobHeader(#[prop(into)] job: Signal<JobView>, #[prop(into)] progress: Sig
             <p class="muted" data-testid="job-shape">{shape}</p>
             <ProgressBar progress label="Job progress" />
             <div class="job-actions">
+                <RetryAllButton
+                    job_id=job.with_untracked(|j| j.id.clone())
+                    label=Signal::derive(move || format!("Retry all failed ({})", eligible.get()))
+                    eligible
+                />
                 <form method="post" action=cancel_action>
                     <button type="submit" class="danger" disabled=move || status().is_finished()>
                         "Cancel job"

@@ -5,6 +5,8 @@ use leptos::prelude::*;
 use crate::domain::views::JobPageData;
 use crate::domain::{Progress, Region};
 
+use super::live::LiveJob;
+use super::toaster::use_toaster;
 use super::{JobHeader, RegionSection};
 
 /// The whole job page body: header, then one section per region. Rendered completely on the
@@ -15,16 +17,25 @@ pub fn JobTable(initial: JobPageData) -> impl IntoView {
         initial.questions.iter().map(|q| (q.id.clone(), q.text.clone())).collect();
     let question_texts = StoredValue::new(question_texts);
     let regions = initial.job.regions.clone();
-    let data = RwSignal::new(initial);
-    super::live::keep_fresh(data);
+    let data = LiveJob::new(initial, use_toaster()).data;
 
     let job = Memo::new(move |_| data.with(|d| d.job.clone()));
     let progress = Signal::derive(move || {
         data.with(|d| Progress::from_statuses(d.executions.iter().map(|e| e.status)))
     });
 
+    let eligible = Signal::derive(move || {
+        data.with(|d| {
+            let cancelled = d.job.status == crate::domain::JobStatus::Cancelled;
+            d.executions
+                .iter()
+                .filter(|e| matches!(crate::domain::retry::row_action(e, cancelled), crate::domain::retry::RowAction::Retry { .. }))
+                .count()
+        })
+    });
+
     view! {
-        <JobHeader job progress />
+        <JobHeader job progress eligible />
         {regions
             .into_iter()
             .map(|region_name| {
@@ -37,7 +48,8 @@ pub fn JobTable(initial: JobPageData) -> impl IntoView {
                         })
                     }
                 });
-                view! { <RegionSection region rows question_texts /> }
+                let job_cancelled = Signal::derive(move || job.with(|j| j.status == crate::domain::JobStatus::Cancelled));
+                view! { <RegionSection region rows question_texts job_id=job.with_untracked(|j| j.id.clone()) job_cancelled /> }
             })
             .collect_view()}
     }

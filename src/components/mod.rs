@@ -10,8 +10,11 @@ mod live;
 mod new_job_form;
 mod progress_bar;
 mod region_section;
+mod retry_buttons;
+mod toaster;
 
-pub use error_banner::{server_error_text, ErrorBanner};
+pub use format::duration as format_duration;
+pub use error_banner::{server_error_text, ErrorBanner, NoticeBanner};
 pub use execution_row::ExecutionRow;
 pub use job_header::JobHeader;
 pub use job_table::JobTable;
@@ -19,3 +22,4 @@ pub use jobs_list::JobsList;
 pub use new_job_form::NewJobForm;
 pub use progress_bar::ProgressBar;
 pub use region_section::RegionSection;
+pub use toaster::{provide_toaster, use_toaster, ToastKind, ToastRegion};

@@ -2,9 +2,11 @@ use std::collections::HashMap;
 
 use leptos::prelude::*;
 
+use crate::domain::retry::{row_action, RowAction};
 use crate::domain::views::ExecutionView;
 use crate::domain::{Progress, Region};
 
+use super::retry_buttons::RetryAllButton;
 use super::{ExecutionRow, ProgressBar};
 
 /// One region's executions: a collapsible section (a native `<details>`, so it folds without
@@ -14,7 +16,13 @@ pub fn RegionSection(
     region: Region,
     #[prop(into)] rows: Signal<Vec<ExecutionView>>,
     question_texts: StoredValue<HashMap<String, String>>,
+    job_id: String,
+    #[prop(into)] job_cancelled: Signal<bool>,
 ) -> impl IntoView {
+    let eligible = Signal::derive(move || {
+        let cancelled = job_cancelled.get();
+        rows.with(|rows| rows.iter().filter(|e| matches!(row_action(e, cancelled), RowAction::Retry { .. })).count())
+    });
     let progress = Signal::derive(move || rows.with(|rows| Progress::from_statuses(rows.iter().map(|e| e.status))));
     let heading = format!("{} ({})", region.display_name(), region.router_region());
     view! {
@@ -22,7 +30,15 @@ pub fn RegionSection(
             <summary>
                 <h2>{heading.clone()}</h2>
             </summary>
-            <ProgressBar progress label=format!("Progress in {heading}") />
+            <div class="region-bar">
+                <ProgressBar progress label=format!("Progress in {heading}") />
+                <RetryAllButton
+                    job_id
+                    region=region.router_region().to_string()
+                    label=Signal::derive(move || format!("Retry failed in this region ({})", eligible.get()))
+                    eligible
+                />
+            </div>
             <table class="executions">
                 <thead>
                     <tr>
@@ -39,10 +55,10 @@ pub fn RegionSection(
                     // Keyed by the row's version: a row is re-rendered only when it changed.
                     <For
                         each=move || rows.get()
-                        key=|e| (e.id, e.updated_at.clone(), e.status)
+                        key=move |e| (e.id, e.updated_at.clone(), e.status, e.retry_count, job_cancelled.get_untracked())
                         children=move |execution| {
                             let text = question_texts.with_value(|t| t.get(&execution.question_id).cloned()).unwrap_or_default();
-                            view! { <ExecutionRow execution question_text=text /> }
+                            view! { <ExecutionRow execution question_text=text job_cancelled=job_cancelled.get_untracked() /> }
                         }
                     />
                 </tbody>

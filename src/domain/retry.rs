@@ -137,3 +137,20 @@ mod tests {
         assert_eq!(decide(&facts(ExecutionStatus::Error, 2), Region::EuWest, 2), Ok(()));
     }
 }
+
+/// One line for a batch's answer: "12 queued · 3 skipped: max retries reached".
+pub fn batch_summary(result: &super::views::BatchRetryResult) -> String {
+    let mut line = format!("{} queued", result.queued.len());
+    let mut reasons: Vec<(String, usize)> = Vec::new();
+    for skipped in &result.skipped {
+        let reason = skipped.code.replace('_', " ");
+        match reasons.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, count)) => *count += 1,
+            None => reasons.push((reason, 1)),
+        }
+    }
+    for (reason, count) in reasons {
+        line.push_str(&format!(" · {count} skipped: {reason}"));
+    }
+    line
+}

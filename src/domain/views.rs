@@ -120,3 +120,11 @@ pub struct BatchRetryResult {
     pub queued: Vec<i64>,
     pub skipped: Vec<SkippedRetry>,
 }
+
+/// One execution with its full attempt history, for the history page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecutionHistory {
+    pub execution: ExecutionView,
+    pub question_text: String,
+    pub attempts: Vec<AttemptView>,
+}

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::components::{ErrorBanner, JobTable};
+use crate::components::{ErrorBanner, JobTable, NoticeBanner};
 use crate::serverfns::jobs::load_job_page;
 
 /// `/jobs/:id`: the live progress table of one job.
@@ -12,9 +12,11 @@ pub fn JobPage() -> impl IntoView {
     let page = Resource::new(id, load_job_page);
     let query = use_query_map();
     let error = move || query.read().get("error");
+    let notice = move || query.read().get("notice");
 
     view! {
         {move || error().map(|message| view! { <ErrorBanner message /> })}
+        {move || notice().map(|message| view! { <NoticeBanner message /> })}
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {

@@ -2,3 +2,4 @@
 //! validates like a REST handler and delegates to the same service.
 
 pub mod jobs;
+pub mod retries;

@@ -63,3 +63,77 @@ async fn the_home_page_offers_a_prefilled_job_and_lists_jobs() {
     let (status, _) = app.get_html("/jobs/does-not-exist").await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn the_action_cell_counts_retries_from_the_server_state() {
+    use crate::test_router::Reply;
+    let router = TestRouter::start(|_, nth| match nth {
+        2 => Reply::After(std::time::Duration::from_millis(800), Box::new(Reply::Fail("still cold <i>x</i>".into()))),
+        _ => Reply::Fail("cold".into()),
+    })
+    .await;
+    let app = spawn_with_router(&router.url).await;
+    let job = app.submit(&["math_basic"], &["llama3.2-1b"], &["US"]).await;
+    let id = app.wait_all_finished(&job).await[0]["id"].as_i64().unwrap();
+    let page = format!("/jobs/{job}");
+
+    let (_, html) = app.get_html(&page).await;
+    assert!(html.contains(r#"class="retry">Retry<"#), "first retry is labelled Retry");
+    assert!(html.contains("Retry all failed (1)"));
+
+    // Without JavaScript: the row's form posts and comes back with a notice.
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let response = client
+        .post(format!("{}/executions/{id}/retry", app.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("job_id={job}&region=us-east&question_index=0"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    let location = response.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.starts_with(&format!("/jobs/{job}?notice=Retry+queued")), "{location}");
+    let (_, html) = app.get_html(&location).await;
+    assert!(html.contains("Retry queued: math_basic · llama3.2-1b · us-east"));
+
+    app.wait_execution(id, is_finished).await;
+    let (_, html) = app.get_html(&page).await;
+    assert!(html.contains(r#"class="retry">Retry (2/3)<"#), "second retry shows its number");
+
+    // While retrying, every reader of the page sees it.
+    let (status, _) = app.retry(id, "US", 0, None).await;
+    assert_eq!(status, 202);
+    let (_, html) = app.get_html(&page).await;
+    assert!(html.contains(r#"disabled class="retry">Retrying…<"#));
+    assert!(html.contains(r#"data-status="retrying""#));
+
+    app.wait_execution(id, is_finished).await;
+    let (status, _) = app.retry(id, "US", 0, None).await;
+    assert_eq!(status, 202);
+    app.wait_execution(id, is_finished).await;
+    let (_, html) = app.get_html(&page).await;
+    assert!(html.contains("Max retries reached"));
+    assert!(!html.contains(r#"class="retry""#), "no retry button once exhausted");
+
+    // A refused form post comes back with the server's message.
+    let response = client
+        .post(format!("{}/executions/{id}/retry", app.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("job_id={job}&region=us-east&question_index=0"))
+        .send()
+        .await
+        .unwrap();
+    let location = response.headers()["location"].to_str().unwrap().to_string();
+    let (_, html) = app.get_html(&location).await;
+    assert!(html.contains("Max retries reached (3/3)"), "{location}");
+
+    // The history lists every attempt, the original error at a glance, texts escaped.
+    let (status, html) = app.get_html(&format!("/executions/{id}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(html.matches(r#"data-testid="attempt-row""#).count(), 4);
+    assert!(html.contains("Original error: "));
+    assert!(html.contains("still cold &lt;i&gt;x&lt;/i&gt;"));
+    assert!(!html.contains("<i>x</i>"));
+    let (status, _) = app.get_html("/executions/999999").await;
+    assert_eq!(status, 404);
+}

@@ -218,3 +218,24 @@ pub async fn cancel(state: &AppState, id: &str) -> Result<JobCancelled, AppError
 fn job_not_found(id: &str) -> AppError {
     AppError::NotFound(format!("job {id:?} not found"))
 }
+
+pub async fn history(state: &AppState, id: i64) -> Result<crate::domain::views::ExecutionHistory, AppError> {
+    if id <= 0 {
+        return Err(AppError::BadRequest {
+            code: "invalid_execution_id",
+            message: format!("execution id must be a positive integer, got {id}"),
+        });
+    }
+    let detail = execution_detail(state, id).await?;
+    let question_text = db::questions::list(&state.db)
+        .await?
+        .into_iter()
+        .find(|q| q.id == detail.execution.question_id)
+        .map(|q| q.text)
+        .unwrap_or_default();
+    Ok(crate::domain::views::ExecutionHistory {
+        execution: detail.execution,
+        question_text,
+        attempts: detail.retry_history,
+    })
+}

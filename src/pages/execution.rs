@@ -1,0 +1,100 @@
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use crate::components::{server_error_text, ErrorBanner};
+use crate::domain::views::ExecutionHistory;
+use crate::serverfns::retries::load_execution_history;
+
+/// `/executions/:id`: one execution's attempt history, the original error at a glance.
+#[component]
+pub fn ExecutionPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or(0);
+    let history = Resource::new(id, load_execution_history);
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match history.await {
+                    Ok(history) => view! { <History history /> }.into_any(),
+                    Err(err) => {
+                        #[cfg(feature = "ssr")]
+                        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                            response.set_status(axum::http::StatusCode::NOT_FOUND);
+                        }
+                        view! { <ErrorBanner message=server_error_text(&err) /> }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn History(history: ExecutionHistory) -> impl IntoView {
+    let e = history.execution;
+    let back = format!("/jobs/{}", e.job_id);
+    let original = e.original_error_code.clone().map(|code| {
+        let message = e.original_error.clone().unwrap_or_default();
+        view! {
+            <p class="original-error" data-testid="original-error">
+                <strong>"Original error: "</strong>
+                <code>{code}</code>
+                " — "
+                {message}
+            </p>
+        }
+    });
+    view! {
+        <section class="panel">
+            <p><a href=back>"← Job " {e.job_id.clone()}</a></p>
+            <h1>
+                <code>{e.question_id.clone()}</code>
+                " · "
+                {e.model_id.clone()}
+                " · "
+                {e.region.clone()}
+            </h1>
+            <p class="muted">{history.question_text}</p>
+            <p>
+                <span class=format!("badge badge-{}", e.status)>{e.status.as_str()}</span>
+                {format!(" · {} retries of {} used", e.retry_count, e.max_retries)}
+            </p>
+            {original}
+            <h2>"Attempts"</h2>
+            <table class="attempts">
+                <thead>
+                    <tr>
+                        <th scope="col">"#"</th>
+                        <th scope="col">"Trigger"</th>
+                        <th scope="col">"Started"</th>
+                        <th scope="col">"Duration"</th>
+                        <th scope="col">"Outcome"</th>
+                        <th scope="col">"Error code"</th>
+                        <th scope="col">"Message"</th>
+                        <th scope="col">"Provider"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {history
+                        .attempts
+                        .into_iter()
+                        .map(|a| {
+                            view! {
+                                <tr data-testid="attempt-row" data-status=a.status.clone()>
+                                    <td class="num">{a.number}</td>
+                                    <td>{a.trigger}</td>
+                                    <td>{a.started_at.unwrap_or_else(|| format!("queued {}", a.queued_at)).replace('T', " ")}</td>
+                                    <td class="num">{crate::components::format_duration(a.duration_ms)}</td>
+                                    <td><span class=format!("badge badge-{}", a.status)>{a.status.clone()}</span></td>
+                                    <td><code>{a.error_code.unwrap_or_default()}</code></td>
+                                    <td class="message">{a.error.unwrap_or_default()}</td>
+                                    <td>{a.provider_id.unwrap_or_else(|| "—".into())}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+}
