@@ -1,3 +1,4 @@
+#![recursion_limit = "512"]
 //! Beacon: cross-region LLM bias-detection jobs, a live progress table, and retries.
 //!
 //! `domain` is shared by the server and the browser; `server` runs only on the server

@@ -21,3 +21,30 @@ export function rows(page: Page) {
 export function rowsWithStatus(page: Page, status: string) {
   return page.locator(`[data-testid="execution-row"][data-status="${status}"]`);
 }
+
+export function row(page: Page, question: string, model: string) {
+  return page.locator(`[data-testid="execution-row"][data-question="${question}"][data-model="${model}"]`);
+}
+
+export function toast(page: Page, text: string | RegExp) {
+  return page.getByTestId('toast').filter({ hasText: text });
+}
+
+/** Submits a job through the REST API, as a script would, and returns its id. */
+export async function submitJob(page: Page, questions: string[], models: string[], regions: string[]): Promise<string> {
+  const response = await page.request.post('/api/v1/jobs', { data: { questions, models, regions } });
+  expect(response.status()).toBe(202);
+  return (await response.json()).id;
+}
+
+/** Waits (reloading, for pages without JavaScript) until no row is pending, running or retrying. */
+export async function waitUntilSettled(page: Page, jobId: string) {
+  await expect
+    .poll(async () => {
+      const response = await page.request.get(`/api/v1/jobs/${jobId}`);
+      const job = await response.json();
+      const p = job.progress;
+      return p.pending + p.running + p.retrying;
+    }, { timeout: 30_000 })
+    .toBe(0);
+}

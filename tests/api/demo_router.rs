@@ -15,6 +15,7 @@ fn fast() -> DemoConfig {
         cold_hang: Duration::from_millis(10),
         warm_latency: Duration::from_millis(10),
         idle_cooldown: Duration::from_secs(600),
+        down: vec![("asia-pacific".into(), "mistral-7b".into())],
     }
 }
 
@@ -55,6 +56,12 @@ async fn each_region_and_model_fails_while_cold_then_answers_the_same_way_every_
     assert!(first["response"].as_str().unwrap().contains("Paris"));
     let (_, again) = ask(&base, "eu-west", prompt).await;
     assert_eq!(again["response"], first["response"], "warm answers are deterministic");
+
+    // A broken provider never warms up.
+    for _ in 0..4 {
+        let (_, body) = ask(&base, "asia-pacific", prompt).await;
+        assert_eq!(body["error"], "app for invoked web endpoint is stopped");
+    }
 
     let (status, health) = {
         let response = reqwest::get(format!("{base}/health")).await.unwrap();

@@ -22,7 +22,7 @@ use super::protocol::{HealthResponse, InferenceRequest, InferenceResponse};
 
 /// How the demo's providers behave. Every field can be set from the environment
 /// (`DEMO_COLD_REQUESTS`, `DEMO_COLD_FAIL_MS`, `DEMO_COLD_HANG_MS`, `DEMO_WARM_LATENCY_MS`,
-/// `DEMO_IDLE_COOLDOWN_SECONDS`) so tests can run a whole cold start in seconds.
+/// `DEMO_IDLE_COOLDOWN_SECONDS`, `DEMO_DOWN`) so tests can run a whole cold start in seconds.
 #[derive(Debug, Clone)]
 pub struct DemoConfig {
     /// Requests a cold (region, model) fails before it is warm.
@@ -36,6 +36,9 @@ pub struct DemoConfig {
     pub warm_latency: Duration,
     /// Idle time after which a provider scales to zero again.
     pub idle_cooldown: Duration,
+    /// `(router region, model)` pairs whose provider is broken: every request fails like a
+    /// stopped app (`DEMO_DOWN=asia-pacific/mistral-7b,…`).
+    pub down: Vec<(String, String)>,
 }
 
 impl Default for DemoConfig {
@@ -46,6 +49,7 @@ impl Default for DemoConfig {
             cold_hang: Duration::from_secs(20),
             warm_latency: Duration::from_millis(800),
             idle_cooldown: Duration::from_secs(600),
+            down: Vec::new(),
         }
     }
 }
@@ -76,8 +80,24 @@ impl DemoConfig {
             idle_cooldown: read("DEMO_IDLE_COOLDOWN_SECONDS")?
                 .map(Duration::from_secs)
                 .unwrap_or(defaults.idle_cooldown),
+            down: parse_down(&std::env::var("DEMO_DOWN").unwrap_or_default())?,
         })
     }
+}
+
+fn parse_down(raw: &str) -> anyhow::Result<Vec<(String, String)>> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (region, model) = pair
+                .split_once('/')
+                .ok_or_else(|| anyhow::anyhow!("DEMO_DOWN entry {pair:?}: expected region/model"))?;
+            let region = Region::parse(region)
+                .ok_or_else(|| anyhow::anyhow!("DEMO_DOWN entry {pair:?}: unknown region"))?;
+            Ok((region.router_region().to_string(), model.to_string()))
+        })
+        .collect()
 }
 
 #[derive(Default)]
@@ -121,9 +141,13 @@ async fn health() -> Json<HealthResponse> {
     })
 }
 
-enum Warmth {
-    Cold,
-    Warm,
+/// What a provider does with one request.
+enum Behaviour {
+    /// Fails after `cold_fail` like a stopped Modal app (cold us-east, or a broken provider).
+    Stopped,
+    /// Hangs for `cold_hang` waiting for a container, then the proxy answers 504.
+    ProxyTimeout,
+    Answer,
 }
 
 async fn inference(
@@ -141,7 +165,7 @@ async fn inference(
         .unwrap_or(Region::UsEast);
     let provider = format!("modal-{}", region.router_region());
 
-    let warmth = {
+    let behaviour = {
         let mut providers = state.providers.lock().await;
         let entry = providers.entry((region.router_region().to_string(), request.model.clone())).or_default();
         let now = Instant::now();
@@ -149,16 +173,23 @@ async fn inference(
             entry.cold_failures = 0;
         }
         entry.last_used = Some(now);
-        if entry.cold_failures < state.config.cold_requests {
+        let down = state
+            .config
+            .down
+            .iter()
+            .any(|(r, m)| r == region.router_region() && *m == request.model);
+        if down {
+            Behaviour::Stopped
+        } else if entry.cold_failures < state.config.cold_requests {
             entry.cold_failures += 1;
-            Warmth::Cold
+            if region == Region::UsEast { Behaviour::Stopped } else { Behaviour::ProxyTimeout }
         } else {
-            Warmth::Warm
+            Behaviour::Answer
         }
     };
 
-    match warmth {
-        Warmth::Cold if region == Region::UsEast => {
+    match behaviour {
+        Behaviour::Stopped => {
             tokio::time::sleep(state.config.cold_fail).await;
             Json(InferenceResponse {
                 success: false,
@@ -169,12 +200,12 @@ async fn inference(
             })
             .into_response()
         }
-        Warmth::Cold => {
+        Behaviour::ProxyTimeout => {
             // Waiting for a GPU container until the proxy in front gives up.
             tokio::time::sleep(state.config.cold_hang).await;
             (StatusCode::GATEWAY_TIMEOUT, "upstream request timeout").into_response()
         }
-        Warmth::Warm => {
+        Behaviour::Answer => {
             let started = Instant::now();
             tokio::time::sleep(state.config.warm_latency).await;
             let answer = answer(&request.model, region, &request.prompt);
