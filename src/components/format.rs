@@ -24,6 +24,11 @@ pub fn job_status_line(status: JobStatus, progress: &Progress) -> String {
     }
     if progress.failed > 0 {
         line.push_str(&format!(" · {} failed", progress.failed));
+        if progress.exhausted == progress.failed {
+            line.push_str(", no retries left");
+        } else if progress.exhausted > 0 {
+            line.push_str(&format!(" ({} with no retries left)", progress.exhausted));
+        }
     }
     if progress.cancelled > 0 {
         line.push_str(&format!(" · {} cancelled", progress.cancelled));

@@ -4,6 +4,7 @@ use crate::domain::views::JobView;
 use crate::domain::Progress;
 
 use super::format::{job_status_line, plural};
+use super::live::LiveState;
 use super::retry_buttons::RetryAllButton;
 use super::ProgressBar;
 
@@ -14,6 +15,7 @@ pub fn JobHeader(
     /// Failed rows with retries left.
     #[prop(into)]
     eligible: Signal<usize>,
+    #[prop(into)] live_state: Signal<LiveState>,
 ) -> impl IntoView {
     let id = move || job.with(|j| j.id.clone());
     let shape = move || {
@@ -38,7 +40,16 @@ pub fn JobHeader(
                     {status_line}
                 </span>
             </div>
-            <p class="muted" data-testid="job-shape">{shape}</p>
+            <p class="muted">
+                <span data-testid="job-shape">{shape}</span>
+                <span
+                    class=move || format!("live-state live-{:?}", live_state.get()).to_lowercase()
+                    data-testid="live-state"
+                    title="How this page gets its updates"
+                >
+                    {move || live_state.get().label()}
+                </span>
+            </p>
             <ProgressBar progress label="Job progress" />
             <div class="job-actions">
                 <RetryAllButton

@@ -17,11 +17,12 @@ pub fn JobTable(initial: JobPageData) -> impl IntoView {
         initial.questions.iter().map(|q| (q.id.clone(), q.text.clone())).collect();
     let question_texts = StoredValue::new(question_texts);
     let regions = initial.job.regions.clone();
-    let data = LiveJob::new(initial, use_toaster()).data;
+    let live = LiveJob::new(initial, use_toaster());
+    let data = live.data;
 
     let job = Memo::new(move |_| data.with(|d| d.job.clone()));
     let progress = Signal::derive(move || {
-        data.with(|d| Progress::from_statuses(d.executions.iter().map(|e| e.status)))
+        data.with(|d| Progress::from_executions(&d.executions))
     });
 
     let eligible = Signal::derive(move || {
@@ -35,7 +36,7 @@ pub fn JobTable(initial: JobPageData) -> impl IntoView {
     });
 
     view! {
-        <JobHeader job progress eligible />
+        <JobHeader job progress eligible live_state=live.state />
         {regions
             .into_iter()
             .map(|region_name| {

@@ -5,14 +5,18 @@ use crate::domain::views::JobView;
 use super::format::job_status_line;
 use super::ProgressBar;
 
-/// Recent jobs, newest first.
+/// Recent jobs, newest first, each with its live progress.
 #[component]
 pub fn JobsList(jobs: Vec<JobView>) -> impl IntoView {
-    let empty = jobs.is_empty();
+    let jobs = RwSignal::new(jobs);
+    follow_jobs(jobs);
     view! {
         <section class="panel jobs">
             <h2>"Jobs"</h2>
-            <Show when=move || !empty fallback=|| view! { <p class="muted">"No jobs yet: start one above."</p> }>
+            <Show
+                when=move || jobs.with(|j| !j.is_empty())
+                fallback=|| view! { <p class="muted">"No jobs yet: start one above."</p> }
+            >
                 <table class="jobs-table">
                     <thead>
                         <tr>
@@ -23,31 +27,69 @@ pub fn JobsList(jobs: Vec<JobView>) -> impl IntoView {
                         </tr>
                     </thead>
                     <tbody>
-                        {jobs
-                            .clone()
-                            .into_iter()
-                            .map(|job| {
+                        <For
+                            each=move || jobs.get()
+                            key=|job| (job.id.clone(), job.updated_at.clone(), job.progress)
+                            children=move |job| {
                                 let href = format!("/jobs/{}", job.id);
-                                let progress = job.progress;
                                 view! {
-                                    <tr data-testid="job-row">
+                                    <tr data-testid="job-row" data-job-id=job.id.clone()>
                                         <td><a href=href>{job.id.clone()}</a></td>
                                         <td>
-                                            <span class=format!("badge badge-{}", job.status)>
+                                            <span class=format!("badge badge-{}", job.status) data-testid="job-row-status">
                                                 {job_status_line(job.status, &job.progress)}
                                             </span>
                                         </td>
                                         <td class="wide">
-                                            <ProgressBar progress=Signal::stored(progress) label=format!("Progress of {}", job.id) />
+                                            <ProgressBar
+                                                progress=Signal::stored(job.progress)
+                                                label=format!("Progress of {}", job.id)
+                                            />
                                         </td>
-                                        <td><time datetime=job.created_at.clone()>{job.created_at.replace('T', " ")}</time></td>
+                                        <td>
+                                            <time datetime=job.created_at.clone()>{job.created_at.replace('T', " ")}</time>
+                                        </td>
                                     </tr>
                                 }
-                            })
-                            .collect_view()}
+                            }
+                        />
                     </tbody>
                 </table>
             </Show>
         </section>
     }
 }
+
+/// Patches the list from the jobs stream: a changed job is replaced, a new one goes on top.
+#[cfg(feature = "hydrate")]
+fn follow_jobs(jobs: RwSignal<Vec<JobView>>) {
+    use send_wrapper::SendWrapper;
+
+    use super::live::event_source::{subscribe, Subscription};
+
+    let subscription = StoredValue::new(None::<SendWrapper<Subscription>>);
+    Effect::new(move |_| {
+        let on_event = move |kind: &'static str, data: String| {
+            if kind == "resync" {
+                leptos::task::spawn_local(async move {
+                    if let Ok(home) = crate::serverfns::jobs::load_home().await {
+                        jobs.try_set(home.jobs);
+                    }
+                });
+                return;
+            }
+            let Ok(fresh) = serde_json::from_str::<JobView>(&data) else { return };
+            jobs.try_update(|jobs| match jobs.iter_mut().find(|j| j.id == fresh.id) {
+                Some(job) if fresh.updated_at >= job.updated_at || fresh.progress != job.progress => *job = fresh,
+                Some(_) => {}
+                None => jobs.insert(0, fresh),
+            });
+        };
+        if let Some(opened) = subscribe("/api/v1/jobs/events", &["job", "resync"], on_event, |_| {}) {
+            subscription.set_value(Some(SendWrapper::new(opened)));
+        }
+    });
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn follow_jobs(_jobs: RwSignal<Vec<JobView>>) {}

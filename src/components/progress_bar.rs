@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use crate::domain::Progress;
 
-/// A stacked bar, completed / running (incl. retrying) / failed / cancelled, with its counts
+/// A stacked bar, completed / running / retrying / failed / cancelled, with its counts
 /// in words for screen readers and for anyone who prefers numbers.
 #[component]
 pub fn ProgressBar(#[prop(into)] progress: Signal<Progress>, #[prop(into)] label: String) -> impl IntoView {
@@ -15,8 +15,8 @@ pub fn ProgressBar(#[prop(into)] progress: Signal<Progress>, #[prop(into)] label
     let summary = move || {
         let p = progress.get();
         let mut parts = vec![format!("{}/{} done", p.done(), p.total), format!("{} completed", p.completed)];
-        if p.running + p.retrying > 0 {
-            parts.push(format!("{} running", p.running + p.retrying));
+        if p.running > 0 {
+            parts.push(format!("{} running", p.running));
         }
         if p.retrying > 0 {
             parts.push(format!("{} retrying", p.retrying));
@@ -43,7 +43,8 @@ pub fn ProgressBar(#[prop(into)] progress: Signal<Progress>, #[prop(into)] label
                 aria-valuenow=move || progress.get().done().to_string()
             >
                 <span class="seg seg-completed" style=segment(|p| p.completed)></span>
-                <span class="seg seg-running" style=segment(|p| p.running + p.retrying)></span>
+                <span class="seg seg-running" style=segment(|p| p.running)></span>
+                <span class="seg seg-retrying" style=segment(|p| p.retrying)></span>
                 <span class="seg seg-failed" style=segment(|p| p.failed)></span>
                 <span class="seg seg-cancelled" style=segment(|p| p.cancelled)></span>
             </div>

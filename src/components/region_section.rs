@@ -23,7 +23,7 @@ pub fn RegionSection(
         let cancelled = job_cancelled.get();
         rows.with(|rows| rows.iter().filter(|e| matches!(row_action(e, cancelled), RowAction::Retry { .. })).count())
     });
-    let progress = Signal::derive(move || rows.with(|rows| Progress::from_statuses(rows.iter().map(|e| e.status))));
+    let progress = Signal::derive(move || rows.with(|rows| Progress::from_executions(rows)));
     let heading = format!("{} ({})", region.display_name(), region.router_region());
     view! {
         <details class="panel region" open data-testid=format!("region-{}", region.router_region())>

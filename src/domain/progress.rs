@@ -4,7 +4,7 @@ use super::{ExecutionStatus, JobStatus};
 
 /// Counts of executions by what a researcher cares about. Every bar, counter and job status
 /// is derived from this one struct, so they cannot disagree with each other.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Progress {
     pub total: i64,
     pub pending: i64,
@@ -14,6 +14,9 @@ pub struct Progress {
     /// failed + timeout + error
     pub failed: i64,
     pub cancelled: i64,
+    /// Of `failed`, those with no retries left.
+    #[serde(default)]
+    pub exhausted: i64,
 }
 
 impl Progress {
@@ -29,6 +32,18 @@ impl Progress {
             }
             ExecutionStatus::Cancelled => self.cancelled += count,
         }
+    }
+
+    /// Counts a job's (or a region's) executions, including which failures are final.
+    pub fn from_executions<'a>(executions: impl IntoIterator<Item = &'a super::views::ExecutionView>) -> Self {
+        let mut progress = Progress::default();
+        for execution in executions {
+            progress.add(execution.status, 1);
+            if execution.status.is_failure() && execution.retry_count >= execution.max_retries {
+                progress.exhausted += 1;
+            }
+        }
+        progress
     }
 
     pub fn from_statuses(statuses: impl IntoIterator<Item = ExecutionStatus>) -> Self {

@@ -87,6 +87,8 @@ pub struct AttemptView {
 /// Everything the job page renders.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobPageData {
+    /// The change-log position this snapshot is at: the live stream resumes after it.
+    pub cursor: i64,
     pub job: JobView,
     pub questions: Vec<QuestionView>,
     pub executions: Vec<ExecutionView>,

@@ -5,6 +5,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod forms;
+pub mod live;
 pub mod router;
 pub mod runner;
 pub mod services;

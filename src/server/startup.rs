@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use crate::app::{shell, App};
 
 use super::config::Config;
+use super::live::LiveFeed;
 use super::router::{demo, RouterClient};
 use super::runner::Runner;
 use super::state::AppState;
@@ -65,7 +66,9 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     let addr = listener.local_addr()?;
     leptos_options.site_addr = addr;
 
-    let state = AppState { leptos_options, db, runner, router, config: Arc::new(config) };
+    let shutdown = CancellationToken::new();
+    let feed = LiveFeed::start(db.clone(), shutdown.clone()).await?;
+    let state = AppState { leptos_options, db, runner, router, config: Arc::new(config), feed, shutdown: shutdown.clone() };
     let routes = generate_route_list(App);
     let app = Router::new()
         .merge(api::routes())
@@ -79,7 +82,6 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state.clone());
 
-    let shutdown = CancellationToken::new();
     let served = tokio::spawn({
         let shutdown = shutdown.clone();
         async move {

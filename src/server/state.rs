@@ -6,6 +6,7 @@ use leptos::config::LeptosOptions;
 use super::config::Config;
 use super::db::Db;
 use super::error::AppError;
+use super::live::LiveFeed;
 use super::router::RouterClient;
 use super::runner::Runner;
 
@@ -17,6 +18,10 @@ pub struct AppState {
     pub runner: Arc<Runner>,
     pub router: RouterClient,
     pub config: Arc<Config>,
+    pub feed: Arc<LiveFeed>,
+    /// Cancelled when the server stops: ends the live streams, which would otherwise keep
+    /// the graceful shutdown waiting forever.
+    pub shutdown: tokio_util::sync::CancellationToken,
 }
 
 impl AppState {

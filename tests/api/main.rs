@@ -8,6 +8,7 @@ mod test_router;
 mod demo_router;
 mod jobs;
 mod leases_and_cancel;
+mod live_events;
 mod pages;
 mod retries;
 mod router_failures;

@@ -11,6 +11,7 @@ mod retries;
 use axum::routing::{get, post};
 use axum::Router;
 
+use super::live::streams;
 use super::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -18,6 +19,8 @@ pub fn routes() -> Router<AppState> {
         .route("/health", get(health::health))
         .route("/api/v1/questions", get(questions::list))
         .route("/api/v1/jobs", get(jobs::list).post(jobs::create))
+        .route("/api/v1/jobs/events", get(streams::jobs_events))
+        .route("/api/v1/jobs/{id}/events", get(streams::job_events))
         .route("/api/v1/jobs/{id}", get(jobs::get))
         .route("/api/v1/jobs/{id}/cancel", post(jobs::cancel))
         .route("/api/v1/jobs/{id}/executions/all", get(jobs::executions))

@@ -120,15 +120,20 @@ pub async fn progress<'e, E>(executor: E, job_id: &str) -> sqlx::Result<Progress
 where
     E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
 {
-    let rows: Vec<(String, i64)> =
-        sqlx::query_as("SELECT status, COUNT(*) FROM executions WHERE job_id = ? GROUP BY status")
-            .bind(job_id)
-            .fetch_all(executor)
-            .await?;
+    let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+        "SELECT status, COUNT(*), SUM(CASE WHEN retry_count >= max_retries THEN 1 ELSE 0 END)
+           FROM executions WHERE job_id = ? GROUP BY status",
+    )
+    .bind(job_id)
+    .fetch_all(executor)
+    .await?;
     let mut progress = Progress::default();
-    for (status, count) in rows {
+    for (status, count, out_of_retries) in rows {
         if let Some(status) = ExecutionStatus::parse(&status) {
             progress.add(status, count);
+            if status.is_failure() {
+                progress.exhausted += out_of_retries;
+            }
         }
     }
     Ok(progress)

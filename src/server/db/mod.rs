@@ -2,6 +2,7 @@
 //! change of schema or dialect touches one place.
 
 pub mod attempts;
+pub mod changes;
 pub mod executions;
 pub mod jobs;
 pub mod questions;

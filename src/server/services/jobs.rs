@@ -121,7 +121,9 @@ fn distinct_nonempty<T: Clone + Eq + std::hash::Hash>(
 }
 
 fn validate_job_id(id: &str) -> Result<String, AppError> {
-    let valid = !id.is_empty()
+    // "events" would be shadowed by the jobs-list stream's path.
+    let valid = id != "events"
+        && !id.is_empty()
         && id.len() <= MAX_JOB_ID_LEN
         && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
     if valid {
@@ -149,6 +151,9 @@ pub async fn list(state: &AppState) -> Result<Vec<JobView>, AppError> {
 }
 
 pub async fn page(state: &AppState, id: &str) -> Result<JobPageData, AppError> {
+    // Read before the rows: a change racing this read is then sent again by the stream,
+    // never lost between the snapshot and the subscription.
+    let cursor = db::changes::latest_seq(&state.db).await?;
     let job = get(state, id).await?;
     let executions = db::executions::list_for_job(&state.db, id)
         .await?
@@ -161,7 +166,7 @@ pub async fn page(state: &AppState, id: &str) -> Result<JobPageData, AppError> {
         .iter()
         .filter_map(|qid| catalogue.iter().find(|q| &q.id == qid).cloned())
         .collect();
-    Ok(JobPageData { job, questions, executions })
+    Ok(JobPageData { cursor, job, questions, executions })
 }
 
 /// An execution with its full attempt history (DOMAIN.md's `retry_history`).

@@ -1,0 +1,47 @@
+//! The change log (see migrations/0004): what changed, in order, for live streams.
+
+use super::Db;
+
+/// The newest change's sequence number (0 when nothing ever changed).
+pub async fn latest_seq(db: &Db) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM changes").fetch_one(db).await
+}
+
+/// The oldest change still kept; a cursor before it cannot be caught up change by change.
+pub async fn oldest_seq(db: &Db) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COALESCE(MIN(seq), 0) FROM changes").fetch_one(db).await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Change {
+    pub seq: i64,
+    pub job_id: String,
+    pub execution_id: Option<i64>,
+}
+
+/// Changes after `after`, oldest first, at most `limit`.
+pub async fn after(db: &Db, after: i64, limit: i64) -> sqlx::Result<Vec<Change>> {
+    sqlx::query_as("SELECT seq, job_id, execution_id FROM changes WHERE seq > ? ORDER BY seq LIMIT ?")
+        .bind(after)
+        .bind(limit)
+        .fetch_all(db)
+        .await
+}
+
+/// Changes of one job after `after`, oldest first.
+pub async fn after_for_job(db: &Db, job_id: &str, after: i64) -> sqlx::Result<Vec<Change>> {
+    sqlx::query_as("SELECT seq, job_id, execution_id FROM changes WHERE job_id = ? AND seq > ? ORDER BY seq")
+        .bind(job_id)
+        .bind(after)
+        .fetch_all(db)
+        .await
+}
+
+/// Keeps the newest `keep` changes.
+pub async fn prune(db: &Db, keep: i64) -> sqlx::Result<u64> {
+    let done = sqlx::query("DELETE FROM changes WHERE seq <= (SELECT MAX(seq) FROM changes) - ?")
+        .bind(keep)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}

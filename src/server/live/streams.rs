@@ -1,0 +1,156 @@
+//! The server-sent-event endpoints. A client that reconnects (`Last-Event-ID`, or `?since=`
+//! for the first connection after a server-rendered snapshot) first receives what it
+//! missed, then live events; one that fell too far behind is told to `resync`.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures::Stream;
+use serde::Deserialize;
+use std::sync::Arc;
+
+use tokio::sync::broadcast::{error::RecvError, Receiver};
+use tokio_util::sync::CancellationToken;
+
+use super::feed::{events_for, LiveEvent};
+use crate::server::db;
+use crate::server::error::AppError;
+use crate::server::state::AppState;
+
+/// Keeps proxies from closing an idle stream.
+const HEARTBEAT: Duration = Duration::from_secs(15);
+/// What browsers wait before reconnecting after the server went away.
+const RECONNECT: Duration = Duration::from_secs(1);
+/// Beyond this many missed changes a snapshot is cheaper than replaying them.
+const MAX_CATCH_UP: usize = 5000;
+
+#[derive(Debug, Deserialize)]
+pub struct SinceQuery {
+    since: Option<String>,
+}
+
+fn resume_point(headers: &HeaderMap, query: &SinceQuery) -> Result<Option<i64>, AppError> {
+    let raw = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.trim().is_empty())
+        .map(str::to_string)
+        .or_else(|| query.since.clone());
+    match raw {
+        None => Ok(None),
+        Some(raw) => raw
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .map(Some)
+            .ok_or_else(|| AppError::invalid_request(format!("since / Last-Event-ID: expected a change number, got {raw:?}"))),
+    }
+}
+
+enum CatchUp {
+    Events(Vec<LiveEvent>),
+    Resync,
+}
+
+fn to_sse(event: &LiveEvent) -> Event {
+    Event::default().id(event.seq.to_string()).event(event.kind).data(&*event.data)
+}
+
+fn resync() -> Event {
+    Event::default().event("resync").data("{}")
+}
+
+/// `GET /api/v1/jobs/:id/events`: the job's execution changes and its status and progress.
+pub async fn job_events(
+    State(state): State<AppState>,
+    Path(job_id): Path<String>,
+    headers: HeaderMap,
+    Query(query): Query<SinceQuery>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
+    let since = resume_point(&headers, &query)?;
+    db::jobs::get(&state.db, &job_id).await?.ok_or_else(|| AppError::NotFound(format!("job {job_id:?} not found")))?;
+    // Subscribe before reading what was missed, so nothing falls between the two.
+    let live = state.feed.subscribe();
+    let catch_up = match since {
+        None => CatchUp::Events(Vec::new()),
+        Some(since) => {
+            let changes = db::changes::after_for_job(&state.db, &job_id, since).await?;
+            catch_up(&state, since, changes).await?
+        }
+    };
+    Ok(event_stream(catch_up, since, live, state.shutdown.clone(), move |event| event.job_id == job_id))
+}
+
+/// `GET /api/v1/jobs/events`: every job's status and progress as it changes.
+pub async fn jobs_events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<SinceQuery>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
+    let since = resume_point(&headers, &query)?;
+    let live = state.feed.subscribe();
+    let catch_up = match since {
+        None => CatchUp::Events(Vec::new()),
+        Some(since) => {
+            // Only the jobs matter here: drop the executions from what was missed.
+            let changes = db::changes::after(&state.db, since, MAX_CATCH_UP as i64 + 1)
+                .await?
+                .into_iter()
+                .map(|change| db::changes::Change { execution_id: None, ..change })
+                .collect();
+            catch_up(&state, since, changes).await?
+        }
+    };
+    Ok(event_stream(catch_up, since, live, state.shutdown.clone(), |event| event.kind == "job"))
+}
+
+async fn catch_up(state: &AppState, since: i64, changes: Vec<db::changes::Change>) -> Result<CatchUp, AppError> {
+    let pruned = since + 1 < db::changes::oldest_seq(&state.db).await?;
+    if pruned || changes.len() > MAX_CATCH_UP {
+        Ok(CatchUp::Resync)
+    } else {
+        Ok(CatchUp::Events(events_for(&state.db, &changes).await?))
+    }
+}
+
+/// What was missed, then the live events `wanted` by this client, until the server stops.
+fn event_stream(
+    catch_up: CatchUp,
+    since: Option<i64>,
+    mut live: Receiver<Arc<LiveEvent>>,
+    shutdown: CancellationToken,
+    wanted: impl Fn(&LiveEvent) -> bool + Send + 'static,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let stream = async_stream::stream! {
+        yield Ok(Event::default().retry(RECONNECT).comment("beacon live"));
+        let mut sent = since.unwrap_or(0);
+        match catch_up {
+            CatchUp::Resync => yield Ok(resync()),
+            CatchUp::Events(events) => for event in events {
+                sent = sent.max(event.seq);
+                yield Ok(to_sse(&event));
+            },
+        }
+        loop {
+            let received = tokio::select! {
+                received = live.recv() => received,
+                _ = shutdown.cancelled() => break,
+            };
+            match received {
+                Ok(event) if event.seq > sent && wanted(&event) => {
+                    sent = event.seq;
+                    yield Ok(to_sse(&event));
+                }
+                Ok(_) => {}
+                // This client fell behind by more than the feed buffers: a snapshot is cheaper.
+                Err(RecvError::Lagged(_)) => yield Ok(resync()),
+                Err(RecvError::Closed) => break,
+            }
+        }
+    };
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(HEARTBEAT))
+}
