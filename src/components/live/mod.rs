@@ -129,58 +129,69 @@ fn announce_finished_retry(toaster: Toaster, before: &ExecutionView, now: &Execu
     }
 }
 
+#[cfg(feature = "hydrate")]
+type SubscriptionSlot = StoredValue<Option<send_wrapper::SendWrapper<event_source::Subscription>>>;
+
 /// Subscribes to the job's event stream; polls while it is down.
 #[cfg(feature = "hydrate")]
 fn stay_current(live: LiveJob) {
-    use send_wrapper::SendWrapper;
-
-    use event_source::{subscribe, Connection};
-
-    let subscription = StoredValue::new(None::<SendWrapper<event_source::Subscription>>);
+    let slot: SubscriptionSlot = StoredValue::new(None);
     // Effects run only in the browser, after hydration: never during server rendering.
-    Effect::new(move |_| {
-        let (id, cursor) = live.data.with_untracked(|d| (d.job.id.clone(), d.cursor));
-        // Job ids are letters, digits, '-', '_' and '.': nothing to escape.
-        let url = format!("/api/v1/jobs/{id}/events?since={cursor}");
-        let on_event = move |kind: &'static str, data: String| match kind {
-            "execution" => {
-                if let Ok(execution) = serde_json::from_str::<ExecutionView>(&data) {
-                    live.apply_execution(execution);
-                }
-            }
-            "job" => {
-                if let Ok(job) = serde_json::from_str::<JobView>(&data) {
-                    live.apply_job(job);
-                }
-            }
-            _ => leptos::task::spawn_local(async move { live.refresh().await }),
-        };
-        let on_state = move |state: Connection| {
-            let state = match state {
-                Connection::Live => LiveState::Live,
-                Connection::Reconnecting => LiveState::Reconnecting,
-                Connection::Polling => LiveState::Polling,
-            };
-            let was = live.state.get_untracked();
-            live.state.try_set(state);
-            // Back after a gap: the stream replays what was missed, but a refresh also covers
-            // a server whose change log was pruned meanwhile.
-            if state == LiveState::Live && matches!(was, LiveState::Reconnecting | LiveState::Polling) {
-                leptos::task::spawn_local(async move { live.refresh().await });
-            }
-        };
-        match subscribe(&url, &["execution", "job", "resync"], on_event, on_state) {
-            Some(opened) => subscription.set_value(Some(SendWrapper::new(opened))),
-            None => live.state.set(LiveState::Polling),
-        }
-    });
-    poll_while_down(live);
+    Effect::new(move |_| open_stream(live, slot));
+    poll_while_down(live, slot);
 }
 
-/// While the stream is down, asks the server for the whole job every 5 s; gives up the
-/// poll as soon as the stream is back.
+/// Opens (or reopens) the stream from the page's current snapshot.
 #[cfg(feature = "hydrate")]
-fn poll_while_down(live: LiveJob) {
+fn open_stream(live: LiveJob, slot: SubscriptionSlot) {
+    use event_source::{subscribe, Connection};
+
+    let (id, cursor) = live.data.with_untracked(|d| (d.job.id.clone(), d.cursor));
+    // Job ids are letters, digits, '-', '_' and '.': nothing to escape.
+    let url = format!("/api/v1/jobs/{id}/events?since={cursor}");
+    let on_event = move |kind: &'static str, data: String| match kind {
+        "execution" => {
+            if let Ok(execution) = serde_json::from_str::<ExecutionView>(&data) {
+                live.apply_execution(execution);
+            }
+        }
+        "job" => {
+            if let Ok(job) = serde_json::from_str::<JobView>(&data) {
+                live.apply_job(job);
+            }
+        }
+        _ => leptos::task::spawn_local(async move { live.refresh().await }),
+    };
+    let on_state = move |state: Connection| {
+        let state = match state {
+            Connection::Live => LiveState::Live,
+            Connection::Reconnecting => LiveState::Reconnecting,
+            Connection::Polling => LiveState::Polling,
+        };
+        let was = live.state.get_untracked();
+        live.state.try_set(state);
+        // Back after a gap: the stream replays what was missed, but a refresh also covers a
+        // server whose change log was pruned meanwhile.
+        if state == LiveState::Live && matches!(was, LiveState::Reconnecting | LiveState::Polling) {
+            leptos::task::spawn_local(async move { live.refresh().await });
+        }
+    };
+    // Dropping the previous subscription closes it.
+    slot.try_set_value(None);
+    match subscribe(&url, &["execution", "job", "resync"], on_event, on_state) {
+        Some(opened) => {
+            slot.try_set_value(Some(send_wrapper::SendWrapper::new(opened)));
+        }
+        None => {
+            live.state.try_set(LiveState::Polling);
+        }
+    }
+}
+
+/// While the stream is down, asks the server for the whole job every 5 s; when the browser
+/// has given up on the stream, tries to open it again after each poll.
+#[cfg(feature = "hydrate")]
+fn poll_while_down(live: LiveJob, slot: SubscriptionSlot) {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
 
@@ -194,9 +205,16 @@ fn poll_while_down(live: LiveJob) {
         leptos::task::spawn_local(async move {
             while alive.load(Ordering::Relaxed) {
                 gloo_timers::future::TimeoutFuture::new(5_000).await;
-                let down = matches!(live.state.try_get_untracked(), Some(LiveState::Reconnecting | LiveState::Polling));
-                if alive.load(Ordering::Relaxed) && down {
-                    live.refresh().await;
+                if !alive.load(Ordering::Relaxed) {
+                    break;
+                }
+                match live.state.try_get_untracked() {
+                    Some(LiveState::Reconnecting) => live.refresh().await,
+                    Some(LiveState::Polling) => {
+                        live.refresh().await;
+                        open_stream(live, slot);
+                    }
+                    _ => {}
                 }
             }
         });
