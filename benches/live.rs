@@ -46,16 +46,16 @@ async fn add_questions(database_url: &str, count: usize) -> Vec<String> {
     let mut ids = Vec::new();
     for i in 0..count {
         let id = format!("bench_q_{i:05}");
-        sqlx::query("INSERT INTO questions (id, category, text, position) VALUES (?, 'bench', ?, ?) ON CONFLICT DO NOTHING")
+        sqlx::query(db.sql("INSERT INTO questions (id, category, text, position) VALUES (?, 'bench', ?, ?) ON CONFLICT DO NOTHING"))
             .bind(&id)
             .bind(format!("Synthetic benchmark question number {i}?"))
             .bind(100 + i as i64)
-            .execute(&db)
+            .execute(&db.pool)
             .await
             .unwrap();
         ids.push(id);
     }
-    db.close().await;
+    db.pool.close().await;
     ids
 }
 

@@ -8,7 +8,9 @@ pub struct TestApp {
     pub server: Option<RunningServer>,
     pub base: String,
     pub http: reqwest::Client,
-    pub db_dir: tempfile::TempDir,
+    /// Kept so the SQLite file lives as long as the app.
+    _db_dir: tempfile::TempDir,
+    pub database_url: String,
 }
 
 /// Settings a test may change; everything else is Beacon's default.
@@ -38,15 +40,32 @@ pub fn config(options: &Options, database_url: String) -> Config {
     config
 }
 
+/// A fresh, empty database for one test: a SQLite file, or, when `BEACON_TEST_POSTGRES` names
+/// a PostgreSQL server (`postgres://user@host:port`), a new database on it.
+pub async fn fresh_database(db_dir: &tempfile::TempDir) -> String {
+    match std::env::var("BEACON_TEST_POSTGRES") {
+        Ok(server) if !server.is_empty() => {
+            use sqlx::{Connection, Executor};
+            sqlx::any::install_default_drivers();
+            let name = format!("beacon_test_{}", uuid::Uuid::new_v4().simple());
+            let mut admin = sqlx::AnyConnection::connect(&format!("{server}/postgres")).await.expect("PostgreSQL is up");
+            admin.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.unwrap();
+            format!("{server}/{name}")
+        }
+        _ => format!("sqlite:{}", db_dir.path().join("beacon.db").display()),
+    }
+}
+
 pub async fn spawn_app(options: Options) -> TestApp {
     let db_dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite:{}", db_dir.path().join("beacon.db").display());
-    let server = startup::start(config(&options, url)).await.expect("Beacon starts");
+    let database_url = fresh_database(&db_dir).await;
+    let server = startup::start(config(&options, database_url.clone())).await.expect("Beacon starts");
     TestApp {
         base: format!("http://{}", server.addr),
         server: Some(server),
         http: reqwest::Client::new(),
-        db_dir,
+        _db_dir: db_dir,
+        database_url,
     }
 }
 
@@ -56,11 +75,21 @@ pub async fn spawn_with_router(router_url: &str) -> TestApp {
 
 impl TestApp {
     pub fn database_url(&self) -> String {
-        format!("sqlite:{}", self.db_dir.path().join("beacon.db").display())
+        self.database_url.clone()
     }
 
-    pub fn db(&self) -> &sqlx::SqlitePool {
+    pub fn db(&self) -> &beacon::server::db::Db {
         &self.server.as_ref().unwrap().state.db
+    }
+
+    /// Runs a statement written with `?` placeholders on the test's database.
+    pub async fn exec(&self, sql: &'static str, binds: &[i64]) {
+        let db = self.db();
+        let mut query = sqlx::query(db.sql(sql));
+        for b in binds {
+            query = query.bind(*b);
+        }
+        query.execute(&db.pool).await.unwrap();
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
@@ -129,7 +158,7 @@ impl TestApp {
     }
 
     pub async fn count(&self, sql: &'static str) -> i64 {
-        sqlx::query_scalar(sql).fetch_one(self.db()).await.unwrap()
+        sqlx::query_scalar(self.db().sql(sql)).fetch_one(&self.db().pool).await.unwrap()
     }
 
     /// Stops the server as a crash would: its runner abandons calls, leases stay behind.
@@ -161,19 +190,20 @@ impl TestApp {
 
     /// Everything stored about one execution and its attempts, to prove a refusal changed nothing.
     pub async fn snapshot(&self, id: i64) -> (Vec<String>, i64) {
-        let row: Vec<String> = sqlx::query_as::<_, (String, i64, Option<i64>, i64, Option<String>)>(
+        let db = self.db();
+        let row: Vec<String> = sqlx::query_as::<_, (String, i64, Option<i64>, i64, Option<String>)>(db.sql(
             "SELECT status, retry_count, last_retry_at, updated_at, original_error FROM executions WHERE id = ?",
-        )
+        ))
         .bind(id)
-        .fetch_all(self.db())
+        .fetch_all(&db.pool)
         .await
         .unwrap()
         .into_iter()
         .map(|r| format!("{r:?}"))
         .collect();
-        let attempts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM execution_attempts WHERE execution_id = ?")
+        let attempts: i64 = sqlx::query_scalar(db.sql("SELECT COUNT(*) FROM execution_attempts WHERE execution_id = ?"))
             .bind(id)
-            .fetch_one(self.db())
+            .fetch_one(&db.pool)
             .await
             .unwrap();
         (row, attempts)

@@ -25,9 +25,10 @@ async fn rows_of_a_dead_server_become_interrupted_when_their_lease_expires() {
     // The first server dies mid-call: nobody renews its lease any more.
     first.stop().await;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let still_running: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM executions WHERE id = ? AND status = 'running'")
+    let db = beacon::server::db::connect(&first.database_url()).await.unwrap();
+    let still_running: i64 = sqlx::query_scalar(db.sql("SELECT COUNT(*) FROM executions WHERE id = ? AND status = 'running'"))
         .bind(orphan)
-        .fetch_one(&sqlx::SqlitePool::connect(&first.database_url()).await.unwrap())
+        .fetch_one(&db.pool)
         .await
         .unwrap();
     assert_eq!(still_running, 1, "a crash leaves the row running until its lease expires");

@@ -155,7 +155,7 @@ async fn a_client_reconnecting_with_last_event_id_receives_what_it_missed() {
     assert_eq!(missed.last().unwrap().data["progress"]["completed"], 2);
 
     // A cursor from before the retained log gets a resync instead.
-    sqlx::query("DELETE FROM changes WHERE seq <= ?").bind(last + 1).execute(app.db()).await.unwrap();
+    app.exec("DELETE FROM changes WHERE seq <= ?", &[last + 1]).await;
     let mut stream = EventReader::open(&app, &format!("/api/v1/jobs/{job}/events"), Some(last)).await;
     assert_eq!(stream.next().await.kind, "resync");
 

@@ -102,9 +102,10 @@ async fn a_second_failure_keeps_the_original_error() {
     assert_eq!(rows[0]["error_code"], "ROUTER_ERROR");
 
     // Queue the execution again, as an accepted retry does, and let the runner take it.
-    sqlx::query("UPDATE executions SET status = 'retrying', retry_count = 1 WHERE job_id = ?")
+    let db = app.db();
+    sqlx::query(db.sql("UPDATE executions SET status = 'retrying', retry_count = 1 WHERE job_id = ?"))
         .bind(&id)
-        .execute(app.db())
+        .execute(&db.pool)
         .await
         .unwrap();
     app.server.as_ref().unwrap().state.runner.wake();

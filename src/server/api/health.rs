@@ -7,7 +7,7 @@ use crate::server::state::AppState;
 /// Up when the database answers. The router's reachability is reported, not required:
 /// Beacon keeps serving results while a router is down.
 pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
-    let database = sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&state.db).await.is_ok();
+    let database = sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&state.db.pool).await.is_ok();
     let status = if database { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (
         status,

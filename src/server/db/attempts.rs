@@ -39,12 +39,12 @@ impl AttemptRow {
 
 /// Every attempt of one execution, oldest first.
 pub async fn list_for_execution(db: &Db, execution_id: i64) -> sqlx::Result<Vec<AttemptRow>> {
-    sqlx::query_as(
+    sqlx::query_as(db.sql(
         "SELECT number, trigger, status, error_code, error, provider_id, request_json, queued_at,
                 started_at, finished_at, duration_ms
            FROM execution_attempts WHERE execution_id = ? ORDER BY number",
-    )
+    ))
     .bind(execution_id)
-    .fetch_all(db)
+    .fetch_all(&db.pool)
     .await
 }

@@ -3,7 +3,7 @@ use sqlx::FromRow;
 use crate::domain::views::ExecutionView;
 use crate::domain::ExecutionStatus;
 
-use super::{now_ms, rfc3339, write_tx, Db};
+use super::{now_ms, rfc3339, Db};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct ExecutionRow {
@@ -75,18 +75,18 @@ const SELECT_ROW: &str = "SELECT e.id, e.job_id, e.region, e.model_id, e.questio
 
 /// A job's executions in table order: region, model, question.
 pub async fn list_for_job(db: &Db, job_id: &str) -> sqlx::Result<Vec<ExecutionRow>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    sqlx::query_as(db.sql_owned(format!(
         "{SELECT_ROW} WHERE e.job_id = ? ORDER BY e.region, e.model_id, e.question_index"
     )))
     .bind(job_id)
-    .fetch_all(db)
+    .fetch_all(&db.pool)
     .await
 }
 
 pub async fn get(db: &Db, id: i64) -> sqlx::Result<Option<ExecutionRow>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_ROW} WHERE e.id = ?")))
+    sqlx::query_as(db.sql_owned(format!("{SELECT_ROW} WHERE e.id = ?")))
         .bind(id)
-        .fetch_optional(db)
+        .fetch_optional(&db.pool)
         .await
 }
 
@@ -109,17 +109,20 @@ pub async fn claim_next(
     lease_until: i64,
 ) -> sqlx::Result<Option<Claimed>> {
     let now = now_ms();
-    let mut tx = write_tx(db).await?;
-    let claimed: Option<(i64, String, String, String)> = sqlx::query_as(
+    let mut tx = db.write_tx().await?;
+    // On PostgreSQL the sub-select skips rows another instance is claiming right now, so
+    // instances never queue behind each other and never take the same row.
+    let claimed: Option<(i64, String, String, String)> = sqlx::query_as(db.sql_owned(format!(
         "UPDATE executions
             SET status = CASE WHEN status = 'pending' THEN 'running' ELSE status END,
                 started_at = ?, lease_owner = ?, lease_expires_at = ?, updated_at = ?
           WHERE id = (SELECT id FROM executions
                        WHERE region = ? AND status IN ('pending', 'retrying') AND lease_owner IS NULL
-                       ORDER BY updated_at, id LIMIT 1)
+                       ORDER BY updated_at, id LIMIT 1{})
             AND status IN ('pending', 'retrying') AND lease_owner IS NULL
       RETURNING id, job_id, request_json, status",
-    )
+        db.skip_locked()
+    )))
     .bind(now)
     .bind(owner)
     .bind(lease_until)
@@ -131,9 +134,9 @@ pub async fn claim_next(
         return Ok(None);
     };
     // A retry's attempt was queued when the retry was accepted; an initial attempt opens now.
-    let queued: Option<(i64,)> = sqlx::query_as(
+    let queued: Option<(i64,)> = sqlx::query_as(db.sql(
         "UPDATE execution_attempts SET status = 'running', started_at = ?
-          WHERE execution_id = ? AND status = 'queued' RETURNING id",
+          WHERE execution_id = ? AND status = 'queued' RETURNING id"),
     )
     .bind(now)
     .bind(id)
@@ -143,12 +146,12 @@ pub async fn claim_next(
         Some((attempt_id,)) => attempt_id,
         None => {
             let trigger = if status == ExecutionStatus::Retrying.as_str() { "manual" } else { "initial" };
-            let (attempt_id,): (i64,) = sqlx::query_as(
+            let (attempt_id,): (i64,) = sqlx::query_as(db.sql(
                 "INSERT INTO execution_attempts
                      (execution_id, number, trigger, status, request_json, queued_at, started_at)
                  VALUES (?, (SELECT COALESCE(MAX(number), 0) + 1 FROM execution_attempts WHERE execution_id = ?),
                          ?, 'running', ?, ?, ?)
-                 RETURNING id",
+                 RETURNING id"),
             )
             .bind(id)
             .bind(id)
@@ -168,14 +171,14 @@ pub async fn claim_next(
 /// Extends the lease while the router call is alive. False when the row is no longer ours
 /// (cancelled, or swept after we stalled): the caller must then abandon the call.
 pub async fn renew_lease(db: &Db, id: i64, owner: &str, lease_until: i64) -> sqlx::Result<bool> {
-    let renewed = sqlx::query(
+    let renewed = sqlx::query(db.sql(
         "UPDATE executions SET lease_expires_at = ?
-          WHERE id = ? AND lease_owner = ? AND status IN ('running', 'retrying')",
+          WHERE id = ? AND lease_owner = ? AND status IN ('running', 'retrying')"),
     )
     .bind(lease_until)
     .bind(id)
     .bind(owner)
-    .execute(db)
+    .execute(&db.pool)
     .await?;
     Ok(renewed.rows_affected() == 1)
 }
@@ -200,8 +203,8 @@ pub async fn finish(
     outcome: &Outcome,
 ) -> sqlx::Result<bool> {
     let now = now_ms();
-    let mut tx = write_tx(db).await?;
-    let execution = sqlx::query(
+    let mut tx = db.write_tx().await?;
+    let execution = sqlx::query(db.sql(
         "UPDATE executions
             SET status = ?, output = ?, provider_id = COALESCE(?, provider_id),
                 error = ?, error_code = ?,
@@ -209,7 +212,7 @@ pub async fn finish(
                 original_error_code = COALESCE(original_error_code, ?),
                 completed_at = ?, duration_ms = ? - started_at, updated_at = ?,
                 lease_owner = NULL, lease_expires_at = NULL
-          WHERE id = ? AND lease_owner = ? AND status IN ('running', 'retrying')",
+          WHERE id = ? AND lease_owner = ? AND status IN ('running', 'retrying')"),
     )
     .bind(outcome.status.as_str())
     .bind(&outcome.output)
@@ -228,11 +231,11 @@ pub async fn finish(
     let still_ours = execution.rows_affected() == 1;
     // An attempt that lost its row was already closed (cancelled/interrupted) by whoever took
     // it; only an attempt still running gets this outcome.
-    sqlx::query(
+    sqlx::query(db.sql(
         "UPDATE execution_attempts
             SET status = ?, error_code = ?, error = ?, provider_id = ?, finished_at = ?,
                 duration_ms = ? - started_at
-          WHERE id = ? AND status = 'running'",
+          WHERE id = ? AND status = 'running'"),
     )
     .bind(outcome.status.as_str())
     .bind(&outcome.error_code)
@@ -254,8 +257,8 @@ pub const INTERRUPTED_MESSAGE: &str =
 /// and closes its open attempt. Returns the affected jobs, whose status must be recomputed.
 pub async fn sweep_expired_leases(db: &Db) -> sqlx::Result<Vec<String>> {
     let now = now_ms();
-    let mut tx = write_tx(db).await?;
-    let swept: Vec<(i64, String)> = sqlx::query_as(
+    let mut tx = db.write_tx().await?;
+    let swept: Vec<(i64, String)> = sqlx::query_as(db.sql(
         "UPDATE executions
             SET status = 'error', error_code = 'INTERRUPTED', error = ?,
                 original_error = COALESCE(original_error, ?),
@@ -263,7 +266,7 @@ pub async fn sweep_expired_leases(db: &Db) -> sqlx::Result<Vec<String>> {
                 completed_at = ?, updated_at = ?, lease_owner = NULL, lease_expires_at = NULL
           WHERE lease_owner IS NOT NULL AND lease_expires_at < ?
             AND status IN ('running', 'retrying')
-      RETURNING id, job_id",
+      RETURNING id, job_id"),
     )
     .bind(INTERRUPTED_MESSAGE)
     .bind(INTERRUPTED_MESSAGE)
@@ -273,11 +276,11 @@ pub async fn sweep_expired_leases(db: &Db) -> sqlx::Result<Vec<String>> {
     .fetch_all(&mut *tx)
     .await?;
     for (id, _) in &swept {
-        sqlx::query(
+        sqlx::query(db.sql(
             "UPDATE execution_attempts
                 SET status = 'interrupted', error_code = 'INTERRUPTED', error = ?, finished_at = ?,
                     duration_ms = CASE WHEN started_at IS NULL THEN NULL ELSE ? - started_at END
-              WHERE execution_id = ? AND status IN ('queued', 'running')",
+              WHERE execution_id = ? AND status IN ('queued', 'running')"),
         )
         .bind(INTERRUPTED_MESSAGE)
         .bind(now)

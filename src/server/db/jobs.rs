@@ -66,10 +66,10 @@ pub enum InsertOutcome {
 /// is "done / expected" from the first moment, and a half-created job cannot exist.
 pub async fn insert(db: &Db, job: &NewJob) -> sqlx::Result<InsertOutcome> {
     let now = now_ms();
-    let mut tx = super::write_tx(db).await?;
-    let inserted = sqlx::query(
+    let mut tx = db.write_tx().await?;
+    let inserted = sqlx::query(db.sql(
         "INSERT INTO jobs (id, status, questions, models, regions, created_at, updated_at)
-         VALUES (?, 'enqueued', ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+         VALUES (?, 'enqueued', ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING"),
     )
     .bind(&job.id)
     .bind(serde_json::to_string(&job.questions).unwrap_or_default())
@@ -83,10 +83,10 @@ pub async fn insert(db: &Db, job: &NewJob) -> sqlx::Result<InsertOutcome> {
         return Ok(InsertOutcome::IdTaken);
     }
     for execution in &job.executions {
-        sqlx::query(
+        sqlx::query(db.sql(
             "INSERT INTO executions (job_id, region, model_id, question_id, question_index, status,
                                      max_retries, created_at, updated_at, request_json)
-             VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+             VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)"),
         )
         .bind(&job.id)
         .bind(&execution.region)
@@ -105,24 +105,28 @@ pub async fn insert(db: &Db, job: &NewJob) -> sqlx::Result<InsertOutcome> {
 }
 
 pub async fn get(db: &Db, id: &str) -> sqlx::Result<Option<JobRow>> {
-    sqlx::query_as("SELECT * FROM jobs WHERE id = ?").bind(id).fetch_optional(db).await
+    sqlx::query_as(db.sql("SELECT * FROM jobs WHERE id = ?")).bind(id).fetch_optional(&db.pool).await
 }
 
 /// Newest first.
 pub async fn list(db: &Db, limit: i64) -> sqlx::Result<Vec<JobRow>> {
-    sqlx::query_as("SELECT * FROM jobs ORDER BY created_at DESC, id DESC LIMIT ?")
+    sqlx::query_as(db.sql("SELECT * FROM jobs ORDER BY created_at DESC, id DESC LIMIT ?"))
         .bind(limit)
-        .fetch_all(db)
+        .fetch_all(&db.pool)
         .await
 }
 
-pub async fn progress<'e, E>(executor: E, job_id: &str) -> sqlx::Result<Progress>
+pub async fn progress(db: &Db, job_id: &str) -> sqlx::Result<Progress> {
+    count_progress(db, &db.pool, job_id).await
+}
+
+async fn count_progress<'e, E>(db: &Db, executor: E, job_id: &str) -> sqlx::Result<Progress>
 where
-    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let rows: Vec<(String, i64, i64)> = sqlx::query_as(
-        "SELECT status, COUNT(*), SUM(CASE WHEN retry_count >= max_retries THEN 1 ELSE 0 END)
-           FROM executions WHERE job_id = ? GROUP BY status",
+    let rows: Vec<(String, i64, i64)> = sqlx::query_as(db.sql(
+        "SELECT status, COUNT(*), CAST(SUM(CASE WHEN retry_count >= max_retries THEN 1 ELSE 0 END) AS BIGINT)
+           FROM executions WHERE job_id = ? GROUP BY status"),
     )
     .bind(job_id)
     .fetch_all(executor)
@@ -142,16 +146,19 @@ where
 /// Derives the job's status from its executions and stores it. Called after every change to
 /// one of its executions, so the stored status never lags (the earlier system's bug 7).
 pub async fn recompute_status(db: &Db, job_id: &str) -> sqlx::Result<Option<JobStatus>> {
-    let mut tx = super::write_tx(db).await?;
-    let current: Option<(String,)> = sqlx::query_as("SELECT status FROM jobs WHERE id = ?")
+    let mut tx = db.write_tx().await?;
+    // Locked on PostgreSQL: two recomputations of one job take turns, so the later one
+    // counts what the earlier one committed.
+    let current: Option<(String,)> =
+        sqlx::query_as(db.sql_owned(format!("SELECT status FROM jobs WHERE id = ?{}", db.lock_rows())))
         .bind(job_id)
         .fetch_optional(&mut *tx)
         .await?;
     let Some((current,)) = current else { return Ok(None) };
     let cancelled = current == JobStatus::Cancelled.as_str();
-    let status = progress(&mut *tx, job_id).await?.job_status(cancelled);
+    let status = count_progress(db, &mut *tx, job_id).await?.job_status(cancelled);
     if status.as_str() != current {
-        sqlx::query("UPDATE jobs SET status = ?, updated_at = ? WHERE id = ?")
+        sqlx::query(db.sql("UPDATE jobs SET status = ?, updated_at = ? WHERE id = ?"))
             .bind(status.as_str())
             .bind(now_ms())
             .bind(job_id)
@@ -166,8 +173,8 @@ pub async fn recompute_status(db: &Db, job_id: &str) -> sqlx::Result<Option<JobS
 /// open attempts. Returns false when the job does not exist.
 pub async fn cancel(db: &Db, job_id: &str) -> sqlx::Result<bool> {
     let now = now_ms();
-    let mut tx = super::write_tx(db).await?;
-    let updated = sqlx::query("UPDATE jobs SET status = 'cancelled', updated_at = ? WHERE id = ?")
+    let mut tx = db.write_tx().await?;
+    let updated = sqlx::query(db.sql("UPDATE jobs SET status = 'cancelled', updated_at = ? WHERE id = ?"))
         .bind(now)
         .bind(job_id)
         .execute(&mut *tx)
@@ -175,24 +182,24 @@ pub async fn cancel(db: &Db, job_id: &str) -> sqlx::Result<bool> {
     if updated.rows_affected() == 0 {
         return Ok(false);
     }
-    sqlx::query(
+    sqlx::query(db.sql(
         "UPDATE execution_attempts
             SET status = 'cancelled', finished_at = ?,
                 duration_ms = CASE WHEN started_at IS NULL THEN NULL ELSE ? - started_at END
           WHERE status IN ('queued', 'running')
             AND execution_id IN (SELECT id FROM executions
-                                  WHERE job_id = ? AND status IN ('pending', 'running', 'retrying'))",
+                                  WHERE job_id = ? AND status IN ('pending', 'running', 'retrying'))"),
     )
     .bind(now)
     .bind(now)
     .bind(job_id)
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
+    sqlx::query(db.sql(
         "UPDATE executions
             SET status = 'cancelled', updated_at = ?, completed_at = ?,
                 lease_owner = NULL, lease_expires_at = NULL
-          WHERE job_id = ? AND status IN ('pending', 'running', 'retrying')",
+          WHERE job_id = ? AND status IN ('pending', 'running', 'retrying')"),
     )
     .bind(now)
     .bind(now)

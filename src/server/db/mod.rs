@@ -1,5 +1,9 @@
 //! Every SQL statement Beacon runs lives under this folder, one module per table, so a
 //! change of schema or dialect touches one place.
+//!
+//! One code path serves SQLite (the embedded default) and PostgreSQL (several instances):
+//! statements are written once with `?` placeholders and rendered for the database in use
+//! by [`Db::sql`]; the few that must differ ask [`Db::dialect`].
 
 pub mod attempts;
 pub mod changes;
@@ -8,36 +12,136 @@ pub mod jobs;
 pub mod questions;
 pub mod retries;
 
-use std::str::FromStr;
+use std::borrow::Cow;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{Any, AssertSqlSafe, Executor};
 
-pub type Db = sqlx::SqlitePool;
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
 
-/// Opens the database named by `url`, creating the file (and its folder) when missing, and
-/// brings the schema up to date.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub pool: sqlx::AnyPool,
+    pub dialect: Dialect,
+}
+
+/// Opens the database named by `url` (`sqlite:…` or `postgres://…`), creating a SQLite file
+/// (and its folder) when missing, and brings the schema up to date.
 pub async fn connect(url: &str) -> anyhow::Result<Db> {
-    let options = SqliteConnectOptions::from_str(url)?
-        .create_if_missing(true)
-        // WAL lets the page read while the runner writes; the busy timeout turns a brief
-        // writer collision into a short wait instead of a "database is locked" error.
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
-        .busy_timeout(Duration::from_secs(10))
-        .foreign_keys(true);
-    if let Some(parent) = options.get_filename().parent() {
-        if !parent.as_os_str().is_empty() {
-            std::fs::create_dir_all(parent)?;
+    sqlx::any::install_default_drivers();
+    let dialect = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Dialect::Postgres
+    } else if url.starts_with("sqlite:") {
+        Dialect::Sqlite
+    } else {
+        anyhow::bail!("DATABASE_URL must start with sqlite: or postgres://, got {url:?}");
+    };
+    let mut url = url.to_string();
+    if dialect == Dialect::Sqlite {
+        let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
+        let path = path.split('?').next().unwrap_or_default();
+        if let Some(parent) = std::path::Path::new(path).parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent)?;
+            }
+        }
+        if !url.contains("mode=") {
+            url.push_str(if url.contains('?') { "&mode=rwc" } else { "?mode=rwc" });
         }
     }
-    let pool = SqlitePoolOptions::new()
-        .max_connections(8)
+    let options: AnyConnectOptions = url.parse()?;
+    let pool = AnyPoolOptions::new()
+        .max_connections(if dialect == Dialect::Sqlite { 8 } else { 16 })
         .acquire_timeout(Duration::from_secs(10))
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                if dialect == Dialect::Sqlite {
+                    // WAL lets pages read while the runner writes; the busy timeout turns a
+                    // brief writer collision into a short wait instead of "database is locked".
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                         PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                    )
+                    .await?;
+                }
+                Ok(())
+            })
+        })
         .connect_with(options)
         .await?;
-    sqlx::migrate!("./migrations").run(&pool).await?;
-    Ok(pool)
+    match dialect {
+        Dialect::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
+        Dialect::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
+    }
+    Ok(Db { pool, dialect })
+}
+
+impl Db {
+    /// A statement written with `?` placeholders, in this database's dialect.
+    pub fn sql(&self, sql: &'static str) -> AssertSqlSafe<Cow<'static, str>> {
+        AssertSqlSafe(match self.dialect {
+            Dialect::Sqlite => Cow::Borrowed(sql),
+            Dialect::Postgres => Cow::Owned(numbered_placeholders(sql)),
+        })
+    }
+
+    /// A statement built at run time (from trusted pieces), in this database's dialect.
+    pub fn sql_owned(&self, sql: String) -> AssertSqlSafe<Cow<'static, str>> {
+        AssertSqlSafe(match self.dialect {
+            Dialect::Sqlite => Cow::Owned(sql),
+            Dialect::Postgres => Cow::Owned(numbered_placeholders(&sql)),
+        })
+    }
+
+    /// A transaction that takes the write lock up front where that matters. SQLite cannot
+    /// upgrade a reader to a writer once another connection has written
+    /// (`SQLITE_BUSY_SNAPSHOT`, which the busy timeout does not retry), so every
+    /// read-then-write transaction starts with `BEGIN IMMEDIATE`; PostgreSQL locks rows.
+    pub async fn write_tx(&self) -> sqlx::Result<sqlx::Transaction<'static, Any>> {
+        match self.dialect {
+            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Dialect::Postgres => self.pool.begin().await,
+        }
+    }
+
+    /// Appended to a `SELECT` whose rows the transaction is about to change, so concurrent
+    /// transactions on PostgreSQL queue behind it (SQLite's writer lock already does that).
+    pub fn lock_rows(&self) -> &'static str {
+        match self.dialect {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE",
+        }
+    }
+
+    /// Appended to the runner's "next queued row" sub-select: instances claiming at once
+    /// each take a different row instead of waiting for each other.
+    pub fn skip_locked(&self) -> &'static str {
+        match self.dialect {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+}
+
+/// `?, ?` → `$1, $2` (the statements here have no `?` inside string literals).
+fn numbered_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Milliseconds since the Unix epoch: the unit of every time column.
@@ -52,9 +156,10 @@ pub fn rfc3339(ms: i64) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// A transaction that takes the write lock up front. SQLite cannot upgrade a reader to a
-/// writer once another connection has written (`SQLITE_BUSY_SNAPSHOT`, which the busy
-/// timeout does not retry), so every read-then-write transaction starts here.
-pub async fn write_tx(db: &Db) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-    db.begin_with("BEGIN IMMEDIATE").await
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_are_numbered_in_order() {
+        assert_eq!(super::numbered_placeholders("a = ? AND b IN (?, ?)"), "a = $1 AND b IN ($2, $3)");
+    }
 }

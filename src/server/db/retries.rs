@@ -2,9 +2,9 @@
 //! write transaction, so the facts read, the decision and the update cannot interleave with
 //! another request's.
 
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
-use super::now_ms;
+use super::{now_ms, Db};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RetryRow {
@@ -21,13 +21,19 @@ pub struct RetryRow {
     pub job_status: String,
 }
 
-pub async fn load(conn: &mut SqliteConnection, id: i64) -> sqlx::Result<Option<RetryRow>> {
-    sqlx::query_as(
+/// Reads the facts a retry is decided on, locking the row on PostgreSQL so simultaneous
+/// requests for one execution (on any instance) take turns from here to the commit.
+pub async fn load(db: &Db, conn: &mut AnyConnection, id: i64) -> sqlx::Result<Option<RetryRow>> {
+    let lock = match db.dialect {
+        super::Dialect::Sqlite => "",
+        super::Dialect::Postgres => " FOR UPDATE OF e",
+    };
+    sqlx::query_as(db.sql_owned(format!(
         "SELECT e.id, e.job_id, e.region, e.model_id, e.question_id, e.question_index, e.status,
                 e.retry_count, e.max_retries, e.request_json, j.status AS job_status
            FROM executions e JOIN jobs j ON j.id = e.job_id
-          WHERE e.id = ?",
-    )
+          WHERE e.id = ?{lock}"
+    )))
     .bind(id)
     .fetch_optional(conn)
     .await
@@ -38,18 +44,19 @@ pub async fn load(conn: &mut SqliteConnection, id: i64) -> sqlx::Result<Option<R
 /// without the surrounding transaction two requests could not both succeed. Returns the new
 /// `(retry_count, updated_at)`, or `None` when the row no longer qualifies.
 pub async fn accept(
-    conn: &mut SqliteConnection,
+    db: &Db,
+    conn: &mut AnyConnection,
     row: &RetryRow,
     trigger: &str,
 ) -> sqlx::Result<Option<(i64, i64)>> {
     let now = now_ms();
-    let accepted: Option<(i64, i64)> = sqlx::query_as(
+    let accepted: Option<(i64, i64)> = sqlx::query_as(db.sql(
         "UPDATE executions
             SET status = 'retrying', retry_count = retry_count + 1, last_retry_at = ?, updated_at = ?,
                 lease_owner = NULL, lease_expires_at = NULL
           WHERE id = ? AND status IN ('failed', 'timeout', 'error') AND retry_count < max_retries
             AND job_id IN (SELECT id FROM jobs WHERE status <> 'cancelled')
-      RETURNING retry_count, updated_at",
+      RETURNING retry_count, updated_at"),
     )
     .bind(now)
     .bind(now)
@@ -57,10 +64,10 @@ pub async fn accept(
     .fetch_optional(&mut *conn)
     .await?;
     if accepted.is_some() {
-        sqlx::query(
+        sqlx::query(db.sql(
             "INSERT INTO execution_attempts (execution_id, number, trigger, status, request_json, queued_at)
              VALUES (?, (SELECT COALESCE(MAX(number), 0) + 1 FROM execution_attempts WHERE execution_id = ?),
-                     ?, 'queued', ?, ?)",
+                     ?, 'queued', ?, ?)"),
         )
         .bind(row.id)
         .bind(row.id)
@@ -74,11 +81,12 @@ pub async fn accept(
 }
 
 pub async fn find_idempotent(
-    conn: &mut SqliteConnection,
+    db: &Db,
+    conn: &mut AnyConnection,
     key: &str,
     execution_id: i64,
 ) -> sqlx::Result<Option<(i64, String)>> {
-    sqlx::query_as("SELECT status_code, body FROM idempotency_keys WHERE key = ? AND execution_id = ?")
+    sqlx::query_as(db.sql("SELECT status_code, body FROM idempotency_keys WHERE key = ? AND execution_id = ?"))
         .bind(key)
         .bind(execution_id)
         .fetch_optional(conn)
@@ -86,15 +94,16 @@ pub async fn find_idempotent(
 }
 
 pub async fn remember_idempotent(
-    conn: &mut SqliteConnection,
+    db: &Db,
+    conn: &mut AnyConnection,
     key: &str,
     execution_id: i64,
     status_code: u16,
     body: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query(db.sql(
         "INSERT INTO idempotency_keys (key, execution_id, status_code, body, created_at)
-         VALUES (?, ?, ?, ?, ?) ON CONFLICT (key, execution_id) DO NOTHING",
+         VALUES (?, ?, ?, ?, ?) ON CONFLICT (key, execution_id) DO NOTHING"),
     )
     .bind(key)
     .bind(execution_id)

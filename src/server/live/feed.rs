@@ -19,6 +19,10 @@ const POLL: Duration = Duration::from_millis(100);
 const BUFFER: usize = 1024;
 /// Changes kept for clients that reconnect.
 const KEEP_CHANGES: i64 = 200_000;
+/// PostgreSQL hands out sequence numbers at insert time, so a change can become visible
+/// after a later one. A missing number is waited for this long before it is given up on
+/// (its transaction rolled back).
+const GAP_WAIT: Duration = Duration::from_secs(2);
 
 /// One change, ready to send: `data` is serialised once for all subscribers.
 #[derive(Debug, Clone)]
@@ -38,13 +42,12 @@ impl LiveFeed {
     pub async fn start(db: Db, shutdown: CancellationToken) -> sqlx::Result<Arc<LiveFeed>> {
         let (sender, _) = broadcast::channel(BUFFER);
         let feed = Arc::new(LiveFeed { sender: sender.clone() });
-        let mut cursor = db::changes::latest_seq(&db).await?;
+        let mut cursor = Cursor { seq: db::changes::latest_seq(&db).await?, gap_since: None };
         tokio::spawn(async move {
             let mut since_prune = Duration::ZERO;
             loop {
-                match poll_once(&db, cursor, &sender).await {
-                    Ok(next) => cursor = next,
-                    Err(err) => tracing::warn!(%err, "could not read the change log; will try again"),
+                if let Err(err) = poll_once(&db, &mut cursor, &sender).await {
+                    tracing::warn!(%err, "could not read the change log; will try again");
                 }
                 since_prune += POLL;
                 if since_prune > Duration::from_secs(60) {
@@ -67,14 +70,37 @@ impl LiveFeed {
     }
 }
 
-async fn poll_once(db: &Db, cursor: i64, sender: &broadcast::Sender<Arc<LiveEvent>>) -> sqlx::Result<i64> {
-    let changes = db::changes::after(db, cursor, 2000).await?;
-    let Some(last) = changes.last().map(|c| c.seq) else { return Ok(cursor) };
-    for event in events_for(db, &changes).await? {
+/// How far the feed has read.
+struct Cursor {
+    seq: i64,
+    /// Since when the next number has been missing while later ones are visible.
+    gap_since: Option<std::time::Instant>,
+}
+
+async fn poll_once(db: &Db, cursor: &mut Cursor, sender: &broadcast::Sender<Arc<LiveEvent>>) -> sqlx::Result<()> {
+    let changes = db::changes::after(db, cursor.seq, 2000).await?;
+    // Only the unbroken run after the cursor is certain to be complete.
+    let contiguous = changes.iter().zip(cursor.seq + 1..).take_while(|(c, want)| c.seq == *want).count();
+    let take = if contiguous == changes.len() {
+        cursor.gap_since = None;
+        contiguous
+    } else {
+        let since = *cursor.gap_since.get_or_insert_with(std::time::Instant::now);
+        if since.elapsed() >= GAP_WAIT {
+            cursor.gap_since = None;
+            changes.len()
+        } else {
+            contiguous
+        }
+    };
+    let changes = &changes[..take];
+    let Some(last) = changes.last().map(|c| c.seq) else { return Ok(()) };
+    for event in events_for(db, changes).await? {
         // No subscriber is not an error.
         let _ = sender.send(Arc::new(event));
     }
-    Ok(last)
+    cursor.seq = last;
+    Ok(())
 }
 
 /// The events that bring a client up to date with `changes`: the current state of each

@@ -6,7 +6,7 @@
 use crate::domain::retry::{decide, RetryFacts};
 use crate::domain::views::{BatchRetryResult, RetryAccepted, SkippedRetry};
 use crate::domain::{ExecutionStatus, JobStatus, Model, Region};
-use crate::server::db::{self, rfc3339, write_tx};
+use crate::server::db::{self, rfc3339, Db};
 use crate::server::error::AppError;
 use crate::server::state::AppState;
 
@@ -58,14 +58,18 @@ pub async fn retry(state: &AppState, request: RetryRequest<'_>, trigger: Trigger
         }
     }
 
-    let mut tx = write_tx(&state.db).await?;
-    if let Some(key) = request.idempotency_key {
-        if let Some((status, body)) = db::retries::find_idempotent(&mut tx, key, request.execution_id).await? {
+    let db = &state.db;
+    let mut tx = db.write_tx().await?;
+    // Locks the execution (PostgreSQL; SQLite's writer lock is already held), so requests for
+    // it, with or without the same key, take turns until this one commits.
+    let row = db::retries::load(db, &mut tx, request.execution_id).await?;
+    if let (Some(key), Some(_)) = (request.idempotency_key, &row) {
+        if let Some((status, body)) = db::retries::find_idempotent(db, &mut tx, key, request.execution_id).await? {
             tx.commit().await?;
             return replay(status, &body);
         }
     }
-    let result = decide_and_accept(&mut tx, &request, region, trigger).await;
+    let result = decide_and_accept(db, &mut tx, row, &request, region, trigger).await;
     let result = match result {
         Err(AppError::Internal(err)) => return Err(AppError::Internal(err)),
         other => other,
@@ -78,7 +82,7 @@ pub async fn retry(state: &AppState, request: RetryRequest<'_>, trigger: Trigger
         };
         // Remembering needs an existing execution row (foreign key); "not found" is not stored.
         if !matches!(result, Err(AppError::NotFound(_))) {
-            db::retries::remember_idempotent(&mut tx, key, request.execution_id, status, &body.to_string()).await?;
+            db::retries::remember_idempotent(db, &mut tx, key, request.execution_id, status, &body.to_string()).await?;
         }
     }
     tx.commit().await?;
@@ -90,14 +94,14 @@ pub async fn retry(state: &AppState, request: RetryRequest<'_>, trigger: Trigger
 }
 
 async fn decide_and_accept(
-    tx: &mut sqlx::SqliteConnection,
+    db: &Db,
+    tx: &mut sqlx::AnyConnection,
+    row: Option<db::retries::RetryRow>,
     request: &RetryRequest<'_>,
     region: Region,
     trigger: Trigger,
 ) -> Result<RetryAccepted, AppError> {
-    let row = db::retries::load(tx, request.execution_id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("execution {} not found", request.execution_id)))?;
+    let row = row.ok_or_else(|| AppError::NotFound(format!("execution {} not found", request.execution_id)))?;
     let facts = RetryFacts {
         status: ExecutionStatus::parse(&row.status).unwrap_or(ExecutionStatus::Error),
         job_cancelled: row.job_status == JobStatus::Cancelled.as_str(),
@@ -107,7 +111,7 @@ async fn decide_and_accept(
         max_retries: row.max_retries,
     };
     decide(&facts, region, request.question_index)?;
-    let (retry_count, updated_at) = db::retries::accept(tx, &row, trigger.as_str())
+    let (retry_count, updated_at) = db::retries::accept(db, tx, &row, trigger.as_str())
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("retry of {} decided but not applied", row.id)))?;
     Ok(RetryAccepted {
