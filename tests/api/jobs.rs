@@ -112,4 +112,6 @@ async fn the_job_list_and_questions_catalogue_are_served() {
     let (status, health) = app.get("/health").await;
     assert_eq!(status, 200);
     assert_eq!(health["status"], "healthy");
+    let expected_kind = if std::env::var("BEACON_TEST_POSTGRES").is_ok_and(|v| !v.is_empty()) { "postgres" } else { "sqlite" };
+    assert_eq!(health["database_kind"], expected_kind, "the suite runs on the database it was asked to");
 }

@@ -14,6 +14,10 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<serde_js
         Json(serde_json::json!({
             "status": if database { "healthy" } else { "unhealthy" },
             "database": if database { "ok" } else { "unreachable" },
+            "database_kind": match state.db.dialect {
+                crate::server::db::Dialect::Sqlite => "sqlite",
+                crate::server::db::Dialect::Postgres => "postgres",
+            },
             "router_url": state.router.base_url(),
             "instance": state.runner.owner(),
         })),
