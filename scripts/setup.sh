@@ -48,6 +48,12 @@ if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $wasm_bindgen_v
     cargo install wasm-bindgen-cli --version "$wasm_bindgen_version" --force
 fi
 
+# The tests start a throwaway PostgreSQL cluster of their own (scripts/with-postgres.sh).
+if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    step "PostgreSQL server binaries"
+    apt_install postgresql
+fi
+
 if ! command -v npm >/dev/null; then
     step "Node.js and npm"
     apt_install nodejs npm

@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # Command 2: install what is missing (Chromium and Playwright too), then run every test: the
-# cargo tests (unit and integration, real servers on loopback) and the Playwright suite in
+# cargo tests (unit, and integration with real servers on loopback, on SQLite and again on a
+# throwaway PostgreSQL cluster) and the Playwright suite in
 # Chromium against the release build. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --with-browser
 source scripts/env.sh
 
-printf '\n==> cargo tests\n'
-RUSTFLAGS="--cfg erase_components" cargo test --features ssr
+export RUSTFLAGS="--cfg erase_components"
+printf '\n==> cargo tests (unit, and integration on SQLite)\n'
+cargo test --features ssr
+
+printf '\n==> integration tests on PostgreSQL (a throwaway cluster), with two Beacon processes\n'
+scripts/with-postgres.sh cargo test --features ssr --test api
+unset RUSTFLAGS
 
 printf '\n==> release build (the browser tests run against it: a broken wasm-opt only shows there)\n'
 cargo leptos build --release

@@ -12,7 +12,16 @@ if [ -z "$initdb_path" ]; then
 fi
 pg_bin=$(dirname "$(readlink -f "$initdb_path")")
 dir=$(mktemp -d /tmp/beacon-pg.XXXXXX)
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# A free loopback port: one that nothing answers on.
+port=
+for _ in $(seq 1 50); do
+    candidate=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then
+        port=$candidate
+        break
+    fi
+done
+[ -n "$port" ] || { echo "no free port found" >&2; exit 1; }
 
 # PostgreSQL refuses to run as root: run the cluster as the postgres user then.
 run_as=()

@@ -9,6 +9,7 @@ mod demo_router;
 mod jobs;
 mod leases_and_cancel;
 mod live_events;
+mod multi_instance;
 mod pages;
 mod retries;
 mod router_failures;

@@ -112,7 +112,11 @@ impl LiveJob {
 }
 
 fn announce_finished_retry(toaster: Toaster, before: &ExecutionView, now: &ExecutionView) {
-    if before.status != ExecutionStatus::Retrying || now.status == ExecutionStatus::Retrying {
+    // Seen retrying before and not now; or a retry that started and ended between two looks
+    // (the feed sends an execution's latest state, so a fast retry can arrive finished).
+    let finished = now.status != ExecutionStatus::Retrying
+        && (before.status == ExecutionStatus::Retrying || now.retry_count > before.retry_count);
+    if !finished {
         return;
     }
     let cell = format!("{} · {} · {}", now.question_id, now.model_id, now.region);
