@@ -13,24 +13,40 @@ use super::error_banner::server_error_text;
 use super::live::LiveJob;
 use super::toaster::ToastKind;
 
+/// Takes a form's submit over once the page is hydrated: runs `work` instead of posting,
+/// one at a time (`sending` is true meanwhile). Before hydration the form simply posts.
+fn take_over_submit<Work, Done>(sending: RwSignal<bool>, work: Work) -> impl Fn(SubmitEvent) + 'static
+where
+    Work: Fn(LiveJob) -> Done + 'static,
+    Done: std::future::Future<Output = ()> + 'static,
+{
+    let live = use_context::<LiveJob>();
+    move |ev: SubmitEvent| {
+        let Some(live) = live else { return };
+        ev.prevent_default();
+        if sending.get_untracked() {
+            return;
+        }
+        sending.set(true);
+        let done = work(live);
+        leptos::task::spawn_local(async move {
+            done.await;
+            sending.try_set(false);
+        });
+    }
+}
+
 /// "Retry" / "Retry (k/N)" for one failed row.
 #[component]
 pub fn RetryButton(execution: ExecutionView, label: String) -> impl IntoView {
-    let live = use_context::<LiveJob>();
     let sending = RwSignal::new(false);
     let action = format!("/executions/{}/retry", execution.id);
     let accessible = format!("{label}: {} · {} · {}", execution.question_id, execution.model_id, execution.region);
-    let on_submit = {
+    let on_submit = take_over_submit(sending, {
         let execution = execution.clone();
-        move |ev: SubmitEvent| {
-            let Some(live) = live else { return };
-            ev.prevent_default();
-            if sending.get_untracked() {
-                return;
-            }
-            sending.set(true);
+        move |live: LiveJob| {
             let execution = execution.clone();
-            leptos::task::spawn_local(async move {
+            async move {
                 let answer = retry_execution(execution.id, execution.region.clone(), execution.question_index).await;
                 match answer {
                     Ok(accepted) => {
@@ -45,10 +61,9 @@ pub fn RetryButton(execution: ExecutionView, label: String) -> impl IntoView {
                         live.refresh().await;
                     }
                 }
-                sending.try_set(false);
-            });
+            }
         }
-    };
+    });
     view! {
         <form method="post" action=action class="inline" on:submit=on_submit>
             <input type="hidden" name="job_id" value=execution.job_id.clone() />
@@ -69,20 +84,13 @@ pub fn RetryAllButton(
     #[prop(into)] label: Signal<String>,
     #[prop(into)] eligible: Signal<usize>,
 ) -> impl IntoView {
-    let live = use_context::<LiveJob>();
     let sending = RwSignal::new(false);
     let action = format!("/jobs/{job_id}/retry-all-failed");
-    let on_submit = {
+    let on_submit = take_over_submit(sending, {
         let region = region.clone();
-        move |ev: SubmitEvent| {
-            let Some(live) = live else { return };
-            ev.prevent_default();
-            if sending.get_untracked() {
-                return;
-            }
-            sending.set(true);
+        move |live: LiveJob| {
             let (job_id, region) = (live.job_id(), region.clone());
-            leptos::task::spawn_local(async move {
+            async move {
                 match retry_all_failed(job_id, region).await {
                     Ok(result) => {
                         let kind = if result.queued.is_empty() { ToastKind::Error } else { ToastKind::Info };
@@ -91,10 +99,9 @@ pub fn RetryAllButton(
                     Err(err) => live.toaster().push(ToastKind::Error, server_error_text(&err)),
                 }
                 live.refresh().await;
-                sending.try_set(false);
-            });
+            }
         }
-    };
+    });
     view! {
         <form method="post" action=action class="inline" on:submit=on_submit>
             {region.map(|region| view! { <input type="hidden" name="region" value=region /> })}

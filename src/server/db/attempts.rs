@@ -4,6 +4,33 @@ use crate::domain::views::AttemptView;
 
 use super::{rfc3339, Db};
 
+/// Closes an execution's queued or running attempt (there is at most one) as `status`,
+/// when its execution was taken from it: cancelled, or interrupted by a dead worker.
+pub async fn close_open(
+    db: &Db,
+    conn: &mut sqlx::AnyConnection,
+    execution_id: i64,
+    status: &str,
+    error: Option<(&str, &str)>,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(db.sql(
+        "UPDATE execution_attempts
+            SET status = ?, error_code = ?, error = ?, finished_at = ?,
+                duration_ms = CASE WHEN started_at IS NULL THEN NULL ELSE ? - started_at END
+          WHERE execution_id = ? AND status IN ('queued', 'running')",
+    ))
+    .bind(status)
+    .bind(error.map(|(code, _)| code))
+    .bind(error.map(|(_, message)| message))
+    .bind(now)
+    .bind(now)
+    .bind(execution_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 #[derive(Debug, Clone, FromRow)]
 pub struct AttemptRow {
     pub number: i64,

@@ -276,18 +276,7 @@ pub async fn sweep_expired_leases(db: &Db) -> sqlx::Result<Vec<String>> {
     .fetch_all(&mut *tx)
     .await?;
     for (id, _) in &swept {
-        sqlx::query(db.sql(
-            "UPDATE execution_attempts
-                SET status = 'interrupted', error_code = 'INTERRUPTED', error = ?, finished_at = ?,
-                    duration_ms = CASE WHEN started_at IS NULL THEN NULL ELSE ? - started_at END
-              WHERE execution_id = ? AND status IN ('queued', 'running')"),
-        )
-        .bind(INTERRUPTED_MESSAGE)
-        .bind(now)
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+        super::attempts::close_open(db, &mut tx, *id, "interrupted", Some(("INTERRUPTED", INTERRUPTED_MESSAGE)), now).await?;
     }
     tx.commit().await?;
     let mut jobs: Vec<String> = swept.into_iter().map(|(_, job)| job).collect();

@@ -182,30 +182,21 @@ pub async fn cancel(db: &Db, job_id: &str) -> sqlx::Result<bool> {
     if updated.rows_affected() == 0 {
         return Ok(false);
     }
-    sqlx::query(db.sql(
-        "UPDATE execution_attempts
-            SET status = 'cancelled', finished_at = ?,
-                duration_ms = CASE WHEN started_at IS NULL THEN NULL ELSE ? - started_at END
-          WHERE status IN ('queued', 'running')
-            AND execution_id IN (SELECT id FROM executions
-                                  WHERE job_id = ? AND status IN ('pending', 'running', 'retrying'))"),
-    )
-    .bind(now)
-    .bind(now)
-    .bind(job_id)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(db.sql(
+    let cancelled: Vec<(i64,)> = sqlx::query_as(db.sql(
         "UPDATE executions
             SET status = 'cancelled', updated_at = ?, completed_at = ?,
                 lease_owner = NULL, lease_expires_at = NULL
-          WHERE job_id = ? AND status IN ('pending', 'running', 'retrying')"),
-    )
+          WHERE job_id = ? AND status IN ('pending', 'running', 'retrying')
+      RETURNING id",
+    ))
     .bind(now)
     .bind(now)
     .bind(job_id)
-    .execute(&mut *tx)
+    .fetch_all(&mut *tx)
     .await?;
+    for (id,) in cancelled {
+        super::attempts::close_open(db, &mut tx, id, "cancelled", None, now).await?;
+    }
     tx.commit().await?;
     Ok(true)
 }
