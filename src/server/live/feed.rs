@@ -16,7 +16,7 @@ use crate::server::db::{self, changes::Change, Db};
 const POLL: Duration = Duration::from_millis(100);
 /// Events a subscriber may fall behind before it is told to resynchronise; this bounds the
 /// memory a slow client can hold.
-const BUFFER: usize = 1024;
+const BUFFER: usize = 4096;
 /// Changes kept for clients that reconnect.
 const KEEP_CHANGES: i64 = 200_000;
 /// PostgreSQL hands out sequence numbers at insert time, so a change can become visible
