@@ -18,7 +18,7 @@ export const demoEnv: Record<string, string> = {
   HYBRID_ROUTER_TIMEOUT: '2',
   BEACON_REGION_CONCURRENCY: '4',
   DEMO_COLD_REQUESTS: '2',
-  DEMO_COLD_FAIL_MS: '1500',
+  DEMO_COLD_FAIL_MS: '3000',
   DEMO_DOWN: 'asia-pacific/mistral-7b',
   DEMO_COLD_HANG_MS: '10000',
   DEMO_WARM_LATENCY_MS: '1200',
