@@ -164,6 +164,7 @@ pub async fn claim_next(
             attempt_id
         }
     };
+    super::jobs::recompute_in(db, &mut tx, &job_id).await?;
     tx.commit().await?;
     Ok(Some(Claimed { id, job_id, request_json, attempt_id }))
 }
@@ -229,6 +230,9 @@ pub async fn finish(
     .execute(&mut *tx)
     .await?;
     let still_ours = execution.rows_affected() == 1;
+    if still_ours {
+        super::jobs::recompute_in(db, &mut tx, &claimed.job_id).await?;
+    }
     // An attempt that lost its row was already closed (cancelled/interrupted) by whoever took
     // it; only an attempt still running gets this outcome.
     sqlx::query(db.sql(
@@ -254,7 +258,7 @@ pub const INTERRUPTED_MESSAGE: &str =
     "Interrupted: the worker running this execution stopped before the router answered";
 
 /// Turns every running or retrying row whose lease has expired into `error`/`INTERRUPTED`
-/// and closes its open attempt. Returns the affected jobs, whose status must be recomputed.
+/// and closes its open attempt, and recomputes their jobs. Returns the affected jobs.
 pub async fn sweep_expired_leases(db: &Db) -> sqlx::Result<Vec<String>> {
     let now = now_ms();
     let mut tx = db.write_tx().await?;
@@ -278,9 +282,12 @@ pub async fn sweep_expired_leases(db: &Db) -> sqlx::Result<Vec<String>> {
     for (id, _) in &swept {
         super::attempts::close_open(db, &mut tx, *id, "interrupted", Some(("INTERRUPTED", INTERRUPTED_MESSAGE)), now).await?;
     }
-    tx.commit().await?;
     let mut jobs: Vec<String> = swept.into_iter().map(|(_, job)| job).collect();
     jobs.sort();
     jobs.dedup();
+    for job in &jobs {
+        super::jobs::recompute_in(db, &mut tx, job).await?;
+    }
+    tx.commit().await?;
     Ok(jobs)
 }

@@ -143,29 +143,28 @@ where
     Ok(progress)
 }
 
-/// Derives the job's status from its executions and stores it. Called after every change to
-/// one of its executions, so the stored status never lags (the earlier system's bug 7).
-pub async fn recompute_status(db: &Db, job_id: &str) -> sqlx::Result<Option<JobStatus>> {
-    let mut tx = db.write_tx().await?;
+/// Derives the job's status from its executions and stores it, inside the transaction that
+/// changed them, so the stored status never lags (the earlier system's bug 7). Lock order
+/// everywhere: execution rows first, then the job row.
+pub async fn recompute_in(db: &Db, conn: &mut sqlx::AnyConnection, job_id: &str) -> sqlx::Result<Option<JobStatus>> {
     // Locked on PostgreSQL: two recomputations of one job take turns, so the later one
     // counts what the earlier one committed.
     let current: Option<(String,)> =
         sqlx::query_as(db.sql_owned(format!("SELECT status FROM jobs WHERE id = ?{}", db.lock_rows())))
-        .bind(job_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+            .bind(job_id)
+            .fetch_optional(&mut *conn)
+            .await?;
     let Some((current,)) = current else { return Ok(None) };
     let cancelled = current == JobStatus::Cancelled.as_str();
-    let status = count_progress(db, &mut *tx, job_id).await?.job_status(cancelled);
+    let status = count_progress(db, &mut *conn, job_id).await?.job_status(cancelled);
     if status.as_str() != current {
         sqlx::query(db.sql("UPDATE jobs SET status = ?, updated_at = ? WHERE id = ?"))
             .bind(status.as_str())
             .bind(now_ms())
             .bind(job_id)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
     }
-    tx.commit().await?;
     Ok(Some(status))
 }
 
@@ -174,14 +173,7 @@ pub async fn recompute_status(db: &Db, job_id: &str) -> sqlx::Result<Option<JobS
 pub async fn cancel(db: &Db, job_id: &str) -> sqlx::Result<bool> {
     let now = now_ms();
     let mut tx = db.write_tx().await?;
-    let updated = sqlx::query(db.sql("UPDATE jobs SET status = 'cancelled', updated_at = ? WHERE id = ?"))
-        .bind(now)
-        .bind(job_id)
-        .execute(&mut *tx)
-        .await?;
-    if updated.rows_affected() == 0 {
-        return Ok(false);
-    }
+    // Execution rows first, then the job row: the order every writer locks in.
     let cancelled: Vec<(i64,)> = sqlx::query_as(db.sql(
         "UPDATE executions
             SET status = 'cancelled', updated_at = ?, completed_at = ?,
@@ -196,6 +188,14 @@ pub async fn cancel(db: &Db, job_id: &str) -> sqlx::Result<bool> {
     .await?;
     for (id,) in cancelled {
         super::attempts::close_open(db, &mut tx, id, "cancelled", None, now).await?;
+    }
+    let updated = sqlx::query(db.sql("UPDATE jobs SET status = 'cancelled', updated_at = ? WHERE id = ?"))
+        .bind(now)
+        .bind(job_id)
+        .execute(&mut *tx)
+        .await?;
+    if updated.rows_affected() == 0 {
+        return Ok(false);
     }
     tx.commit().await?;
     Ok(true)

@@ -26,6 +26,7 @@ pub struct RetryRow {
 pub async fn load(db: &Db, conn: &mut AnyConnection, id: i64) -> sqlx::Result<Option<RetryRow>> {
     let lock = match db.dialect {
         super::Dialect::Sqlite => "",
+        // The job row is locked next, by `lock_job_status`.
         super::Dialect::Postgres => " FOR UPDATE OF e",
     };
     sqlx::query_as(db.sql_owned(format!(
@@ -43,6 +44,15 @@ pub async fn load(db: &Db, conn: &mut AnyConnection, id: i64) -> sqlx::Result<Op
 /// rules that matter for exactly-once (still failed, retries left, job not cancelled), so even
 /// without the surrounding transaction two requests could not both succeed. Returns the new
 /// `(retry_count, updated_at)`, or `None` when the row no longer qualifies.
+/// The job's status, locked on PostgreSQL after the execution row (the order every writer
+/// locks in), so a retry and a cancel of the same job take turns.
+pub async fn lock_job_status(db: &Db, conn: &mut AnyConnection, job_id: &str) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar(db.sql_owned(format!("SELECT status FROM jobs WHERE id = ?{}", db.lock_rows())))
+        .bind(job_id)
+        .fetch_optional(conn)
+        .await
+}
+
 pub async fn accept(
     db: &Db,
     conn: &mut AnyConnection,
@@ -76,6 +86,7 @@ pub async fn accept(
         .bind(now)
         .execute(&mut *conn)
         .await?;
+        super::jobs::recompute_in(db, conn, &row.job_id).await?;
     }
     Ok(accepted)
 }

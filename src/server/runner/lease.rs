@@ -23,12 +23,9 @@ pub fn spawn_sweeper(db: Db, lease: Duration, shutdown: CancellationToken) {
     });
 }
 
-/// One pass: expire leases and recompute the jobs they belonged to.
+/// One pass: expire leases (their jobs are recomputed in the same transaction).
 pub async fn sweep_once(db: &Db) -> sqlx::Result<usize> {
     let jobs = db::executions::sweep_expired_leases(db).await?;
-    for job in &jobs {
-        db::jobs::recompute_status(db, job).await?;
-    }
     if !jobs.is_empty() {
         tracing::warn!(jobs = ?jobs, "recovered executions whose worker stopped");
     }

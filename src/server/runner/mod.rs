@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::domain::Region;
 use crate::server::db::executions::{self, Claimed, Outcome};
-use crate::server::db::{self, now_ms, Db};
+use crate::server::db::{now_ms, Db};
 use crate::server::router::RouterClient;
 
 pub use lease::spawn_sweeper;
@@ -135,10 +135,6 @@ impl Runner {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .insert(claimed.id, (claimed.job_id.clone(), token.clone()));
-        if let Err(err) = db::jobs::recompute_status(&self.db, &claimed.job_id).await {
-            tracing::warn!(job = %claimed.job_id, %err, "could not recompute job status");
-        }
-
         let outcome = tokio::select! {
             outcome = self.router.infer(&claimed.request_json) => Some(outcome),
             _ = token.cancelled() => None,
@@ -149,9 +145,6 @@ impl Runner {
         match outcome {
             Some(outcome) => self.record(&claimed, &outcome).await,
             None => tracing::info!(execution = claimed.id, "router call abandoned (cancelled or lease lost)"),
-        }
-        if let Err(err) = db::jobs::recompute_status(&self.db, &claimed.job_id).await {
-            tracing::warn!(job = %claimed.job_id, %err, "could not recompute job status");
         }
     }
 

@@ -62,7 +62,12 @@ pub async fn retry(state: &AppState, request: RetryRequest<'_>, trigger: Trigger
     let mut tx = db.write_tx().await?;
     // Locks the execution (PostgreSQL; SQLite's writer lock is already held), so requests for
     // it, with or without the same key, take turns until this one commits.
-    let row = db::retries::load(db, &mut tx, request.execution_id).await?;
+    let mut row = db::retries::load(db, &mut tx, request.execution_id).await?;
+    if let Some(row) = row.as_mut() {
+        if let Some(status) = db::retries::lock_job_status(db, &mut tx, &row.job_id).await? {
+            row.job_status = status;
+        }
+    }
     if let (Some(key), Some(_)) = (request.idempotency_key, &row) {
         if let Some((status, body)) = db::retries::find_idempotent(db, &mut tx, key, request.execution_id).await? {
             tx.commit().await?;
