@@ -71,10 +71,11 @@ async fn wait_settled(client: &reqwest::Client, base: &str, job: &str) {
 }
 
 /// (a) Bytes one client receives per execution change, against the whole job per poll.
-async fn bytes_per_change(size: usize) -> (usize, f64, usize) {
+async fn bytes_per_change(size: usize) -> (usize, usize, f64) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("bench.db").display());
-    let questions = add_questions(&url, size).await;
+    // size ≈ questions × 3 models × 1 region
+    let questions = add_questions(&url, size.div_ceil(3)).await;
     let router = router(false).await;
     let mut config = Config::from_lookup(|_| None).unwrap();
     config.site_addr = "127.0.0.1:0".parse().unwrap();
@@ -86,14 +87,14 @@ async fn bytes_per_change(size: usize) -> (usize, f64, usize) {
     let client = reqwest::Client::new();
     let created: Value = client
         .post(format!("{base}/api/v1/jobs"))
-        .json(&json!({"questions": questions, "models": ["llama3.2-1b"], "regions": ["US"]}))
+        .json(&json!({"questions": questions, "models": ["llama3.2-1b", "mistral-7b", "qwen2.5-1.5b"], "regions": ["US"]}))
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    let job = created["id"].as_str().unwrap().to_string();
+    let job = created["id"].as_str().unwrap_or_else(|| panic!("job not created: {created}")).to_string();
     wait_settled(&client, &base, &job).await;
 
     let whole_job = client.get(format!("{base}/api/v1/jobs/{job}/executions/all")).send().await.unwrap().bytes().await.unwrap().len();
@@ -110,6 +111,7 @@ async fn bytes_per_change(size: usize) -> (usize, f64, usize) {
         .unwrap();
     // Read until the retry has failed again and the job event after it has arrived.
     let (mut bytes, mut text, mut changes) = (0usize, String::new(), 0usize);
+    let total = created["total_executions"].as_i64().unwrap();
     let mut retry_done = false;
     'read: loop {
         let chunk = stream.chunk().await.unwrap().unwrap();
@@ -126,7 +128,7 @@ async fn bytes_per_change(size: usize) -> (usize, f64, usize) {
         }
     }
     server.stop().await;
-    (whole_job, bytes as f64 / changes.max(1) as f64, changes)
+    (total as usize, whole_job, bytes as f64 / changes.max(1) as f64)
 }
 
 fn proc_stat(pid: u32) -> (f64, u64, u64) {
@@ -233,8 +235,8 @@ async fn main() {
     println!("(a) bytes to one client per execution change vs the whole job per poll");
     println!("{:>12} {:>18} {:>22} {:>10}", "executions", "SSE bytes/change", "whole job bytes/poll", "ratio");
     for size in [100, 1000, 10_000] {
-        let (whole, per_change, _) = bytes_per_change(size).await;
-        println!("{size:>12} {per_change:>18.0} {whole:>22} {:>9.0}x", whole as f64 / per_change);
+        let (executions, whole, per_change) = bytes_per_change(size).await;
+        println!("{executions:>12} {per_change:>18.0} {whole:>22} {:>9.0}x", whole as f64 / per_change);
     }
     println!();
     match hundred_clients().await {

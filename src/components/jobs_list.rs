@@ -78,11 +78,11 @@ fn follow_jobs(jobs: RwSignal<Vec<JobView>>) {
                 });
                 return;
             }
-            let Ok(fresh) = serde_json::from_str::<JobView>(&data) else { return };
+            let Ok(fresh) = serde_json::from_str::<crate::domain::views::JobSummary>(&data) else { return };
             jobs.try_update(|jobs| match jobs.iter_mut().find(|j| j.id == fresh.id) {
-                Some(job) if fresh.updated_at >= job.updated_at || fresh.progress != job.progress => *job = fresh,
+                Some(job) if fresh.updated_at >= job.updated_at || fresh.progress != job.progress => job.apply(&fresh),
                 Some(_) => {}
-                None => jobs.insert(0, fresh),
+                None => jobs.insert(0, JobView::from_summary(fresh)),
             });
         };
         if let Some(opened) = subscribe("/api/v1/jobs/events", &["job", "resync"], on_event, |_| {}) {

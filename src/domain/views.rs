@@ -29,6 +29,53 @@ pub struct JobView {
     pub total_executions: i64,
 }
 
+/// A job's status and progress without its lists: what the live streams send, so an event's
+/// size does not grow with the job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobSummary {
+    pub id: String,
+    pub status: JobStatus,
+    pub progress: Progress,
+    pub total_executions: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl JobView {
+    pub fn summary(&self) -> JobSummary {
+        JobSummary {
+            id: self.id.clone(),
+            status: self.status,
+            progress: self.progress,
+            total_executions: self.total_executions,
+            created_at: self.created_at.clone(),
+            updated_at: self.updated_at.clone(),
+        }
+    }
+
+    /// Takes a pushed summary's status and progress.
+    pub fn apply(&mut self, summary: &JobSummary) {
+        self.status = summary.status;
+        self.progress = summary.progress;
+        self.updated_at = summary.updated_at.clone();
+    }
+
+    /// A job first heard of through a summary (the jobs list needs no more).
+    pub fn from_summary(summary: JobSummary) -> JobView {
+        JobView {
+            id: summary.id,
+            status: summary.status,
+            questions: Vec::new(),
+            models: Vec::new(),
+            regions: Vec::new(),
+            created_at: summary.created_at,
+            updated_at: summary.updated_at,
+            progress: summary.progress,
+            total_executions: summary.total_executions,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExecutionView {
     pub id: i64,

@@ -118,6 +118,7 @@ async fn each_execution_change_is_one_event_carrying_only_that_execution() {
     assert_eq!(job_event.data["progress"]["completed"], 1);
     assert_eq!(job_event.data["progress"]["failed"], 1);
     assert_eq!(job_event.data["status"], "completed");
+    assert!(job_event.data.get("questions").is_none(), "a job event carries status and progress, not the job's lists");
 }
 
 #[tokio::test]

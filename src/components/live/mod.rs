@@ -8,7 +8,7 @@ pub(crate) mod event_source;
 
 use leptos::prelude::*;
 
-use crate::domain::views::{ExecutionView, JobPageData, JobView, RetryAccepted};
+use crate::domain::views::{ExecutionView, JobPageData, JobSummary, RetryAccepted};
 use crate::domain::ExecutionStatus;
 
 use super::toaster::{ToastKind, Toaster};
@@ -87,10 +87,10 @@ impl LiveJob {
     }
 
     #[cfg_attr(not(feature = "hydrate"), expect(dead_code, reason = "called by the browser's event stream"))]
-    pub fn apply_job(&self, fresh: JobView) {
+    pub fn apply_job(&self, fresh: JobSummary) {
         self.data.try_update(|d| {
             if d.job.id == fresh.id && fresh.updated_at >= d.job.updated_at {
-                d.job = fresh;
+                d.job.apply(&fresh);
             }
         });
     }
@@ -160,7 +160,7 @@ fn open_stream(live: LiveJob, slot: SubscriptionSlot) {
             }
         }
         "job" => {
-            if let Ok(job) = serde_json::from_str::<JobView>(&data) {
+            if let Ok(job) = serde_json::from_str::<JobSummary>(&data) {
                 live.apply_job(job);
             }
         }

@@ -29,7 +29,7 @@ const GAP_WAIT: Duration = Duration::from_secs(2);
 pub struct LiveEvent {
     pub seq: i64,
     pub job_id: String,
-    /// `execution` (data: the execution's view) or `job` (data: the job's view with progress).
+    /// `execution` (data: the execution's view) or `job` (data: the job's status and progress).
     pub kind: &'static str,
     pub data: Arc<str>,
 }
@@ -125,7 +125,8 @@ pub async fn events_for(db: &Db, changes: &[Change]) -> sqlx::Result<Vec<LiveEve
     for (job_id, seq) in jobs {
         if let Some(job) = db::jobs::get(db, job_id).await? {
             let progress = db::jobs::progress(db, job_id).await?;
-            events.push(LiveEvent { seq, job_id: job_id.to_string(), kind: "job", data: to_json(&job.into_view(progress)) });
+            let summary = job.into_view(progress).summary();
+            events.push(LiveEvent { seq, job_id: job_id.to_string(), kind: "job", data: to_json(&summary) });
         }
     }
     // A job's event shares its sequence number with its last execution event: send it after.
