@@ -31,17 +31,23 @@ pub struct Db {
     /// SQLite has one writer at a time. Queuing writers here, in order, is much faster under
     /// load than letting them collide and sleep in SQLite's busy handler.
     writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Poked after every committed write, so this process's live feed reads the change log
+    /// at once instead of at its next poll (which still catches other instances' writes).
+    pub committed: std::sync::Arc<tokio::sync::Notify>,
 }
 
 /// A write transaction (see [`Db::write_tx`]); derefs to its connection.
 pub struct WriteTx {
     tx: sqlx::Transaction<'static, Any>,
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    committed: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl WriteTx {
     pub async fn commit(self) -> sqlx::Result<()> {
-        self.tx.commit().await
+        self.tx.commit().await?;
+        self.committed.notify_one();
+        Ok(())
     }
 }
 
@@ -106,7 +112,7 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
         Dialect::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
         Dialect::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
     }
-    Ok(Db { pool, dialect, writer: Default::default() })
+    Ok(Db { pool, dialect, writer: Default::default(), committed: Default::default() })
 }
 
 impl Db {
@@ -134,9 +140,13 @@ impl Db {
         match self.dialect {
             Dialect::Sqlite => {
                 let turn = std::sync::Arc::clone(&self.writer).lock_owned().await;
-                Ok(WriteTx { tx: self.pool.begin_with("BEGIN IMMEDIATE").await?, _turn: Some(turn) })
+                let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+                Ok(WriteTx { tx, _turn: Some(turn), committed: std::sync::Arc::clone(&self.committed) })
             }
-            Dialect::Postgres => Ok(WriteTx { tx: self.pool.begin().await?, _turn: None }),
+            Dialect::Postgres => {
+                let tx = self.pool.begin().await?;
+                Ok(WriteTx { tx, _turn: None, committed: std::sync::Arc::clone(&self.committed) })
+            }
         }
     }
 

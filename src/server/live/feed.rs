@@ -12,7 +12,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::server::db::{self, changes::Change, Db};
 
-/// How often the log is read. Changes reach browsers within this plus a few milliseconds.
+/// How often the log is read when nothing in this process wrote: other instances' changes
+/// reach this one's clients within this plus a few milliseconds; this process's own writes
+/// wake the feed at once.
 const POLL: Duration = Duration::from_millis(100);
 /// Events a subscriber may fall behind before it is told to resynchronise; this bounds the
 /// memory a slow client can hold.
@@ -58,6 +60,7 @@ impl LiveFeed {
                 }
                 tokio::select! {
                     _ = tokio::time::sleep(POLL) => {}
+                    _ = db.committed.notified() => {}
                     _ = shutdown.cancelled() => return,
                 }
             }
