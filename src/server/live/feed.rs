@@ -16,6 +16,7 @@ use crate::server::db::{self, changes::Change, Db};
 /// reach this one's clients within this plus a few milliseconds; this process's own writes
 /// wake the feed at once.
 const POLL: Duration = Duration::from_millis(100);
+const GATHER: Duration = Duration::from_millis(10);
 /// Events a subscriber may fall behind before it is told to resynchronise; this bounds the
 /// memory a slow client can hold.
 const BUFFER: usize = 4096;
@@ -60,7 +61,8 @@ impl LiveFeed {
                 }
                 tokio::select! {
                     _ = tokio::time::sleep(POLL) => {}
-                    _ = db.committed.notified() => {}
+                    // A short pause after a wake gathers a burst of commits into one read.
+                    _ = db.committed.notified() => tokio::time::sleep(GATHER).await,
                     _ = shutdown.cancelled() => return,
                 }
             }
