@@ -3,7 +3,8 @@ use std::collections::HashMap;
 use leptos::prelude::*;
 
 use crate::domain::views::JobPageData;
-use crate::domain::{Progress, Region};
+use crate::domain::retry::retryable_count;
+use crate::domain::{JobStatus, Progress, Region};
 
 use super::live::LiveJob;
 use super::toaster::use_toaster;
@@ -26,13 +27,7 @@ pub fn JobTable(initial: JobPageData) -> impl IntoView {
     });
 
     let eligible = Signal::derive(move || {
-        data.with(|d| {
-            let cancelled = d.job.status == crate::domain::JobStatus::Cancelled;
-            d.executions
-                .iter()
-                .filter(|e| matches!(crate::domain::retry::row_action(e, cancelled), crate::domain::retry::RowAction::Retry { .. }))
-                .count()
-        })
+        data.with(|d| retryable_count(&d.executions, d.job.status == JobStatus::Cancelled))
     });
 
     view! {
@@ -49,7 +44,7 @@ pub fn JobTable(initial: JobPageData) -> impl IntoView {
                         })
                     }
                 });
-                let job_cancelled = Signal::derive(move || job.with(|j| j.status == crate::domain::JobStatus::Cancelled));
+                let job_cancelled = Signal::derive(move || job.with(|j| j.status == JobStatus::Cancelled));
                 view! { <RegionSection region rows question_texts job_id=job.with_untracked(|j| j.id.clone()) job_cancelled /> }
             })
             .collect_view()}

@@ -2,7 +2,7 @@ use std::collections::HashMap;
 
 use leptos::prelude::*;
 
-use crate::domain::retry::{row_action, RowAction};
+use crate::domain::retry::retryable_count;
 use crate::domain::views::ExecutionView;
 use crate::domain::{Progress, Region};
 
@@ -21,7 +21,7 @@ pub fn RegionSection(
 ) -> impl IntoView {
     let eligible = Signal::derive(move || {
         let cancelled = job_cancelled.get();
-        rows.with(|rows| rows.iter().filter(|e| matches!(row_action(e, cancelled), RowAction::Retry { .. })).count())
+        rows.with(|rows| retryable_count(rows, cancelled))
     });
     let progress = Signal::derive(move || rows.with(|rows| Progress::from_executions(rows)));
     let heading = format!("{} ({})", region.display_name(), region.router_region());

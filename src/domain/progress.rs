@@ -46,6 +46,7 @@ impl Progress {
         progress
     }
 
+    #[cfg(test)]
     pub fn from_statuses(statuses: impl IntoIterator<Item = ExecutionStatus>) -> Self {
         let mut progress = Progress::default();
         for status in statuses {

@@ -98,6 +98,14 @@ pub enum RowAction {
     Nothing,
 }
 
+/// How many of `executions` offer a Retry button: what "Retry all failed (N)" counts.
+pub fn retryable_count<'a>(executions: impl IntoIterator<Item = &'a ExecutionView>, job_cancelled: bool) -> usize {
+    executions
+        .into_iter()
+        .filter(|e| matches!(row_action(e, job_cancelled), RowAction::Retry { .. }))
+        .count()
+}
+
 pub fn row_action(execution: &ExecutionView, job_cancelled: bool) -> RowAction {
     match execution.status {
         ExecutionStatus::Completed => RowAction::Answer,

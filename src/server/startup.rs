@@ -37,11 +37,6 @@ impl RunningServer {
         self.shutdown.cancel();
         let _ = self.served.await;
     }
-
-    /// Waits until the server stops by itself (it only does on a fatal error).
-    pub async fn wait(self) {
-        let _ = self.served.await;
-    }
 }
 
 pub async fn start(config: Config) -> anyhow::Result<RunningServer> {

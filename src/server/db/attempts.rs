@@ -64,6 +64,27 @@ impl AttemptRow {
     }
 }
 
+/// Every attempt of every execution of a job, by execution, oldest first.
+pub async fn list_for_job(db: &Db, job_id: &str) -> sqlx::Result<Vec<(i64, AttemptRow)>> {
+    let rows: Vec<JobAttemptRow> = sqlx::query_as(db.sql(
+        "SELECT a.execution_id, a.number, a.trigger, a.status, a.error_code, a.error, a.provider_id,
+                a.request_json, a.queued_at, a.started_at, a.finished_at, a.duration_ms
+           FROM execution_attempts a JOIN executions e ON e.id = a.execution_id
+          WHERE e.job_id = ? ORDER BY a.execution_id, a.number",
+    ))
+    .bind(job_id)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.execution_id, r.attempt)).collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct JobAttemptRow {
+    execution_id: i64,
+    #[sqlx(flatten)]
+    attempt: AttemptRow,
+}
+
 /// Every attempt of one execution, oldest first.
 pub async fn list_for_execution(db: &Db, execution_id: i64) -> sqlx::Result<Vec<AttemptRow>> {
     sqlx::query_as(db.sql(

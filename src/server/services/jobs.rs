@@ -179,16 +179,16 @@ pub struct ExecutionDetail {
 
 pub async fn executions(state: &AppState, job_id: &str) -> Result<Vec<ExecutionDetail>, AppError> {
     db::jobs::get(&state.db, job_id).await?.ok_or_else(|| job_not_found(job_id))?;
-    let mut details = Vec::new();
-    for row in db::executions::list_for_job(&state.db, job_id).await? {
-        let retry_history = db::attempts::list_for_execution(&state.db, row.id)
-            .await?
-            .into_iter()
-            .map(|a| a.into_view())
-            .collect();
-        details.push(ExecutionDetail { execution: row.into_view(), retry_history });
+    // Two queries for the whole job, however many executions it has.
+    let mut histories: HashMap<i64, Vec<AttemptView>> = HashMap::new();
+    for (execution_id, attempt) in db::attempts::list_for_job(&state.db, job_id).await? {
+        histories.entry(execution_id).or_default().push(attempt.into_view());
     }
-    Ok(details)
+    Ok(db::executions::list_for_job(&state.db, job_id)
+        .await?
+        .into_iter()
+        .map(|row| ExecutionDetail { retry_history: histories.remove(&row.id).unwrap_or_default(), execution: row.into_view() })
+        .collect())
 }
 
 pub async fn execution_detail(state: &AppState, id: i64) -> Result<ExecutionDetail, AppError> {
