@@ -179,13 +179,15 @@ pub struct ExecutionDetail {
 
 pub async fn executions(state: &AppState, job_id: &str) -> Result<Vec<ExecutionDetail>, AppError> {
     db::jobs::get(&state.db, job_id).await?.ok_or_else(|| job_not_found(job_id))?;
-    // Two queries for the whole job, however many executions it has.
+    // Two queries for the whole job, however many executions it has. Executions first: an
+    // attempt is closed in the same transaction that finishes its execution, so the attempts
+    // read afterwards are never older than the rows they belong to.
+    let executions = db::executions::list_for_job(&state.db, job_id).await?;
     let mut histories: HashMap<i64, Vec<AttemptView>> = HashMap::new();
     for (execution_id, attempt) in db::attempts::list_for_job(&state.db, job_id).await? {
         histories.entry(execution_id).or_default().push(attempt.into_view());
     }
-    Ok(db::executions::list_for_job(&state.db, job_id)
-        .await?
+    Ok(executions
         .into_iter()
         .map(|row| ExecutionDetail { retry_history: histories.remove(&row.id).unwrap_or_default(), execution: row.into_view() })
         .collect())
