@@ -46,7 +46,7 @@ async fn add_questions(database_url: &str, count: usize) -> Vec<String> {
     let mut ids = Vec::new();
     for i in 0..count {
         let id = format!("bench_q_{i:05}");
-        sqlx::query(db.sql("INSERT INTO questions (id, category, text, position) VALUES (?, 'bench', ?, ?) ON CONFLICT DO NOTHING"))
+        sqlx::query("INSERT INTO questions (id, category, text, position) VALUES ($1, 'bench', $2, $3) ON CONFLICT DO NOTHING")
             .bind(&id)
             .bind(format!("Synthetic benchmark question number {i}?"))
             .bind(100 + i as i64)

@@ -5,32 +5,42 @@ use crate::domain::views::ExecutionView;
 
 use super::format::duration;
 use super::retry_buttons::RetryButton;
+use super::StatusBadge;
 
 /// One execution (question × model in a region). Model output and error texts are untrusted:
 /// they only ever reach the DOM as text nodes or attribute values, never as HTML.
 #[component]
-pub fn ExecutionRow(execution: ExecutionView, question_text: String, job_cancelled: bool) -> impl IntoView {
+pub fn ExecutionRow(
+    execution: ExecutionView,
+    question_text: String,
+    /// Whether the job was cancelled: a cancelled job's failures offer no retry.
+    #[prop(into)]
+    job_cancelled: Signal<bool>,
+) -> impl IntoView {
     let status = execution.status;
     let error_code = execution.error_code.clone();
     let error = execution.error.clone().unwrap_or_default();
-    let action = match row_action(&execution, job_cancelled) {
-        RowAction::Answer => {
-            let output = execution.output.clone().unwrap_or_default();
-            view! {
-                <details class="answer">
-                    <summary>"Answer"</summary>
-                    <div class="answer-text" data-testid="answer-text">{output}</div>
-                </details>
+    let action = {
+        let execution = execution.clone();
+        move || match row_action(&execution, job_cancelled.get()) {
+            RowAction::Answer => {
+                let output = execution.output.clone().unwrap_or_default();
+                view! {
+                    <details class="answer">
+                        <summary>"Answer"</summary>
+                        <div class="answer-text" data-testid="answer-text">{output}</div>
+                    </details>
+                }
+                .into_any()
             }
-            .into_any()
+            RowAction::Retry { label } => view! { <RetryButton execution=execution.clone() label /> }.into_any(),
+            RowAction::Retrying => view! {
+                <button type="button" class="retry" disabled>"Retrying…"</button>
+            }
+            .into_any(),
+            RowAction::MaxRetriesReached => view! { <span class="exhausted">"Max retries reached"</span> }.into_any(),
+            RowAction::Nothing => view! { <span class="muted">"—"</span> }.into_any(),
         }
-        RowAction::Retry { label } => view! { <RetryButton execution=execution.clone() label /> }.into_any(),
-        RowAction::Retrying => view! {
-            <button type="button" class="retry" disabled>"Retrying…"</button>
-        }
-        .into_any(),
-        RowAction::MaxRetriesReached => view! { <span class="exhausted">"Max retries reached"</span> }.into_any(),
-        RowAction::Nothing => view! { <span class="muted">"—"</span> }.into_any(),
     };
     let history = format!("/executions/{}", execution.id);
     view! {
@@ -47,7 +57,7 @@ pub fn ExecutionRow(execution: ExecutionView, question_text: String, job_cancell
             </td>
             <td>{execution.model_id.clone()}</td>
             <td>
-                <span class=format!("badge badge-{status}")>{status.as_str()}</span>
+                <StatusBadge status=status.as_str() />
                 {error_code.map(|code| view! { <span class="error-code" title=error.clone()>{code}</span> })}
             </td>
             <td class="num">

@@ -3,10 +3,13 @@ use leptos::prelude::*;
 use crate::domain::views::JobView;
 use crate::domain::Progress;
 
+use crate::serverfns::jobs::CancelJob;
+
 use super::format::{job_status_line, plural};
-use super::live::LiveState;
+use super::live::{LiveJob, LiveState};
 use super::retry_buttons::RetryAllButton;
-use super::ProgressBar;
+use super::toaster::ToastKind;
+use super::{ProgressBar, StatusBadge};
 
 #[component]
 pub fn JobHeader(
@@ -17,7 +20,7 @@ pub fn JobHeader(
     eligible: Signal<usize>,
     #[prop(into)] live_state: Signal<LiveState>,
 ) -> impl IntoView {
-    let id = move || job.with(|j| j.id.clone());
+    let id = move || job.with(|j| j.id.to_string());
     let shape = move || {
         job.with(|j| {
             format!(
@@ -30,15 +33,31 @@ pub fn JobHeader(
     };
     let status = move || job.with(|j| j.status);
     let status_line = move || job_status_line(status(), &progress.get());
-    let cancel_action = move || format!("/jobs/{}/cancel", id());
+    let cancel = ServerAction::<CancelJob>::new();
+    if let Some(live) = use_context::<LiveJob>() {
+        Effect::new(move |_| {
+            if cancel.version().get() == 0 {
+                return;
+            }
+            match cancel.value().get() {
+                Some(Ok(_)) => live.toaster().push(ToastKind::Info, "Job cancelled"),
+                Some(Err(err)) => live.toaster().push(ToastKind::Error, err.error),
+                None => return,
+            }
+            leptos::task::spawn_local(async move { live.refresh().await });
+        });
+    }
+    let cancelling = cancel.pending();
 
     view! {
         <section class="panel job-header">
             <div class="job-title">
                 <h1>"Job " <code data-testid="job-id">{id}</code></h1>
-                <span class=move || format!("badge badge-{}", status()) data-testid="job-status">
-                    {status_line}
-                </span>
+                <StatusBadge
+                    status=Signal::derive(move || status().as_str())
+                    text=Signal::derive(status_line)
+                    testid="job-status"
+                />
             </div>
             <p class="muted">
                 <span data-testid="job-shape">{shape}</span>
@@ -53,15 +72,16 @@ pub fn JobHeader(
             <ProgressBar progress label="Job progress" />
             <div class="job-actions">
                 <RetryAllButton
-                    job_id=job.with_untracked(|j| j.id.clone())
+                    job_id=job.with_untracked(|j| j.id.to_string())
                     label=Signal::derive(move || format!("Retry all failed ({})", eligible.get()))
                     eligible
                 />
-                <form method="post" action=cancel_action>
-                    <button type="submit" class="danger" disabled=move || status().is_finished()>
+                <ActionForm action=cancel attr:class="inline">
+                    <input type="hidden" name="id" value=id />
+                    <button type="submit" class="danger" disabled=move || cancelling.get() || status().is_finished()>
                         "Cancel job"
                     </button>
-                </form>
+                </ActionForm>
             </div>
         </section>
     }

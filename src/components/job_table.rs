@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use crate::domain::views::JobPageData;
 use crate::domain::retry::retryable_count;
-use crate::domain::{JobStatus, Progress, Region};
+use crate::domain::{JobStatus, Progress};
 
 use super::live::LiveJob;
 use super::toaster::use_toaster;
@@ -34,18 +34,12 @@ pub fn JobTable(initial: JobPageData) -> impl IntoView {
         <JobHeader job progress eligible live_state=live.state />
         {regions
             .into_iter()
-            .map(|region_name| {
-                let region = Region::parse(&region_name).unwrap_or(Region::UsEast);
-                let rows = Memo::new({
-                    let region_name = region_name.clone();
-                    move |_| {
-                        data.with(|d| {
-                            d.executions.iter().filter(|e| e.region == region_name).cloned().collect::<Vec<_>>()
-                        })
-                    }
+            .map(|region| {
+                let rows = Memo::new(move |_| {
+                    data.with(|d| d.executions.iter().filter(|e| e.region == region).cloned().collect::<Vec<_>>())
                 });
                 let job_cancelled = Signal::derive(move || job.with(|j| j.status == JobStatus::Cancelled));
-                view! { <RegionSection region rows question_texts job_id=job.with_untracked(|j| j.id.clone()) job_cancelled /> }
+                view! { <RegionSection region rows question_texts job_id=job.with_untracked(|j| j.id.to_string()) job_cancelled /> }
             })
             .collect_view()}
     }

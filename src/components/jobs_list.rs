@@ -1,15 +1,30 @@
 use leptos::prelude::*;
 
-use crate::domain::views::JobView;
+use crate::domain::views::{JobSummary, JobView};
+use crate::domain::LiveEventKind;
 
 use super::format::job_status_line;
-use super::ProgressBar;
+use super::live::use_live_stream;
+use super::{ProgressBar, StatusBadge};
 
 /// Recent jobs, newest first, each with its live progress.
 #[component]
 pub fn JobsList(jobs: Vec<JobView>) -> impl IntoView {
     let jobs = RwSignal::new(jobs);
-    follow_jobs(jobs);
+    let _state = use_live_stream(
+        || "/api/v1/jobs/events".to_string(),
+        &[LiveEventKind::Job],
+        move |_, payload| {
+            if let Ok(fresh) = serde_json::from_str::<JobSummary>(&payload) {
+                jobs.try_update(|jobs| merge_summary(jobs, fresh));
+            }
+        },
+        move || async move {
+            if let Ok(home) = crate::serverfns::jobs::load_home().await {
+                jobs.try_set(home.jobs);
+            }
+        },
+    );
     view! {
         <section class="panel jobs">
             <h2>"Jobs"</h2>
@@ -29,16 +44,18 @@ pub fn JobsList(jobs: Vec<JobView>) -> impl IntoView {
                     <tbody>
                         <For
                             each=move || jobs.get()
-                            key=|job| (job.id.clone(), job.updated_at.clone(), job.progress)
+                            key=|job| (job.id.clone(), job.updated_at.clone(), job.progress, job.status)
                             children=move |job| {
                                 let href = format!("/jobs/{}", job.id);
                                 view! {
-                                    <tr data-testid="job-row" data-job-id=job.id.clone()>
-                                        <td><a href=href>{job.id.clone()}</a></td>
+                                    <tr data-testid="job-row" data-job-id=job.id.to_string()>
+                                        <td><a href=href>{job.id.to_string()}</a></td>
                                         <td>
-                                            <span class=format!("badge badge-{}", job.status) data-testid="job-row-status">
-                                                {job_status_line(job.status, &job.progress)}
-                                            </span>
+                                            <StatusBadge
+                                                status=job.status.as_str()
+                                                text=job_status_line(job.status, &job.progress)
+                                                testid="job-row-status"
+                                            />
                                         </td>
                                         <td class="wide">
                                             <ProgressBar
@@ -60,36 +77,11 @@ pub fn JobsList(jobs: Vec<JobView>) -> impl IntoView {
     }
 }
 
-/// Patches the list from the jobs stream: a changed job is replaced, a new one goes on top.
-#[cfg(feature = "hydrate")]
-fn follow_jobs(jobs: RwSignal<Vec<JobView>>) {
-    use send_wrapper::SendWrapper;
-
-    use super::live::event_source::{subscribe, Subscription};
-
-    let subscription = StoredValue::new(None::<SendWrapper<Subscription>>);
-    Effect::new(move |_| {
-        let on_event = move |kind: &'static str, data: String| {
-            if kind == "resync" {
-                leptos::task::spawn_local(async move {
-                    if let Ok(home) = crate::serverfns::jobs::load_home().await {
-                        jobs.try_set(home.jobs);
-                    }
-                });
-                return;
-            }
-            let Ok(fresh) = serde_json::from_str::<crate::domain::views::JobSummary>(&data) else { return };
-            jobs.try_update(|jobs| match jobs.iter_mut().find(|j| j.id == fresh.id) {
-                Some(job) if fresh.updated_at >= job.updated_at || fresh.progress != job.progress => job.apply(&fresh),
-                Some(_) => {}
-                None => jobs.insert(0, JobView::from_summary(fresh)),
-            });
-        };
-        if let Some(opened) = subscribe("/api/v1/jobs/events", &["job", "resync"], on_event, |_| {}) {
-            subscription.set_value(Some(SendWrapper::new(opened)));
-        }
-    });
+/// A pushed job: a changed one is updated in place, a new one goes on top.
+fn merge_summary(jobs: &mut Vec<JobView>, fresh: JobSummary) {
+    match jobs.iter_mut().find(|j| j.id == fresh.id) {
+        Some(job) if fresh.updated_at >= job.updated_at || fresh.progress != job.progress => job.apply(&fresh),
+        Some(_) => {}
+        None => jobs.insert(0, JobView::from_summary(fresh)),
+    }
 }
-
-#[cfg(not(feature = "hydrate"))]
-fn follow_jobs(_jobs: RwSignal<Vec<JobView>>) {}

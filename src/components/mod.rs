@@ -1,4 +1,4 @@
-//! Pieces of the pages: each file is one thing a researcher sees.
+//! Pieces of the pages: each file is one thing a researcher sees; `live` keeps them current.
 
 mod error_banner;
 mod execution_row;
@@ -11,15 +11,17 @@ mod new_job_form;
 mod progress_bar;
 mod region_section;
 mod retry_buttons;
+mod status_badge;
 mod toaster;
 
-pub use format::duration as format_duration;
-pub use error_banner::{server_error_text, ErrorBanner, NoticeBanner};
+pub use error_banner::{ErrorBanner, FormOutcome, LoadError, NoticeBanner};
 pub use execution_row::ExecutionRow;
+pub use format::duration as format_duration;
 pub use job_header::JobHeader;
 pub use job_table::JobTable;
 pub use jobs_list::JobsList;
 pub use new_job_form::NewJobForm;
 pub use progress_bar::ProgressBar;
 pub use region_section::RegionSection;
+pub use status_badge::StatusBadge;
 pub use toaster::{provide_toaster, use_toaster, ToastKind, ToastRegion};

@@ -2,15 +2,26 @@ use leptos::prelude::*;
 
 use crate::domain::views::QuestionView;
 use crate::domain::{Model, Region};
+use crate::serverfns::jobs::CreateJob;
+
+use super::error_banner::ErrorBanner;
 
 /// The new-job form, prefilled (every question, every model, US and EU) so that one click
-/// starts a meaningful job. A plain form post: it works before the WASM has loaded.
+/// starts a meaningful job. An `ActionForm`: without the WASM the browser posts it and the
+/// server answers with the new job's page; with it, the same server function runs and the
+/// page navigates there. A refusal is shown above the button.
 #[component]
 pub fn NewJobForm(questions: Vec<QuestionView>) -> impl IntoView {
+    let action = ServerAction::<CreateJob>::new();
+    let pending = action.pending();
+    let refusal = move || match action.value().get() {
+        Some(Err(err)) if action.version().get() > 0 => Some(view! { <ErrorBanner message=err.error /> }),
+        _ => None,
+    };
     view! {
         <section class="panel new-job">
             <h1>"New bias-detection job"</h1>
-            <form method="post" action="/jobs">
+            <ActionForm action>
                 <fieldset>
                     <legend>"Questions"</legend>
                     {questions
@@ -18,7 +29,7 @@ pub fn NewJobForm(questions: Vec<QuestionView>) -> impl IntoView {
                         .map(|q| {
                             view! {
                                 <label class="choice" title=q.text.clone()>
-                                    <input type="checkbox" name="questions" value=q.id.clone() checked />
+                                    <input type="checkbox" name="questions[]" value=q.id.clone() checked />
                                     <span class="qid">{q.id.clone()}</span>
                                     <span class="muted">{q.text.clone()}</span>
                                 </label>
@@ -33,7 +44,7 @@ pub fn NewJobForm(questions: Vec<QuestionView>) -> impl IntoView {
                         .map(|m| {
                             view! {
                                 <label class="choice">
-                                    <input type="checkbox" name="models" value=m.id checked />
+                                    <input type="checkbox" name="models[]" value=m.id checked />
                                     {m.name}
                                 </label>
                             }
@@ -48,15 +59,16 @@ pub fn NewJobForm(questions: Vec<QuestionView>) -> impl IntoView {
                             let checked = r != Region::AsiaPacific;
                             view! {
                                 <label class="choice">
-                                    <input type="checkbox" name="regions" value=r.code() checked=checked />
+                                    <input type="checkbox" name="regions[]" value=r.code() checked=checked />
                                     {format!("{} ({})", r.display_name(), r.router_region())}
                                 </label>
                             }
                         })
                         .collect_view()}
                 </fieldset>
-                <button type="submit" class="primary">"Start job"</button>
-            </form>
+                {refusal}
+                <button type="submit" class="primary" disabled=move || pending.get()>"Start job"</button>
+            </ActionForm>
         </section>
     }
 }

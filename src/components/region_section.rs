@@ -52,13 +52,14 @@ pub fn RegionSection(
                     </tr>
                 </thead>
                 <tbody>
-                    // Keyed by the row's version: a row is re-rendered only when it changed.
+                    // Keyed by the row's version: a row is re-rendered only when it changed. The
+                    // job's cancellation reaches every row through its own signal.
                     <For
                         each=move || rows.get()
-                        key=move |e| (e.id, e.updated_at.clone(), e.status, e.retry_count, job_cancelled.get_untracked())
+                        key=|e| (e.id, e.updated_at.clone(), e.status, e.retry_count)
                         children=move |execution| {
                             let text = question_texts.with_value(|t| t.get(&execution.question_id).cloned()).unwrap_or_default();
-                            view! { <ExecutionRow execution question_text=text job_cancelled=job_cancelled.get_untracked() /> }
+                            view! { <ExecutionRow execution question_text=text job_cancelled /> }
                         }
                     />
                 </tbody>

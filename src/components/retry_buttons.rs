@@ -1,78 +1,65 @@
-//! The retry controls. Each is a real form that posts to the server, so it works before (or
-//! without) the WASM; once hydrated, the submit is taken over to call the server function,
-//! update the row in place and show a toast.
+//! The retry controls, on Leptos' `ActionForm`: a real form posting to the server function,
+//! so it works before (or without) the WASM, where the server sends the browser back to the
+//! job page with the outcome shown; once hydrated, the same form calls the server function,
+//! `pending()` drives "Retrying…", and the answer updates the row and shows a toast.
 
-use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
-use crate::domain::retry::batch_summary;
+use crate::domain::retry::{accepted_summary, batch_summary};
 use crate::domain::views::ExecutionView;
-use crate::serverfns::retries::{retry_all_failed, retry_execution};
+use crate::serverfns::retries::{RetryAllFailed, RetryExecution};
 
-use super::error_banner::server_error_text;
 use super::live::LiveJob;
 use super::toaster::ToastKind;
 
-/// Takes a form's submit over once the page is hydrated: runs `work` instead of posting,
-/// one at a time (`sending` is true meanwhile). Before hydration the form simply posts.
-fn take_over_submit<Work, Done>(sending: RwSignal<bool>, work: Work) -> impl Fn(SubmitEvent) + 'static
+/// Calls `done` with each answer the action gets after a submit made on this page (not with
+/// an error Leptos read from the URL after a plain form post: the page shows that one).
+fn on_answer<S, T>(action: ServerAction<S>, done: impl Fn(LiveJob, Result<T, crate::domain::ApiError>) + 'static)
 where
-    Work: Fn(LiveJob) -> Done + 'static,
-    Done: std::future::Future<Output = ()> + 'static,
+    S: leptos::server_fn::ServerFn<Output = T, Error = crate::domain::ApiError> + Clone + Send + Sync + 'static,
+    T: Clone + Send + Sync + 'static,
 {
-    let live = use_context::<LiveJob>();
-    move |ev: SubmitEvent| {
-        let Some(live) = live else { return };
-        ev.prevent_default();
-        if sending.get_untracked() {
+    let Some(live) = use_context::<LiveJob>() else { return };
+    Effect::new(move |_| {
+        if action.version().get() == 0 {
             return;
         }
-        sending.set(true);
-        let done = work(live);
-        leptos::task::spawn_local(async move {
-            done.await;
-            sending.try_set(false);
-        });
-    }
+        if let Some(answer) = action.value().get() {
+            done(live, answer);
+        }
+    });
 }
 
 /// "Retry" / "Retry (k/N)" for one failed row.
 #[component]
 pub fn RetryButton(execution: ExecutionView, label: String) -> impl IntoView {
-    let sending = RwSignal::new(false);
-    let action = format!("/executions/{}/retry", execution.id);
-    let accessible = format!("{label}: {} · {} · {}", execution.question_id, execution.model_id, execution.region);
-    let on_submit = take_over_submit(sending, {
-        let execution = execution.clone();
-        move |live: LiveJob| {
-            let execution = execution.clone();
-            async move {
-                let answer = retry_execution(execution.id, execution.region.clone(), execution.question_index).await;
-                match answer {
-                    Ok(accepted) => {
-                        live.apply_accepted(&accepted);
-                        live.toaster().push(
-                            ToastKind::Info,
-                            format!("Retry queued: {} · {} · {}", accepted.question_id, accepted.model_id, accepted.region),
-                        );
-                    }
-                    Err(err) => {
-                        live.toaster().push(ToastKind::Error, server_error_text(&err));
-                        live.refresh().await;
-                    }
-                }
-            }
+    let action = ServerAction::<RetryExecution>::new();
+    on_answer(action, |live, answer| match answer {
+        Ok(accepted) => {
+            live.apply_accepted(&accepted);
+            live.toaster().push(ToastKind::Info, accepted_summary(&accepted));
+        }
+        Err(err) => {
+            live.toaster().push(ToastKind::Error, err.error);
+            leptos::task::spawn_local(async move { live.refresh().await });
         }
     });
+    let accessible = format!("{label}: {} · {} · {}", execution.question_id, execution.model_id, execution.region);
+    let pending = action.pending();
     view! {
-        <form method="post" action=action class="inline" on:submit=on_submit>
-            <input type="hidden" name="job_id" value=execution.job_id.clone() />
-            <input type="hidden" name="region" value=execution.region.clone() />
+        <ActionForm action attr:class="inline">
+            <input type="hidden" name="id" value=execution.id.to_string() />
+            <input type="hidden" name="region" value=execution.region.router_region() />
             <input type="hidden" name="question_index" value=execution.question_index.to_string() />
-            <button type="submit" class="retry" aria-label=accessible disabled=move || sending.get()>
-                {label}
+            <button
+                type="submit"
+                class="retry"
+                aria-label=move || (!pending.get()).then(|| accessible.clone())
+                disabled=move || pending.get()
+            >
+                {move || if pending.get() { "Retrying…".to_string() } else { label.clone() }}
             </button>
-        </form>
+        </ActionForm>
     }
 }
 
@@ -84,30 +71,25 @@ pub fn RetryAllButton(
     #[prop(into)] label: Signal<String>,
     #[prop(into)] eligible: Signal<usize>,
 ) -> impl IntoView {
-    let sending = RwSignal::new(false);
-    let action = format!("/jobs/{job_id}/retry-all-failed");
-    let on_submit = take_over_submit(sending, {
-        let region = region.clone();
-        move |live: LiveJob| {
-            let (job_id, region) = (live.job_id(), region.clone());
-            async move {
-                match retry_all_failed(job_id, region).await {
-                    Ok(result) => {
-                        let kind = if result.queued.is_empty() { ToastKind::Error } else { ToastKind::Info };
-                        live.toaster().push(kind, batch_summary(&result));
-                    }
-                    Err(err) => live.toaster().push(ToastKind::Error, server_error_text(&err)),
-                }
-                live.refresh().await;
+    let action = ServerAction::<RetryAllFailed>::new();
+    on_answer(action, |live, answer| {
+        match answer {
+            Ok(result) => {
+                let kind = if result.queued.is_empty() { ToastKind::Error } else { ToastKind::Info };
+                live.toaster().push(kind, batch_summary(&result));
             }
+            Err(err) => live.toaster().push(ToastKind::Error, err.error),
         }
+        leptos::task::spawn_local(async move { live.refresh().await });
     });
+    let pending = action.pending();
     view! {
-        <form method="post" action=action class="inline" on:submit=on_submit>
+        <ActionForm action attr:class="inline">
+            <input type="hidden" name="job_id" value=job_id />
             {region.map(|region| view! { <input type="hidden" name="region" value=region /> })}
-            <button type="submit" class="retry-all" disabled=move || sending.get() || eligible.get() == 0>
+            <button type="submit" class="retry-all" disabled=move || pending.get() || eligible.get() == 0>
                 {move || label.get()}
             </button>
-        </form>
+        </ActionForm>
     }
 }

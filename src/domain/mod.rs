@@ -1,14 +1,19 @@
-//! Types shared by the server and the browser: what a region, a model, a status and a
+//! Types shared by the server and the browser: what a region, a model, a status, an id and a
 //! progress count *are*, independent of where they are stored or shown.
 
+pub mod error;
+pub mod ids;
 pub mod model;
 pub mod progress;
 pub mod region;
 pub mod retry;
 pub mod status;
+pub(crate) mod text_enum;
 pub mod views;
 
+pub use error::ApiError;
+pub use ids::{ExecutionId, JobId};
 pub use model::Model;
 pub use progress::Progress;
 pub use region::Region;
-pub use status::{ExecutionStatus, JobStatus};
+pub use status::{AttemptStatus, ExecutionStatus, JobStatus, LiveEventKind, Trigger};

@@ -9,10 +9,10 @@ use super::{ExecutionStatus, Region};
 
 /// What is known about an execution when a retry is asked for.
 #[derive(Debug, Clone, Copy)]
-pub struct RetryFacts<'a> {
+pub struct RetryFacts {
     pub status: ExecutionStatus,
     pub job_cancelled: bool,
-    pub region: &'a str,
+    pub region: Region,
     pub question_index: i64,
     pub retry_count: i64,
     pub max_retries: i64,
@@ -21,7 +21,7 @@ pub struct RetryFacts<'a> {
 /// Why a retry is refused, in the order the rules are checked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RetryRefusal {
-    RegionMismatch { expected: String, got: String },
+    RegionMismatch { expected: Region, got: Region },
     QuestionMismatch { expected: i64, got: i64 },
     NotRetryable,
     AlreadyCompleted,
@@ -61,12 +61,9 @@ impl RetryRefusal {
 
 /// Applies the rules in order. `region` is the requested region as a caller wrote it (code
 /// or router region, any case) and has already been parsed.
-pub fn decide(facts: &RetryFacts<'_>, region: Region, question_index: i64) -> Result<(), RetryRefusal> {
-    if region.router_region() != facts.region {
-        return Err(RetryRefusal::RegionMismatch {
-            expected: facts.region.to_string(),
-            got: region.router_region().to_string(),
-        });
+pub fn decide(facts: &RetryFacts, region: Region, question_index: i64) -> Result<(), RetryRefusal> {
+    if region != facts.region {
+        return Err(RetryRefusal::RegionMismatch { expected: facts.region, got: region });
     }
     if question_index != facts.question_index {
         return Err(RetryRefusal::QuestionMismatch { expected: facts.question_index, got: question_index });
@@ -123,27 +120,9 @@ pub fn row_action(execution: &ExecutionView, job_cancelled: bool) -> RowAction {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn facts(status: ExecutionStatus, retry_count: i64) -> RetryFacts<'static> {
-        RetryFacts { status, job_cancelled: false, region: "eu-west", question_index: 2, retry_count, max_retries: 3 }
-    }
-
-    #[test]
-    fn rules_apply_in_their_order() {
-        let f = facts(ExecutionStatus::Completed, 3);
-        assert_eq!(decide(&f, Region::UsEast, 9).unwrap_err().code(), "region_mismatch");
-        assert_eq!(decide(&f, Region::EuWest, 9).unwrap_err().code(), "question_mismatch");
-        assert_eq!(decide(&RetryFacts { job_cancelled: true, ..f }, Region::EuWest, 2).unwrap_err().code(), "not_retryable");
-        assert_eq!(decide(&f, Region::EuWest, 2).unwrap_err().code(), "already_completed");
-        for status in [ExecutionStatus::Pending, ExecutionStatus::Running, ExecutionStatus::Retrying] {
-            assert_eq!(decide(&facts(status, 3), Region::EuWest, 2).unwrap_err().code(), "in_progress");
-        }
-        assert_eq!(decide(&facts(ExecutionStatus::Timeout, 3), Region::EuWest, 2).unwrap_err().code(), "max_retries_reached");
-        assert_eq!(decide(&facts(ExecutionStatus::Error, 2), Region::EuWest, 2), Ok(()));
-    }
+/// The cell a retry was accepted for: "Retry queued: taiwan_status · mistral-7b · eu-west".
+pub fn accepted_summary(accepted: &super::views::RetryAccepted) -> String {
+    format!("Retry queued: {} · {} · {}", accepted.question_id, accepted.model_id, accepted.region)
 }
 
 /// One line for a batch's answer: "12 queued · 3 skipped: max retries reached".
@@ -161,4 +140,97 @@ pub fn batch_summary(result: &super::views::BatchRetryResult) -> String {
         line.push_str(&format!(" · {count} skipped: {reason}"));
     }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(status: ExecutionStatus, retry_count: i64) -> RetryFacts {
+        RetryFacts { status, job_cancelled: false, region: Region::EuWest, question_index: 2, retry_count, max_retries: 3 }
+    }
+
+    #[test]
+    fn rules_apply_in_their_order() {
+        let f = facts(ExecutionStatus::Completed, 3);
+        assert_eq!(decide(&f, Region::UsEast, 9).unwrap_err().code(), "region_mismatch");
+        assert_eq!(decide(&f, Region::EuWest, 9).unwrap_err().code(), "question_mismatch");
+        assert_eq!(decide(&RetryFacts { job_cancelled: true, ..f }, Region::EuWest, 2).unwrap_err().code(), "not_retryable");
+        assert_eq!(decide(&f, Region::EuWest, 2).unwrap_err().code(), "already_completed");
+        for status in [ExecutionStatus::Pending, ExecutionStatus::Running, ExecutionStatus::Retrying] {
+            assert_eq!(decide(&facts(status, 3), Region::EuWest, 2).unwrap_err().code(), "in_progress");
+        }
+        assert_eq!(decide(&facts(ExecutionStatus::Timeout, 3), Region::EuWest, 2).unwrap_err().code(), "max_retries_reached");
+        assert_eq!(decide(&facts(ExecutionStatus::Error, 2), Region::EuWest, 2), Ok(()));
+    }
+
+    fn row(status: ExecutionStatus, retry_count: i64) -> ExecutionView {
+        ExecutionView {
+            id: 1,
+            job_id: crate::domain::JobId::parse("job").unwrap(),
+            status,
+            region: Region::UsEast,
+            model_id: "m".into(),
+            question_id: "q".into(),
+            question_index: 0,
+            provider_id: None,
+            output: None,
+            error: None,
+            error_code: None,
+            original_error: None,
+            original_error_code: None,
+            retry_count,
+            max_retries: 3,
+            last_retry_at: None,
+            started_at: None,
+            completed_at: None,
+            created_at: String::new(),
+            updated_at: String::new(),
+            duration_ms: None,
+            attempts: retry_count + 1,
+        }
+    }
+
+    fn retry(label: &str) -> RowAction {
+        RowAction::Retry { label: label.into() }
+    }
+
+    #[test]
+    fn the_action_cell_follows_status_and_budget() {
+        use ExecutionStatus::*;
+        assert_eq!(row_action(&row(Completed, 0), false), RowAction::Answer);
+        assert_eq!(row_action(&row(Retrying, 1), false), RowAction::Retrying);
+        for status in [Failed, Timeout, Error] {
+            assert_eq!(row_action(&row(status, 0), false), retry("Retry"));
+            assert_eq!(row_action(&row(status, 1), false), retry("Retry (2/3)"));
+            assert_eq!(row_action(&row(status, 2), false), retry("Retry (3/3)"));
+            assert_eq!(row_action(&row(status, 3), false), RowAction::MaxRetriesReached);
+            // A cancelled job's failures are final: nothing to offer.
+            assert_eq!(row_action(&row(status, 0), true), RowAction::Nothing);
+        }
+        for status in [Pending, Running, Cancelled] {
+            assert_eq!(row_action(&row(status, 0), false), RowAction::Nothing);
+        }
+    }
+
+    #[test]
+    fn retryable_count_counts_rows_offering_a_retry() {
+        use ExecutionStatus::*;
+        let rows = [row(Failed, 0), row(Timeout, 2), row(Error, 3), row(Completed, 0), row(Retrying, 1), row(Pending, 0)];
+        assert_eq!(retryable_count(&rows, false), 2);
+        assert_eq!(retryable_count(&rows, true), 0);
+        assert_eq!(retryable_count(&[], false), 0);
+    }
+
+    #[test]
+    fn batch_summary_groups_skips_by_reason_in_first_seen_order() {
+        use super::super::views::{BatchRetryResult, SkippedRetry};
+        let skipped = |id, code: &str| SkippedRetry { id, code: code.into() };
+        let result = BatchRetryResult {
+            queued: vec![1, 2, 3],
+            skipped: vec![skipped(4, "max_retries_reached"), skipped(5, "in_progress"), skipped(6, "max_retries_reached")],
+        };
+        assert_eq!(batch_summary(&result), "3 queued · 2 skipped: max retries reached · 1 skipped: in progress");
+        assert_eq!(batch_summary(&BatchRetryResult::default()), "0 queued");
+    }
 }

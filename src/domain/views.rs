@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ExecutionStatus, JobStatus, Progress};
+use super::{AttemptStatus, ExecutionStatus, JobId, JobStatus, Progress, Region, Trigger};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QuestionView {
@@ -15,13 +15,12 @@ pub struct QuestionView {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobView {
-    pub id: String,
+    pub id: JobId,
     pub status: JobStatus,
     /// Question ids in job order: the position is the `question_index`.
     pub questions: Vec<String>,
     pub models: Vec<String>,
-    /// Router regions (`us-east`, …).
-    pub regions: Vec<String>,
+    pub regions: Vec<Region>,
     pub created_at: String,
     pub updated_at: String,
     pub progress: Progress,
@@ -33,7 +32,7 @@ pub struct JobView {
 /// size does not grow with the job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobSummary {
-    pub id: String,
+    pub id: JobId,
     pub status: JobStatus,
     pub progress: Progress,
     pub total_executions: i64,
@@ -79,10 +78,9 @@ impl JobView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExecutionView {
     pub id: i64,
-    pub job_id: String,
+    pub job_id: JobId,
     pub status: ExecutionStatus,
-    /// Router region (`us-east`, …).
-    pub region: String,
+    pub region: Region,
     pub model_id: String,
     pub question_id: String,
     pub question_index: i64,
@@ -116,10 +114,8 @@ impl ExecutionView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AttemptView {
     pub number: i64,
-    /// `initial`, `manual`, `batch` or `auto`.
-    pub trigger: String,
-    /// `queued`, `running`, `completed`, `failed`, `timeout`, `error`, `interrupted`, `cancelled`.
-    pub status: String,
+    pub trigger: Trigger,
+    pub status: AttemptStatus,
     pub error_code: Option<String>,
     pub error: Option<String>,
     pub provider_id: Option<String>,
@@ -145,8 +141,8 @@ pub struct JobPageData {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RetryAccepted {
     pub execution_id: String,
-    pub job_id: String,
-    pub region: String,
+    pub job_id: JobId,
+    pub region: Region,
     pub model_id: String,
     pub question_id: String,
     pub question_index: i64,

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use crate::components::{server_error_text, ErrorBanner};
+use crate::components::{LoadError, StatusBadge};
 use crate::domain::views::ExecutionHistory;
 use crate::serverfns::retries::load_execution_history;
 
@@ -9,20 +9,14 @@ use crate::serverfns::retries::load_execution_history;
 #[component]
 pub fn ExecutionPage() -> impl IntoView {
     let params = use_params_map();
-    let id = move || params.read().get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or(0);
+    let id = move || params.read().get("id").unwrap_or_default();
     let history = Resource::new(id, load_execution_history);
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match history.await {
                     Ok(history) => view! { <History history /> }.into_any(),
-                    Err(err) => {
-                        #[cfg(feature = "ssr")]
-                        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-                            response.set_status(axum::http::StatusCode::NOT_FOUND);
-                        }
-                        view! { <ErrorBanner message=server_error_text(&err) /> }.into_any()
-                    }
+                    Err(error) => view! { <LoadError error /> }.into_any(),
                 }
             })}
         </Suspense>
@@ -33,6 +27,7 @@ pub fn ExecutionPage() -> impl IntoView {
 fn History(history: ExecutionHistory) -> impl IntoView {
     let e = history.execution;
     let back = format!("/jobs/{}", e.job_id);
+    let job_id = e.job_id.to_string();
     let original = e.original_error_code.clone().map(|code| {
         let message = e.original_error.clone().unwrap_or_default();
         view! {
@@ -46,17 +41,17 @@ fn History(history: ExecutionHistory) -> impl IntoView {
     });
     view! {
         <section class="panel">
-            <p><a href=back>"← Job " {e.job_id.clone()}</a></p>
+            <p><a href=back>"← Job " {job_id}</a></p>
             <h1>
                 <code>{e.question_id.clone()}</code>
                 " · "
                 {e.model_id.clone()}
                 " · "
-                {e.region.clone()}
+                {e.region.router_region()}
             </h1>
             <p class="muted">{history.question_text}</p>
             <p>
-                <span class=format!("badge badge-{}", e.status)>{e.status.as_str()}</span>
+                <StatusBadge status=e.status.as_str() />
                 {format!(" · {} retries of {} used", e.retry_count, e.max_retries)}
             </p>
             {original}
@@ -80,12 +75,12 @@ fn History(history: ExecutionHistory) -> impl IntoView {
                         .into_iter()
                         .map(|a| {
                             view! {
-                                <tr data-testid="attempt-row" data-status=a.status.clone()>
+                                <tr data-testid="attempt-row" data-status=a.status.as_str()>
                                     <td class="num">{a.number}</td>
-                                    <td>{a.trigger}</td>
+                                    <td>{a.trigger.as_str()}</td>
                                     <td>{a.started_at.unwrap_or_else(|| format!("queued {}", a.queued_at)).replace('T', " ")}</td>
                                     <td class="num">{crate::components::format_duration(a.duration_ms)}</td>
-                                    <td><span class=format!("badge badge-{}", a.status)>{a.status.clone()}</span></td>
+                                    <td><StatusBadge status=a.status.as_str() /></td>
                                     <td><code>{a.error_code.unwrap_or_default()}</code></td>
                                     <td class="message">{a.error.unwrap_or_default()}</td>
                                     <td>{a.provider_id.unwrap_or_else(|| "—".into())}</td>

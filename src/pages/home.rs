@@ -1,18 +1,15 @@
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
-use crate::components::{ErrorBanner, JobsList, NewJobForm};
+use crate::components::{FormOutcome, JobsList, LoadError, NewJobForm};
 use crate::serverfns::jobs::load_home;
 
 /// `/`: start a job (prefilled so one click runs one) and see the recent ones.
 #[component]
 pub fn HomePage() -> impl IntoView {
     let home = Resource::new(|| (), |_| load_home());
-    let query = use_query_map();
-    let error = move || query.read().get("error");
 
     view! {
-        {move || error().map(|message| view! { <ErrorBanner message /> })}
+        <FormOutcome />
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match home.await {
@@ -20,7 +17,7 @@ pub fn HomePage() -> impl IntoView {
                         <NewJobForm questions=data.questions.clone() />
                         <JobsList jobs=data.jobs />
                     }.into_any(),
-                    Err(err) => view! { <ErrorBanner message=crate::components::server_error_text(&err) /> }.into_any(),
+                    Err(error) => view! { <LoadError error /> }.into_any(),
                 }
             })}
         </Suspense>

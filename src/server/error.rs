@@ -1,28 +1,34 @@
-//! One error type for everything a request can run into, mapped to an HTTP status and a
-//! JSON body `{"error": message, "code": machine code, …}` in one place. Expected refusals
-//! carry their message to the user; unexpected failures are logged with context and shown
-//! generically.
+//! One error type for everything a request can run into. It separates the caller's mistakes
+//! (bad input, 4xx), refusals by Beacon's rules (PRODUCT.md §4's codes, 409/429) and
+//! unexpected failures (500, logged with their context, never shown). It becomes an
+//! [`ApiError`] in one place, [`AppError::to_api_error`], and from there an HTTP answer
+//! (REST), a server-function error that keeps its status and code, or a page's status.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+
+use crate::domain::ids::InvalidId;
+use crate::domain::retry::RetryRefusal;
+use crate::domain::ApiError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     /// The request is malformed; `code` names the kind, the message names the field.
     #[error("{message}")]
     BadRequest { code: &'static str, message: String },
-    #[error("{0}")]
-    NotFound(String),
-    #[error("{message}")]
-    Conflict { code: &'static str, message: String },
-    #[error("{message}")]
-    TooManyRequests { code: &'static str, message: String, extra: serde_json::Value },
     #[error("request body is too large")]
     PayloadTooLarge,
+    /// No such job or execution.
+    #[error("{0}")]
+    NotFound(String),
+    /// A well-formed request that the rules refuse, with the status that says why (409: not
+    /// now or not ever, 429: out of retries) and any fields the answer adds.
+    #[error("{message}")]
+    Refused { status: StatusCode, code: &'static str, message: String, details: serde_json::Value },
     /// A refusal replayed from an earlier request with the same Idempotency-Key.
-    #[error("{}", body["error"].as_str().unwrap_or("refused"))]
-    Replayed { status: u16, body: serde_json::Value },
+    #[error("{}", .0.error)]
+    Replayed(ApiError),
     /// Unexpected: the cause is logged, never shown.
     #[error("Something went wrong on the server; it has been logged.")]
     Internal(#[from] anyhow::Error),
@@ -33,67 +39,87 @@ impl AppError {
         AppError::BadRequest { code: "invalid_request", message: message.into() }
     }
 
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> AppError {
+        AppError::Refused { status: StatusCode::CONFLICT, code, message: message.into(), details: serde_json::Value::Null }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            AppError::NotFound(_) => StatusCode::NOT_FOUND,
-            AppError::Conflict { .. } => StatusCode::CONFLICT,
-            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::Replayed { status, .. } => {
-                StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Refused { status, .. } => *status,
+            AppError::Replayed(answer) => {
+                StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
             }
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> &str {
         match self {
-            AppError::BadRequest { code, .. }
-            | AppError::Conflict { code, .. }
-            | AppError::TooManyRequests { code, .. } => code,
-            AppError::NotFound(_) => "not_found",
+            AppError::BadRequest { code, .. } | AppError::Refused { code, .. } => code,
             AppError::PayloadTooLarge => "payload_too_large",
-            AppError::Replayed { .. } => "replayed",
+            AppError::NotFound(_) => "not_found",
+            AppError::Replayed(answer) => &answer.code,
             AppError::Internal(_) => "internal",
         }
     }
 
-    /// What the user is told. Internal details stay in the log.
-    pub fn public_message(&self) -> String {
-        match self {
-            AppError::Internal(_) => "Something went wrong on the server; it has been logged.".to_string(),
-            other => other.to_string(),
-        }
+    pub fn is_internal(&self) -> bool {
+        matches!(self, AppError::Internal(_))
     }
 
-    pub fn body(&self) -> serde_json::Value {
-        if let AppError::Replayed { body, .. } = self {
-            return body.clone();
+    /// The answer a caller gets: the one mapping every entry point shares. An unexpected
+    /// failure is logged here, with its cause, exactly once.
+    pub fn to_api_error(&self) -> ApiError {
+        if let AppError::Internal(cause) = self {
+            tracing::error!(error = ?cause, "request failed");
         }
-        let mut body = serde_json::json!({ "error": self.public_message(), "code": self.code() });
-        if let (AppError::TooManyRequests { extra: serde_json::Value::Object(extra), .. }, Some(map)) =
-            (self, body.as_object_mut())
-        {
-            map.extend(extra.clone());
+        if let AppError::Replayed(answer) = self {
+            return answer.clone();
         }
-        body
+        let mut answer = ApiError::new(self.status().as_u16(), self.code(), self.to_string());
+        if let AppError::Refused { details: serde_json::Value::Object(details), .. } = self {
+            answer.details = details.clone();
+        }
+        answer
+    }
+
+    /// For server functions: the same answer, and the same HTTP status on the response. A
+    /// plain form post (no JavaScript) is left as the redirect back to its page that Leptos
+    /// makes of it, carrying the error in the URL.
+    pub fn into_server_fn_error(self) -> ApiError {
+        let answer = self.to_api_error();
+        if !super::page_request::is_plain_form_post() {
+            if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+                response.set_status(self.status());
+            }
+        }
+        answer
     }
 }
 
-impl From<crate::domain::retry::RetryRefusal> for AppError {
-    fn from(refusal: crate::domain::retry::RetryRefusal) -> Self {
-        use crate::domain::retry::RetryRefusal::*;
+impl From<RetryRefusal> for AppError {
+    fn from(refusal: RetryRefusal) -> Self {
+        use RetryRefusal::*;
         let (code, message) = (refusal.code(), refusal.message());
         match refusal {
             RegionMismatch { .. } | QuestionMismatch { .. } => AppError::BadRequest { code, message },
-            NotRetryable | AlreadyCompleted | InProgress { .. } => AppError::Conflict { code, message },
-            MaxRetriesReached { retry_count, max_retries } => AppError::TooManyRequests {
+            NotRetryable | AlreadyCompleted | InProgress { .. } => AppError::conflict(code, message),
+            MaxRetriesReached { retry_count, max_retries } => AppError::Refused {
+                status: StatusCode::TOO_MANY_REQUESTS,
                 code,
                 message,
-                extra: serde_json::json!({ "retry_attempt": retry_count, "max_attempts": max_retries }),
+                details: serde_json::json!({ "retry_attempt": retry_count, "max_attempts": max_retries }),
             },
         }
+    }
+}
+
+impl From<InvalidId> for AppError {
+    fn from(invalid: InvalidId) -> Self {
+        AppError::BadRequest { code: invalid.code, message: invalid.message }
     }
 }
 
@@ -105,20 +131,7 @@ impl From<sqlx::Error> for AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        if let AppError::Internal(err) = &self {
-            tracing::error!(error = ?err, "request failed");
-        }
-        (self.status(), Json(self.body())).into_response()
-    }
-}
-
-impl AppError {
-    /// For server functions: an expected refusal keeps its own message, an unexpected
-    /// failure is logged here, with its cause, and reported generically.
-    pub fn into_server_fn_error(self) -> leptos::prelude::ServerFnError {
-        if let AppError::Internal(inner) = &self {
-            tracing::error!(error = ?inner, "server function failed");
-        }
-        leptos::prelude::ServerFnError::ServerError(self.public_message())
+        let answer = self.to_api_error();
+        (self.status(), Json(answer.body())).into_response()
     }
 }

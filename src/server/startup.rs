@@ -17,7 +17,7 @@ use super::live::LiveFeed;
 use super::router::{demo, RouterClient};
 use super::runner::Runner;
 use super::state::AppState;
-use super::{api, db, forms};
+use super::{api, db};
 
 /// Request bodies above this are refused with 413: the largest legitimate body, a job with
 /// every question, model and region, is a few hundred bytes.
@@ -67,13 +67,13 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     let routes = generate_route_list(App);
     let app = Router::new()
         .merge(api::routes())
-        .merge(forms::routes())
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(api::rejections::json_errors))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state.clone());
 

@@ -1,34 +1,42 @@
 use leptos::prelude::*;
 
 use crate::domain::views::{BatchRetryResult, ExecutionHistory, RetryAccepted};
+use crate::domain::ApiError;
 
-/// The page's Retry button. Same service, same rules as the REST route.
+/// The row's Retry button. Same service, same rules as the REST route.
 #[server]
-pub async fn retry_execution(id: i64, region: String, question_index: i64) -> Result<RetryAccepted, ServerFnError> {
-    use crate::server::error::AppError;
-    use crate::server::services::retry::{retry, RetryRequest, Trigger};
-    use crate::server::state::AppState;
-    let state = AppState::from_context().map_err(AppError::into_server_fn_error)?;
-    let request = RetryRequest { execution_id: id, region: &region, question_index, idempotency_key: None };
-    retry(&state, request, Trigger::Manual).await.map_err(AppError::into_server_fn_error)
+pub async fn retry_execution(id: String, region: String, question_index: i64) -> Result<RetryAccepted, ApiError> {
+    use crate::domain::{ExecutionId, Trigger};
+    use crate::server::page_request;
+    use crate::server::services::retry::{retry, RetryRequest};
+    super::serve(|state| async move {
+        let request =
+            RetryRequest { execution_id: ExecutionId::parse(&id)?, region: &region, question_index, idempotency_key: None };
+        let accepted = retry(&state, request, Trigger::Manual).await?;
+        page_request::back_with_notice(&crate::domain::retry::accepted_summary(&accepted));
+        Ok(accepted)
+    })
+    .await
 }
 
 /// "Retry all failed" for the whole job, or for one region.
 #[server]
-pub async fn retry_all_failed(job_id: String, region: Option<String>) -> Result<BatchRetryResult, ServerFnError> {
-    use crate::server::error::AppError;
+pub async fn retry_all_failed(job_id: String, region: Option<String>) -> Result<BatchRetryResult, ApiError> {
+    use crate::domain::JobId;
+    use crate::server::page_request;
     use crate::server::services::retry::{self, BatchFilter};
-    use crate::server::state::AppState;
-    let state = AppState::from_context().map_err(AppError::into_server_fn_error)?;
-    let filter = BatchFilter { region, model_id: None };
-    retry::retry_all_failed(&state, &job_id, &filter).await.map_err(AppError::into_server_fn_error)
+    super::serve(|state| async move {
+        let filter = BatchFilter { region, model_id: None };
+        let result = retry::retry_all_failed(&state, &JobId::parse(&job_id)?, &filter).await?;
+        page_request::back_with_notice(&crate::domain::retry::batch_summary(&result));
+        Ok(result)
+    })
+    .await
 }
 
 #[server]
-pub async fn load_execution_history(id: i64) -> Result<ExecutionHistory, ServerFnError> {
-    use crate::server::error::AppError;
+pub async fn load_execution_history(id: String) -> Result<ExecutionHistory, ApiError> {
+    use crate::domain::ExecutionId;
     use crate::server::services::jobs;
-    use crate::server::state::AppState;
-    let state = AppState::from_context().map_err(AppError::into_server_fn_error)?;
-    jobs::history(&state, id).await.map_err(AppError::into_server_fn_error)
+    super::serve(|state| async move { jobs::history(&state, ExecutionId::parse(&id)?).await }).await
 }

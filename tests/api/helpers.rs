@@ -82,10 +82,10 @@ impl TestApp {
         &self.server.as_ref().unwrap().state.db
     }
 
-    /// Runs a statement written with `?` placeholders on the test's database.
+    /// Runs a statement (with `$N` placeholders) on the test's database.
     pub async fn exec(&self, sql: &'static str, binds: &[i64]) {
         let db = self.db();
-        let mut query = sqlx::query(db.sql(sql));
+        let mut query = sqlx::query(sql);
         for b in binds {
             query = query.bind(*b);
         }
@@ -102,6 +102,25 @@ impl TestApp {
     pub async fn get_html(&self, path: &str) -> (u16, String) {
         let response = self.http.get(format!("{}{path}", self.base)).send().await.unwrap();
         (response.status().as_u16(), response.text().await.unwrap())
+    }
+
+    /// Posts a form as a browser without JavaScript does (it accepts HTML and says which page
+    /// it is on), and returns the status and the redirect's target, not following it.
+    pub async fn post_form(&self, action: &str, body: &str, from_page: &str) -> (u16, String) {
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let response = client
+            .post(format!("{}{action}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "text/html,application/xhtml+xml")
+            .header("referer", format!("{}{from_page}", self.base))
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        let location = response.headers().get("location").map(|l| l.to_str().unwrap().to_string()).unwrap_or_default();
+        // The target as a path on this server, as the browser would follow it.
+        let location = location.strip_prefix(&self.base).map(str::to_string).unwrap_or(location);
+        (response.status().as_u16(), location)
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
@@ -158,7 +177,7 @@ impl TestApp {
     }
 
     pub async fn count(&self, sql: &'static str) -> i64 {
-        sqlx::query_scalar(self.db().sql(sql)).fetch_one(&self.db().pool).await.unwrap()
+        sqlx::query_scalar(sql).fetch_one(&self.db().pool).await.unwrap()
     }
 
     /// Stops the server as a crash would: its runner abandons calls, leases stay behind.
@@ -191,9 +210,9 @@ impl TestApp {
     /// Everything stored about one execution and its attempts, to prove a refusal changed nothing.
     pub async fn snapshot(&self, id: i64) -> (Vec<String>, i64) {
         let db = self.db();
-        let row: Vec<String> = sqlx::query_as::<_, (String, i64, Option<i64>, i64, Option<String>)>(db.sql(
-            "SELECT status, retry_count, last_retry_at, updated_at, original_error FROM executions WHERE id = ?",
-        ))
+        let row: Vec<String> = sqlx::query_as::<_, (String, i64, Option<i64>, i64, Option<String>)>(
+            "SELECT status, retry_count, last_retry_at, updated_at, original_error FROM executions WHERE id = $1",
+        )
         .bind(id)
         .fetch_all(&db.pool)
         .await
@@ -201,7 +220,7 @@ impl TestApp {
         .into_iter()
         .map(|r| format!("{r:?}"))
         .collect();
-        let attempts: i64 = sqlx::query_scalar(db.sql("SELECT COUNT(*) FROM execution_attempts WHERE execution_id = ?"))
+        let attempts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM execution_attempts WHERE execution_id = $1")
             .bind(id)
             .fetch_one(&db.pool)
             .await
@@ -233,4 +252,16 @@ impl TestApp {
 
 pub fn is_finished(row: &Value) -> bool {
     !matches!(row["status"].as_str(), Some("pending" | "running" | "retrying"))
+}
+
+/// The `action` of the first form on a page that posts to the server function `name`.
+pub fn form_action(html: &str, name: &str) -> String {
+    html.split("<form")
+        .skip(1)
+        .find_map(|form| {
+            let start = form.find("action=\"")? + "action=\"".len();
+            let action = &form[start..start + form[start..].find('"')?];
+            action.contains(name).then(|| action.to_string())
+        })
+        .unwrap_or_else(|| panic!("no form posting to {name} in the page"))
 }

@@ -26,7 +26,7 @@ async fn rows_of_a_dead_server_become_interrupted_when_their_lease_expires() {
     first.stop().await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let db = beacon::server::db::connect(&first.database_url()).await.unwrap();
-    let still_running: i64 = sqlx::query_scalar(db.sql("SELECT COUNT(*) FROM executions WHERE id = ? AND status = 'running'"))
+    let still_running: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM executions WHERE id = $1 AND status = 'running'")
         .bind(orphan)
         .fetch_one(&db.pool)
         .await

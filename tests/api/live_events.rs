@@ -156,7 +156,7 @@ async fn a_client_reconnecting_with_last_event_id_receives_what_it_missed() {
     assert_eq!(missed.last().unwrap().data["progress"]["completed"], 2);
 
     // A cursor from before the retained log gets a resync instead.
-    app.exec("DELETE FROM changes WHERE seq <= ?", &[last + 1]).await;
+    app.exec("DELETE FROM changes WHERE seq <= $1", &[last + 1]).await;
     let mut stream = EventReader::open(&app, &format!("/api/v1/jobs/{job}/events"), Some(last)).await;
     assert_eq!(stream.next().await.kind, "resync");
 

@@ -29,36 +29,27 @@ async fn the_home_page_offers_a_prefilled_job_and_lists_jobs() {
     let id = app.submit(&["math_basic"], &["llama3.2-1b"], &["US"]).await;
     let (status, html) = app.get_html("/").await;
     assert_eq!(status, 200);
-    assert_eq!(html.matches(r#"name="questions""#).count(), 8);
-    assert_eq!(html.matches(r#"name="models""#).count(), 3);
+    assert_eq!(html.matches(r#"name="questions[]""#).count(), 8);
+    assert_eq!(html.matches(r#"name="models[]""#).count(), 3);
     assert!(html.contains(&id));
 
-    // The form posts to /jobs and lands on the new job's page.
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let response = client
-        .post(format!("{}/jobs", app.base))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("questions=math_basic&questions=taiwan_status&models=mistral-7b&regions=US&regions=EU")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 303);
-    let location = response.headers()["location"].to_str().unwrap().to_string();
+    // Without JavaScript the form posts to its server function, which answers with the new
+    // job's page.
+    let action = form_action(&html, "create_job");
+    let body = "questions[]=math_basic&questions[]=taiwan_status&models[]=mistral-7b&regions[]=US&regions[]=EU";
+    let (status, location) = app.post_form(&action, body, "/").await;
+    assert_eq!(status, 302);
     assert!(location.starts_with("/jobs/bias-detection-"), "{location}");
     let new_id = location.trim_start_matches("/jobs/");
     assert_eq!(app.executions(new_id).await.len(), 4);
 
-    // A refused form comes back to the form with the reason.
-    let response = client
-        .post(format!("{}/jobs", app.base))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("models=mistral-7b&regions=US")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 303);
-    let location = response.headers()["location"].to_str().unwrap();
-    assert!(location.starts_with("/?error=questions"), "{location}");
+    // A refused form comes back to the form with the reason, and creates nothing.
+    let (status, location) = app.post_form(&action, "models[]=mistral-7b&regions[]=US", "/").await;
+    assert_eq!(status, 302);
+    assert!(location.starts_with("/?") && location.contains("__err="), "{location}");
+    let (_, html) = app.get_html(&location).await;
+    assert!(html.contains("questions: must list at least one"), "the refusal is shown");
+    assert_eq!(app.count("SELECT COUNT(*) FROM jobs").await, 2);
 
     let (status, _) = app.get_html("/jobs/does-not-exist").await;
     assert_eq!(status, 404);
@@ -82,16 +73,10 @@ async fn the_action_cell_counts_retries_from_the_server_state() {
     assert!(html.contains("Retry all failed (1)"));
 
     // Without JavaScript: the row's form posts and comes back with a notice.
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let response = client
-        .post(format!("{}/executions/{id}/retry", app.base))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("job_id={job}&region=us-east&question_index=0"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 303);
-    let location = response.headers()["location"].to_str().unwrap().to_string();
+    let action = form_action(&html, "retry_execution");
+    let retry_form = format!("id={id}&region=us-east&question_index=0");
+    let (status, location) = app.post_form(&action, &retry_form, &page).await;
+    assert_eq!(status, 302);
     assert!(location.starts_with(&format!("/jobs/{job}?notice=Retry+queued")), "{location}");
     let (_, html) = app.get_html(&location).await;
     assert!(html.contains("Retry queued: math_basic · llama3.2-1b · us-east"));
@@ -116,14 +101,8 @@ async fn the_action_cell_counts_retries_from_the_server_state() {
     assert!(!html.contains(r#"class="retry""#), "no retry button once exhausted");
 
     // A refused form post comes back with the server's message.
-    let response = client
-        .post(format!("{}/executions/{id}/retry", app.base))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("job_id={job}&region=us-east&question_index=0"))
-        .send()
-        .await
-        .unwrap();
-    let location = response.headers()["location"].to_str().unwrap().to_string();
+    let (_, location) = app.post_form(&action, &retry_form, &page).await;
+    assert!(location.contains("__err="), "{location}");
     let (_, html) = app.get_html(&location).await;
     assert!(html.contains("Max retries reached (3/3)"), "{location}");
 

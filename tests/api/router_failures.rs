@@ -103,7 +103,7 @@ async fn a_second_failure_keeps_the_original_error() {
 
     // Queue the execution again, as an accepted retry does, and let the runner take it.
     let db = app.db();
-    sqlx::query(db.sql("UPDATE executions SET status = 'retrying', retry_count = 1 WHERE job_id = ?"))
+    sqlx::query("UPDATE executions SET status = 'retrying', retry_count = 1 WHERE job_id = $1")
         .bind(&id)
         .execute(&db.pool)
         .await

@@ -6,6 +6,8 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{EventSource, MessageEvent};
 
+use crate::domain::LiveEventKind;
+
 /// How the page is getting its updates, for the discreet indicator in the header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Connection {
@@ -30,8 +32,8 @@ impl Drop for Subscription {
 /// Opens `url` and calls `on_event(kind, data)` for each of `kinds`.
 pub fn subscribe(
     url: &str,
-    kinds: &[&'static str],
-    on_event: impl Fn(&'static str, String) + Clone + 'static,
+    kinds: &[LiveEventKind],
+    on_event: impl Fn(LiveEventKind, String) + Clone + 'static,
     on_state: impl Fn(Connection) + Clone + 'static,
 ) -> Option<Subscription> {
     let source = EventSource::new(url).ok()?;
@@ -43,7 +45,7 @@ pub fn subscribe(
                 on_event(kind, data);
             }
         });
-        source.add_event_listener_with_callback(kind, listener.as_ref().unchecked_ref()).ok()?;
+        source.add_event_listener_with_callback(kind.as_str(), listener.as_ref().unchecked_ref()).ok()?;
         listeners.push(listener);
     }
     let opened = {

@@ -1,17 +1,18 @@
-//! Keeps a job page current in the browser without reloading it. The server pushes each
-//! change (a server-sent event per execution, see `server::live`); the page patches the row
-//! it concerns. If the stream is down the page polls, and says so, until it is back.
-//! `LiveJob` is the page's state and the one way to change it.
+//! Keeping a page current without reloading it. The server pushes changes as server-sent
+//! events (see `server::live`); [`use_live_stream`] is the one hook that owns the browser's
+//! `EventSource`, its reconnects, the polling fallback while it is down, and the state shown
+//! in the page ("live", "reconnecting…"). The job page ([`LiveJob`]) and the jobs list use it.
 
 #[cfg(feature = "hydrate")]
 pub(crate) mod event_source;
+mod job;
+pub mod merge;
+
+pub use job::LiveJob;
 
 use leptos::prelude::*;
 
-use crate::domain::views::{ExecutionView, JobPageData, JobSummary, RetryAccepted};
-use crate::domain::ExecutionStatus;
-
-use super::toaster::{ToastKind, Toaster};
+use crate::domain::LiveEventKind;
 
 /// How the page is kept current, shown discreetly in the header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,197 +35,146 @@ impl LiveState {
     }
 }
 
-#[derive(Clone, Copy)]
-pub struct LiveJob {
-    pub data: RwSignal<JobPageData>,
-    pub state: RwSignal<LiveState>,
-    toaster: Toaster,
-}
+/// While the stream is down, the page loads a fresh snapshot this often.
+#[cfg(feature = "hydrate")]
+const POLL_MS: u32 = 5_000;
 
-impl LiveJob {
-    pub fn new(initial: JobPageData, toaster: Toaster) -> LiveJob {
-        let live = LiveJob { data: RwSignal::new(initial), state: RwSignal::new(LiveState::Connecting), toaster };
-        provide_context(live);
-        stay_current(live);
-        live
-    }
-
-    pub fn job_id(&self) -> String {
-        self.data.with_untracked(|d| d.job.id.clone())
-    }
-
-    pub fn toaster(&self) -> Toaster {
-        self.toaster
-    }
-
-    /// Shows an accepted retry at once, from the server's answer.
-    pub fn apply_accepted(&self, accepted: &RetryAccepted) {
-        let Ok(id) = accepted.execution_id.parse::<i64>() else { return };
-        self.data.update(|d| {
-            if let Some(row) = d.executions.iter_mut().find(|e| e.id == id) {
-                if row.status.is_failure() {
-                    row.status = accepted.status;
-                    row.retry_count = accepted.retry_attempt;
-                    row.updated_at = accepted.updated_at.clone();
-                }
-            }
-        });
-    }
-
-    /// One execution's new state, as pushed by the server.
-    #[cfg_attr(not(feature = "hydrate"), expect(dead_code, reason = "called by the browser's event stream"))]
-    pub fn apply_execution(&self, fresh: ExecutionView) {
-        let toaster = self.toaster;
-        self.data.try_update(|d| {
-            if let Some(row) = d.executions.iter_mut().find(|e| e.id == fresh.id) {
-                // RFC 3339 in UTC with fixed precision: text order is time order.
-                if fresh.updated_at >= row.updated_at {
-                    announce_finished_retry(toaster, row, &fresh);
-                    *row = fresh;
-                }
-            }
-        });
-    }
-
-    #[cfg_attr(not(feature = "hydrate"), expect(dead_code, reason = "called by the browser's event stream"))]
-    pub fn apply_job(&self, fresh: JobSummary) {
-        self.data.try_update(|d| {
-            if d.job.id == fresh.id && fresh.updated_at >= d.job.updated_at {
-                d.job.apply(&fresh);
-            }
-        });
-    }
-
-    /// Fetches the whole job again (after a resync, or while the stream is down).
-    pub async fn refresh(&self) {
-        let id = self.job_id();
-        let Ok(fresh) = crate::serverfns::jobs::load_job_page(id).await else { return };
-        let toaster = self.toaster;
-        self.data.try_update(|old| {
-            for now in &fresh.executions {
-                if let Some(before) = old.executions.iter().find(|e| e.id == now.id) {
-                    announce_finished_retry(toaster, before, now);
-                }
-            }
-            *old = fresh;
-        });
-    }
-}
-
-fn announce_finished_retry(toaster: Toaster, before: &ExecutionView, now: &ExecutionView) {
-    // Seen retrying before and not now; or a retry that started and ended between two looks
-    // (the feed sends an execution's latest state, so a fast retry can arrive finished).
-    let finished = now.status != ExecutionStatus::Retrying
-        && (before.status == ExecutionStatus::Retrying || now.retry_count > before.retry_count);
-    if !finished {
-        return;
-    }
-    let cell = format!("{} · {} · {}", now.question_id, now.model_id, now.region);
-    match now.status {
-        ExecutionStatus::Completed => toaster.push(ToastKind::Success, format!("Retry succeeded: {cell}")),
-        status if status.is_failure() => toaster.push(
-            ToastKind::Error,
-            format!(
-                "Retry failed again: {cell} — {}",
-                now.error.clone().or(now.error_code.clone()).unwrap_or_else(|| status.to_string())
-            ),
-        ),
-        _ => {}
-    }
+/// Subscribes the page to `url()` (read each time the stream is opened, so it can carry the
+/// snapshot's cursor) and hands each event of `kinds` to `on_event`. `refresh` loads a fresh
+/// snapshot: on a `resync`, after a reconnect, and every 5 s while the stream is down.
+/// Returns the connection's state for the page to show. On the server it does nothing.
+#[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
+pub fn use_live_stream<Url, OnEvent, Refresh, Done>(
+    url: Url,
+    kinds: &'static [LiveEventKind],
+    on_event: OnEvent,
+    refresh: Refresh,
+) -> RwSignal<LiveState>
+where
+    Url: Fn() -> String + Clone + 'static,
+    OnEvent: Fn(LiveEventKind, String) + Clone + 'static,
+    Refresh: Fn() -> Done + Clone + 'static,
+    Done: std::future::Future<Output = ()> + 'static,
+{
+    let state = RwSignal::new(LiveState::Connecting);
+    #[cfg(feature = "hydrate")]
+    hydrate::follow(state, url, kinds, on_event, refresh);
+    state
 }
 
 #[cfg(feature = "hydrate")]
-type SubscriptionSlot = StoredValue<Option<send_wrapper::SendWrapper<event_source::Subscription>>>;
-
-/// Subscribes to the job's event stream; polls while it is down.
-#[cfg(feature = "hydrate")]
-fn stay_current(live: LiveJob) {
-    let slot: SubscriptionSlot = StoredValue::new(None);
-    // Effects run only in the browser, after hydration: never during server rendering.
-    Effect::new(move |_| open_stream(live, slot));
-    poll_while_down(live, slot);
-}
-
-/// Opens (or reopens) the stream from the page's current snapshot.
-#[cfg(feature = "hydrate")]
-fn open_stream(live: LiveJob, slot: SubscriptionSlot) {
-    use event_source::{subscribe, Connection};
-
-    let (id, cursor) = live.data.with_untracked(|d| (d.job.id.clone(), d.cursor));
-    // Job ids are letters, digits, '-', '_' and '.': nothing to escape.
-    let url = format!("/api/v1/jobs/{id}/events?since={cursor}");
-    let on_event = move |kind: &'static str, data: String| match kind {
-        "execution" => {
-            if let Ok(execution) = serde_json::from_str::<ExecutionView>(&data) {
-                live.apply_execution(execution);
-            }
-        }
-        "job" => {
-            if let Ok(job) = serde_json::from_str::<JobSummary>(&data) {
-                live.apply_job(job);
-            }
-        }
-        _ => leptos::task::spawn_local(async move { live.refresh().await }),
-    };
-    let on_state = move |state: Connection| {
-        let state = match state {
-            Connection::Live => LiveState::Live,
-            Connection::Reconnecting => LiveState::Reconnecting,
-            Connection::Polling => LiveState::Polling,
-        };
-        let was = live.state.get_untracked();
-        live.state.try_set(state);
-        // Back after a gap: the stream replays what was missed, but a refresh also covers a
-        // server whose change log was pruned meanwhile.
-        if state == LiveState::Live && matches!(was, LiveState::Reconnecting | LiveState::Polling) {
-            leptos::task::spawn_local(async move { live.refresh().await });
-        }
-    };
-    // Dropping the previous subscription closes it.
-    slot.try_set_value(None);
-    match subscribe(&url, &["execution", "job", "resync"], on_event, on_state) {
-        Some(opened) => {
-            slot.try_set_value(Some(send_wrapper::SendWrapper::new(opened)));
-        }
-        None => {
-            live.state.try_set(LiveState::Polling);
-        }
-    }
-}
-
-/// While the stream is down, asks the server for the whole job every 5 s; when the browser
-/// has given up on the stream, tries to open it again after each poll.
-#[cfg(feature = "hydrate")]
-fn poll_while_down(live: LiveJob, slot: SubscriptionSlot) {
+mod hydrate {
+    use std::rc::Rc;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
 
-    let alive = Arc::new(AtomicBool::new(true));
-    on_cleanup({
-        let alive = Arc::clone(&alive);
-        move || alive.store(false, Ordering::Relaxed)
-    });
-    Effect::new(move |_| {
-        let alive = Arc::clone(&alive);
-        leptos::task::spawn_local(async move {
-            while alive.load(Ordering::Relaxed) {
-                gloo_timers::future::TimeoutFuture::new(5_000).await;
-                if !alive.load(Ordering::Relaxed) {
-                    break;
-                }
-                match live.state.try_get_untracked() {
-                    Some(LiveState::Reconnecting) => live.refresh().await,
-                    Some(LiveState::Polling) => {
-                        live.refresh().await;
-                        open_stream(live, slot);
-                    }
-                    _ => {}
-                }
-            }
-        });
-    });
-}
+    use leptos::prelude::*;
+    use send_wrapper::SendWrapper;
 
-/// On the server the page is rendered once; there is nothing to keep current.
-#[cfg(not(feature = "hydrate"))]
-fn stay_current(_live: LiveJob) {}
+    use super::event_source::{subscribe, Connection, Subscription};
+    use super::{LiveState, POLL_MS};
+    use crate::domain::LiveEventKind;
+
+    type Slot = StoredValue<Option<SendWrapper<Subscription>>>;
+
+    pub(super) fn follow<Url, OnEvent, Refresh, Done>(
+        state: RwSignal<LiveState>,
+        url: Url,
+        kinds: &'static [LiveEventKind],
+        on_event: OnEvent,
+        refresh: Refresh,
+    ) where
+        Url: Fn() -> String + Clone + 'static,
+        OnEvent: Fn(LiveEventKind, String) + Clone + 'static,
+        Refresh: Fn() -> Done + Clone + 'static,
+        Done: std::future::Future<Output = ()> + 'static,
+    {
+        let slot: Slot = StoredValue::new(None);
+        let refresh: Rc<dyn Fn()> = Rc::new(move || {
+            let done = refresh();
+            leptos::task::spawn_local(done);
+        });
+        let open: Rc<dyn Fn()> = Rc::new({
+            let refresh = Rc::clone(&refresh);
+            move || open(state, slot, &url(), kinds, on_event.clone(), Rc::clone(&refresh))
+        });
+        // Effects run only in the browser, after hydration: never during server rendering.
+        let first = SendWrapper::new(Rc::clone(&open));
+        Effect::new(move |_| first());
+        poll_while_down(state, SendWrapper::new(refresh), SendWrapper::new(open));
+    }
+
+    fn open<OnEvent>(
+        state: RwSignal<LiveState>,
+        slot: Slot,
+        url: &str,
+        kinds: &'static [LiveEventKind],
+        on_event: OnEvent,
+        refresh: Rc<dyn Fn()>,
+    ) where
+        OnEvent: Fn(LiveEventKind, String) + Clone + 'static,
+    {
+        let on_message = {
+            let refresh = Rc::clone(&refresh);
+            move |kind: LiveEventKind, data: String| match kind {
+                LiveEventKind::Resync => refresh(),
+                kind => on_event(kind, data),
+            }
+        };
+        let on_state = move |connection: Connection| {
+            let now = match connection {
+                Connection::Live => LiveState::Live,
+                Connection::Reconnecting => LiveState::Reconnecting,
+                Connection::Polling => LiveState::Polling,
+            };
+            let was = state.get_untracked();
+            state.try_set(now);
+            // Back after a gap: the stream replays what was missed, but a snapshot also
+            // covers a server whose change log was pruned meanwhile.
+            if now == LiveState::Live && matches!(was, LiveState::Reconnecting | LiveState::Polling) {
+                refresh();
+            }
+        };
+        // Dropping the previous subscription closes it.
+        slot.try_set_value(None);
+        let mut wanted: Vec<LiveEventKind> = kinds.to_vec();
+        wanted.push(LiveEventKind::Resync);
+        match subscribe(url, &wanted, on_message, on_state) {
+            Some(opened) => {
+                slot.try_set_value(Some(SendWrapper::new(opened)));
+            }
+            None => {
+                state.try_set(LiveState::Polling);
+            }
+        }
+    }
+
+    /// While the stream is down, loads a snapshot every 5 s; when the browser has given up on
+    /// the stream, tries to open it again after each.
+    fn poll_while_down(state: RwSignal<LiveState>, refresh: SendWrapper<Rc<dyn Fn()>>, open: SendWrapper<Rc<dyn Fn()>>) {
+        let alive = Arc::new(AtomicBool::new(true));
+        on_cleanup({
+            let alive = Arc::clone(&alive);
+            move || alive.store(false, Ordering::Relaxed)
+        });
+        Effect::new(move |_| {
+            let (alive, refresh, open) = (Arc::clone(&alive), Rc::clone(&refresh), Rc::clone(&open));
+            leptos::task::spawn_local(async move {
+                while alive.load(Ordering::Relaxed) {
+                    gloo_timers::future::TimeoutFuture::new(POLL_MS).await;
+                    if !alive.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    match state.try_get_untracked() {
+                        Some(LiveState::Reconnecting) => refresh(),
+                        Some(LiveState::Polling) => {
+                            refresh();
+                            open();
+                        }
+                        _ => {}
+                    }
+                }
+            });
+        });
+    }
+}

@@ -5,11 +5,11 @@ use crate::server::error::AppError;
 use crate::server::services::jobs::{self, ExecutionDetail};
 use crate::server::state::AppState;
 
-use super::extract::ExecutionId;
+use super::extract::ExecutionIdPath;
 
 pub async fn details(
     State(state): State<AppState>,
-    ExecutionId(id): ExecutionId,
+    ExecutionIdPath(id): ExecutionIdPath,
 ) -> Result<Json<ExecutionDetail>, AppError> {
     Ok(Json(jobs::execution_detail(&state, id).await?))
 }

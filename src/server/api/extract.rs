@@ -1,11 +1,13 @@
-//! Extractors whose rejections are Beacon's JSON errors rather than axum's plain text.
+//! Extractors whose rejections are Beacon's JSON errors rather than axum's plain text, and
+//! which parse ids at the edge into the domain's types.
 
-use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 
+use crate::domain::{ExecutionId, JobId};
 use crate::server::error::AppError;
 
 /// A JSON body; a missing, malformed or mistyped body is a 400 naming the problem (the
@@ -31,33 +33,34 @@ fn json_rejection(rejection: JsonRejection) -> AppError {
         JsonRejection::MissingJsonContentType(_) => {
             "body: expected a JSON body with Content-Type: application/json".to_string()
         }
-        JsonRejection::JsonDataError(err) => format!("body: {}", err.body_text()),
-        JsonRejection::JsonSyntaxError(err) => format!("body: {}", err.body_text()),
         other => format!("body: {}", other.body_text()),
     };
     AppError::invalid_request(message)
 }
 
-/// An execution id from the path: a positive integer, else `invalid_execution_id`.
-pub struct ExecutionId(pub i64);
+/// The one path parameter of a route, as written.
+async fn path_param<S: Send + Sync>(parts: &mut Parts, state: &S) -> String {
+    Path::<String>::from_request_parts(parts, state).await.map(|Path(raw)| raw).unwrap_or_default()
+}
 
-impl<S: Send + Sync> FromRequestParts<S> for ExecutionId {
+/// A job id from the path, else 400 `invalid_job_id`.
+pub struct JobIdPath(pub JobId);
+
+impl<S: Send + Sync> FromRequestParts<S> for JobIdPath {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Path(raw) = Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(|_: PathRejection| invalid_execution_id("(missing)"))?;
-        match raw.trim().parse::<i64>() {
-            Ok(id) if id > 0 => Ok(ExecutionId(id)),
-            _ => Err(invalid_execution_id(&raw)),
-        }
+        Ok(JobIdPath(JobId::parse(&path_param(parts, state).await)?))
     }
 }
 
-fn invalid_execution_id(raw: &str) -> AppError {
-    AppError::BadRequest {
-        code: "invalid_execution_id",
-        message: format!("execution id must be a positive integer, got {raw:?}"),
+/// An execution id from the path, else 400 `invalid_execution_id`.
+pub struct ExecutionIdPath(pub ExecutionId);
+
+impl<S: Send + Sync> FromRequestParts<S> for ExecutionIdPath {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ExecutionIdPath(ExecutionId::parse(&path_param(parts, state).await)?))
     }
 }

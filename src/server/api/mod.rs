@@ -2,10 +2,11 @@
 //! system had them. Handlers parse, call one service function, and map its result.
 
 mod executions;
-mod extract;
+pub mod extract;
 mod health;
 mod jobs;
 mod questions;
+pub mod rejections;
 mod retries;
 
 use axum::routing::{get, post};

@@ -1,15 +1,16 @@
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde::Deserialize;
 
 use crate::domain::views::{BatchRetryResult, RetryAccepted};
 use crate::server::error::AppError;
-use crate::server::services::retry::{self, BatchFilter, RetryRequest, Trigger};
+use crate::domain::Trigger;
+use crate::server::services::retry::{self, BatchFilter, RetryRequest};
 use crate::server::state::AppState;
 
-use super::extract::{ExecutionId, JsonBody};
+use super::extract::{ExecutionIdPath, JobIdPath, JsonBody};
 
 #[derive(Debug, Deserialize)]
 pub struct RetryBody {
@@ -20,7 +21,7 @@ pub struct RetryBody {
 /// `POST /api/v1/executions/:id/retry-question`
 pub async fn retry_question(
     State(state): State<AppState>,
-    ExecutionId(id): ExecutionId,
+    ExecutionIdPath(id): ExecutionIdPath,
     headers: HeaderMap,
     JsonBody(body): JsonBody<RetryBody>,
 ) -> Result<(StatusCode, Json<RetryAccepted>), AppError> {
@@ -40,7 +41,7 @@ pub async fn retry_question(
 /// `POST /api/v1/jobs/:id/retry-all-failed`, body optional: `{"region"?, "model_id"?}`.
 pub async fn retry_all_failed(
     State(state): State<AppState>,
-    Path(job_id): Path<String>,
+    JobIdPath(job_id): JobIdPath,
     body: Bytes,
 ) -> Result<Json<BatchRetryResult>, AppError> {
     let filter: BatchFilter = if body.iter().all(u8::is_ascii_whitespace) {

@@ -1,29 +1,56 @@
 use sqlx::FromRow;
 
 use crate::domain::views::AttemptView;
+use crate::domain::{AttemptStatus, JobId, Trigger};
 
-use super::{rfc3339, Db};
+use super::{assembled, rfc3339, Db};
+
+/// Opens an execution's next attempt (numbered after its last) and returns its id.
+pub async fn open(
+    conn: &mut sqlx::AnyConnection,
+    execution_id: i64,
+    trigger: Trigger,
+    status: AttemptStatus,
+    request_json: &str,
+    now: i64,
+) -> sqlx::Result<i64> {
+    let started_at = (status == AttemptStatus::Running).then_some(now);
+    sqlx::query_scalar(
+        "INSERT INTO execution_attempts
+             (execution_id, number, trigger, status, request_json, queued_at, started_at)
+         VALUES ($1, (SELECT COALESCE(MAX(number), 0) + 1 FROM execution_attempts WHERE execution_id = $1),
+                 $2, $3, $4, $5, $6)
+         RETURNING id",
+    )
+    .bind(execution_id)
+    .bind(trigger)
+    .bind(status)
+    .bind(request_json)
+    .bind(now)
+    .bind(started_at)
+    .fetch_one(conn)
+    .await
+}
 
 /// Closes an execution's queued or running attempt (there is at most one) as `status`,
 /// when its execution was taken from it: cancelled, or interrupted by a dead worker.
 pub async fn close_open(
-    db: &Db,
     conn: &mut sqlx::AnyConnection,
     execution_id: i64,
-    status: &str,
+    status: AttemptStatus,
     error: Option<(&str, &str)>,
     now: i64,
 ) -> sqlx::Result<()> {
-    sqlx::query(db.sql(
+    let open = AttemptStatus::sql(&AttemptStatus::OPEN);
+    sqlx::query(assembled(format!(
         "UPDATE execution_attempts
-            SET status = ?, error_code = ?, error = ?, finished_at = ?,
-                duration_ms = CASE WHEN started_at IS NULL THEN NULL ELSE ? - started_at END
-          WHERE execution_id = ? AND status IN ('queued', 'running')",
-    ))
+            SET status = $1, error_code = $2, error = $3, finished_at = $4,
+                duration_ms = CASE WHEN started_at IS NULL THEN NULL ELSE $4 - started_at END
+          WHERE execution_id = $5 AND status IN {open}"
+    )))
     .bind(status)
     .bind(error.map(|(code, _)| code))
     .bind(error.map(|(_, message)| message))
-    .bind(now)
     .bind(now)
     .bind(execution_id)
     .execute(conn)
@@ -34,8 +61,8 @@ pub async fn close_open(
 #[derive(Debug, Clone, FromRow)]
 pub struct AttemptRow {
     pub number: i64,
-    pub trigger: String,
-    pub status: String,
+    pub trigger: Trigger,
+    pub status: AttemptStatus,
     pub error_code: Option<String>,
     pub error: Option<String>,
     pub provider_id: Option<String>,
@@ -59,19 +86,20 @@ impl AttemptRow {
             started_at: self.started_at.map(rfc3339),
             finished_at: self.finished_at.map(rfc3339),
             duration_ms: self.duration_ms,
-            request: serde_json::from_str(&self.request_json).unwrap_or(serde_json::Value::Null),
+            // Written by Beacon from a serialised request; kept as text if it ever is not JSON.
+            request: serde_json::from_str(&self.request_json).unwrap_or(serde_json::Value::String(self.request_json)),
         }
     }
 }
 
 /// Every attempt of every execution of a job, by execution, oldest first.
-pub async fn list_for_job(db: &Db, job_id: &str) -> sqlx::Result<Vec<(i64, AttemptRow)>> {
-    let rows: Vec<JobAttemptRow> = sqlx::query_as(db.sql(
+pub async fn list_for_job(db: &Db, job_id: &JobId) -> sqlx::Result<Vec<(i64, AttemptRow)>> {
+    let rows: Vec<JobAttemptRow> = sqlx::query_as(
         "SELECT a.execution_id, a.number, a.trigger, a.status, a.error_code, a.error, a.provider_id,
                 a.request_json, a.queued_at, a.started_at, a.finished_at, a.duration_ms
            FROM execution_attempts a JOIN executions e ON e.id = a.execution_id
-          WHERE e.job_id = ? ORDER BY a.execution_id, a.number",
-    ))
+          WHERE e.job_id = $1 ORDER BY a.execution_id, a.number",
+    )
     .bind(job_id)
     .fetch_all(&db.pool)
     .await?;
@@ -87,11 +115,11 @@ struct JobAttemptRow {
 
 /// Every attempt of one execution, oldest first.
 pub async fn list_for_execution(db: &Db, execution_id: i64) -> sqlx::Result<Vec<AttemptRow>> {
-    sqlx::query_as(db.sql(
+    sqlx::query_as(
         "SELECT number, trigger, status, error_code, error, provider_id, request_json, queued_at,
                 started_at, finished_at, duration_ms
-           FROM execution_attempts WHERE execution_id = ? ORDER BY number",
-    ))
+           FROM execution_attempts WHERE execution_id = $1 ORDER BY number",
+    )
     .bind(execution_id)
     .fetch_all(&db.pool)
     .await

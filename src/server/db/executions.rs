@@ -1,19 +1,19 @@
 use sqlx::FromRow;
 
 use crate::domain::views::ExecutionView;
-use crate::domain::ExecutionStatus;
+use crate::domain::{AttemptStatus, ExecutionStatus, JobId, Region, Trigger};
 
-use super::{now_ms, rfc3339, Db};
+use super::{assembled, now_ms, rfc3339, Db};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct ExecutionRow {
     pub id: i64,
-    pub job_id: String,
-    pub region: String,
+    pub job_id: JobId,
+    pub region: Region,
     pub model_id: String,
     pub question_id: String,
     pub question_index: i64,
-    pub status: String,
+    pub status: ExecutionStatus,
     pub provider_id: Option<String>,
     pub output: Option<String>,
     pub error: Option<String>,
@@ -33,14 +33,9 @@ pub struct ExecutionRow {
 }
 
 impl ExecutionRow {
-    pub fn status(&self) -> ExecutionStatus {
-        // The column only ever receives `ExecutionStatus::as_str` values.
-        ExecutionStatus::parse(&self.status).unwrap_or(ExecutionStatus::Error)
-    }
-
     pub fn into_view(self) -> ExecutionView {
         ExecutionView {
-            status: self.status(),
+            status: self.status,
             id: self.id,
             job_id: self.job_id,
             region: self.region,
@@ -74,9 +69,9 @@ const SELECT_ROW: &str = "SELECT e.id, e.job_id, e.region, e.model_id, e.questio
    FROM executions e";
 
 /// A job's executions in table order: region, model, question.
-pub async fn list_for_job(db: &Db, job_id: &str) -> sqlx::Result<Vec<ExecutionRow>> {
-    sqlx::query_as(db.sql_owned(format!(
-        "{SELECT_ROW} WHERE e.job_id = ? ORDER BY e.region, e.model_id, e.question_index"
+pub async fn list_for_job(db: &Db, job_id: &JobId) -> sqlx::Result<Vec<ExecutionRow>> {
+    sqlx::query_as(assembled(format!(
+        "{SELECT_ROW} WHERE e.job_id = $1 ORDER BY e.region, e.model_id, e.question_index"
     )))
     .bind(job_id)
     .fetch_all(&db.pool)
@@ -84,17 +79,33 @@ pub async fn list_for_job(db: &Db, job_id: &str) -> sqlx::Result<Vec<ExecutionRo
 }
 
 pub async fn get(db: &Db, id: i64) -> sqlx::Result<Option<ExecutionRow>> {
-    sqlx::query_as(db.sql_owned(format!("{SELECT_ROW} WHERE e.id = ?")))
+    sqlx::query_as(assembled(format!("{SELECT_ROW} WHERE e.id = $1")))
         .bind(id)
         .fetch_optional(&db.pool)
         .await
+}
+
+/// Several executions by id, in one query (what the live feed sends after a burst of
+/// changes). Unknown ids are left out.
+pub async fn get_many(db: &Db, ids: &[i64]) -> sqlx::Result<Vec<ExecutionRow>> {
+    let mut rows = Vec::with_capacity(ids.len());
+    // Bounded statements: PostgreSQL takes at most 65,535 parameters, SQLite 32,766.
+    for chunk in ids.chunks(1000) {
+        let sql = format!("{SELECT_ROW} WHERE e.id IN ({})", super::jobs::placeholders(chunk.len()));
+        let mut query = sqlx::query_as(assembled(sql));
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        rows.extend(query.fetch_all(&db.pool).await?);
+    }
+    Ok(rows)
 }
 
 /// Work the runner has claimed: it holds the lease until it finishes or stops renewing.
 #[derive(Debug, Clone, FromRow)]
 pub struct Claimed {
     pub id: i64,
-    pub job_id: String,
+    pub job_id: JobId,
     pub request_json: String,
     pub attempt_id: i64,
 }
@@ -104,29 +115,31 @@ pub struct Claimed {
 /// is claimed by one owner only: the update re-checks that nobody holds it.
 pub async fn claim_next(
     db: &Db,
-    region: &str,
+    region: Region,
     owner: &str,
     lease_until: i64,
 ) -> sqlx::Result<Option<Claimed>> {
     let now = now_ms();
     let mut tx = db.write_tx().await?;
+    let claimable = ExecutionStatus::sql(&ExecutionStatus::CLAIMABLE);
     // On PostgreSQL the sub-select skips rows another instance is claiming right now, so
     // instances never queue behind each other and never take the same row.
-    let claimed: Option<(i64, String, String, String)> = sqlx::query_as(db.sql_owned(format!(
+    let claimed: Option<(i64, JobId, String, ExecutionStatus)> = sqlx::query_as(assembled(format!(
         "UPDATE executions
-            SET status = CASE WHEN status = 'pending' THEN 'running' ELSE status END,
-                started_at = ?, lease_owner = ?, lease_expires_at = ?, updated_at = ?
+            SET status = CASE WHEN status = $1 THEN $2 ELSE status END,
+                started_at = $3, lease_owner = $4, lease_expires_at = $5, updated_at = $3
           WHERE id = (SELECT id FROM executions
-                       WHERE region = ? AND status IN ('pending', 'retrying') AND lease_owner IS NULL
+                       WHERE region = $6 AND status IN {claimable} AND lease_owner IS NULL
                        ORDER BY updated_at, id LIMIT 1{})
-            AND status IN ('pending', 'retrying') AND lease_owner IS NULL
+            AND status IN {claimable} AND lease_owner IS NULL
       RETURNING id, job_id, request_json, status",
         db.skip_locked()
     )))
+    .bind(ExecutionStatus::Pending)
+    .bind(ExecutionStatus::Running)
     .bind(now)
     .bind(owner)
     .bind(lease_until)
-    .bind(now)
     .bind(region)
     .fetch_optional(&mut *tx)
     .await?;
@@ -134,37 +147,24 @@ pub async fn claim_next(
         return Ok(None);
     };
     // A retry's attempt was queued when the retry was accepted; an initial attempt opens now.
-    let queued: Option<(i64,)> = sqlx::query_as(db.sql(
-        "UPDATE execution_attempts SET status = 'running', started_at = ?
-          WHERE execution_id = ? AND status = 'queued' RETURNING id"),
+    let queued: Option<(i64,)> = sqlx::query_as(
+        "UPDATE execution_attempts SET status = $1, started_at = $2
+          WHERE execution_id = $3 AND status = $4 RETURNING id",
     )
+    .bind(AttemptStatus::Running)
     .bind(now)
     .bind(id)
+    .bind(AttemptStatus::Queued)
     .fetch_optional(&mut *tx)
     .await?;
     let attempt_id = match queued {
         Some((attempt_id,)) => attempt_id,
         None => {
-            let trigger = if status == ExecutionStatus::Retrying.as_str() { "manual" } else { "initial" };
-            let (attempt_id,): (i64,) = sqlx::query_as(db.sql(
-                "INSERT INTO execution_attempts
-                     (execution_id, number, trigger, status, request_json, queued_at, started_at)
-                 VALUES (?, (SELECT COALESCE(MAX(number), 0) + 1 FROM execution_attempts WHERE execution_id = ?),
-                         ?, 'running', ?, ?, ?)
-                 RETURNING id"),
-            )
-            .bind(id)
-            .bind(id)
-            .bind(trigger)
-            .bind(&request_json)
-            .bind(now)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?;
-            attempt_id
+            let trigger = if status == ExecutionStatus::Retrying { Trigger::Manual } else { Trigger::Initial };
+            super::attempts::open(&mut tx, id, trigger, AttemptStatus::Running, &request_json, now).await?
         }
     };
-    super::jobs::recompute_in(db, &mut tx, &job_id).await?;
+    super::jobs::recompute_in(db, &mut tx, &job_id, None).await?;
     tx.commit().await?;
     Ok(Some(Claimed { id, job_id, request_json, attempt_id }))
 }
@@ -172,10 +172,11 @@ pub async fn claim_next(
 /// Extends the lease while the router call is alive. False when the row is no longer ours
 /// (cancelled, or swept after we stalled): the caller must then abandon the call.
 pub async fn renew_lease(db: &Db, id: i64, owner: &str, lease_until: i64) -> sqlx::Result<bool> {
-    let renewed = sqlx::query(db.sql(
-        "UPDATE executions SET lease_expires_at = ?
-          WHERE id = ? AND lease_owner = ? AND status IN ('running', 'retrying')"),
-    )
+    let leased = ExecutionStatus::sql(&ExecutionStatus::LEASED);
+    let renewed = sqlx::query(assembled(format!(
+        "UPDATE executions SET lease_expires_at = $1
+          WHERE id = $2 AND lease_owner = $3 AND status IN {leased}"
+    )))
     .bind(lease_until)
     .bind(id)
     .bind(owner)
@@ -205,25 +206,22 @@ pub async fn finish(
 ) -> sqlx::Result<bool> {
     let now = now_ms();
     let mut tx = db.write_tx().await?;
-    let execution = sqlx::query(db.sql(
+    let leased = ExecutionStatus::sql(&ExecutionStatus::LEASED);
+    let execution = sqlx::query(assembled(format!(
         "UPDATE executions
-            SET status = ?, output = ?, provider_id = COALESCE(?, provider_id),
-                error = ?, error_code = ?,
-                original_error = COALESCE(original_error, ?),
-                original_error_code = COALESCE(original_error_code, ?),
-                completed_at = ?, duration_ms = ? - started_at, updated_at = ?,
+            SET status = $1, output = $2, provider_id = COALESCE($3, provider_id),
+                error = $4, error_code = $5,
+                original_error = COALESCE(original_error, $4),
+                original_error_code = COALESCE(original_error_code, $5),
+                completed_at = $6, duration_ms = $6 - started_at, updated_at = $6,
                 lease_owner = NULL, lease_expires_at = NULL
-          WHERE id = ? AND lease_owner = ? AND status IN ('running', 'retrying')"),
-    )
-    .bind(outcome.status.as_str())
+          WHERE id = $7 AND lease_owner = $8 AND status IN {leased}"
+    )))
+    .bind(outcome.status)
     .bind(&outcome.output)
     .bind(&outcome.provider_id)
     .bind(&outcome.error)
     .bind(&outcome.error_code)
-    .bind(&outcome.error)
-    .bind(&outcome.error_code)
-    .bind(now)
-    .bind(now)
     .bind(now)
     .bind(claimed.id)
     .bind(owner)
@@ -231,23 +229,23 @@ pub async fn finish(
     .await?;
     let still_ours = execution.rows_affected() == 1;
     if still_ours {
-        super::jobs::recompute_in(db, &mut tx, &claimed.job_id).await?;
+        super::jobs::recompute_in(db, &mut tx, &claimed.job_id, None).await?;
     }
     // An attempt that lost its row was already closed (cancelled/interrupted) by whoever took
     // it; only an attempt still running gets this outcome.
-    sqlx::query(db.sql(
+    sqlx::query(
         "UPDATE execution_attempts
-            SET status = ?, error_code = ?, error = ?, provider_id = ?, finished_at = ?,
-                duration_ms = ? - started_at
-          WHERE id = ? AND status = 'running'"),
+            SET status = $1, error_code = $2, error = $3, provider_id = $4, finished_at = $5,
+                duration_ms = $5 - started_at
+          WHERE id = $6 AND status = $7",
     )
-    .bind(outcome.status.as_str())
+    .bind(AttemptStatus::from_outcome(outcome.status))
     .bind(&outcome.error_code)
     .bind(&outcome.error)
     .bind(&outcome.provider_id)
     .bind(now)
-    .bind(now)
     .bind(claimed.attempt_id)
+    .bind(AttemptStatus::Running)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -259,34 +257,34 @@ pub const INTERRUPTED_MESSAGE: &str =
 
 /// Turns every running or retrying row whose lease has expired into `error`/`INTERRUPTED`
 /// and closes its open attempt, and recomputes their jobs. Returns the affected jobs.
-pub async fn sweep_expired_leases(db: &Db) -> sqlx::Result<Vec<String>> {
+pub async fn sweep_expired_leases(db: &Db) -> sqlx::Result<Vec<JobId>> {
     let now = now_ms();
     let mut tx = db.write_tx().await?;
-    let swept: Vec<(i64, String)> = sqlx::query_as(db.sql(
+    let leased = ExecutionStatus::sql(&ExecutionStatus::LEASED);
+    let swept: Vec<(i64, JobId)> = sqlx::query_as(assembled(format!(
         "UPDATE executions
-            SET status = 'error', error_code = 'INTERRUPTED', error = ?,
-                original_error = COALESCE(original_error, ?),
-                original_error_code = COALESCE(original_error_code, 'INTERRUPTED'),
-                completed_at = ?, updated_at = ?, lease_owner = NULL, lease_expires_at = NULL
-          WHERE lease_owner IS NOT NULL AND lease_expires_at < ?
-            AND status IN ('running', 'retrying')
-      RETURNING id, job_id"),
-    )
+            SET status = $1, error_code = $2, error = $3,
+                original_error = COALESCE(original_error, $3),
+                original_error_code = COALESCE(original_error_code, $2),
+                completed_at = $4, updated_at = $4, lease_owner = NULL, lease_expires_at = NULL
+          WHERE lease_owner IS NOT NULL AND lease_expires_at < $4
+            AND status IN {leased}
+      RETURNING id, job_id"
+    )))
+    .bind(ExecutionStatus::Error)
+    .bind("INTERRUPTED")
     .bind(INTERRUPTED_MESSAGE)
-    .bind(INTERRUPTED_MESSAGE)
-    .bind(now)
-    .bind(now)
     .bind(now)
     .fetch_all(&mut *tx)
     .await?;
     for (id, _) in &swept {
-        super::attempts::close_open(db, &mut tx, *id, "interrupted", Some(("INTERRUPTED", INTERRUPTED_MESSAGE)), now).await?;
+        super::attempts::close_open(&mut tx, *id, AttemptStatus::Interrupted, Some(("INTERRUPTED", INTERRUPTED_MESSAGE)), now).await?;
     }
-    let mut jobs: Vec<String> = swept.into_iter().map(|(_, job)| job).collect();
+    let mut jobs: Vec<JobId> = swept.into_iter().map(|(_, job)| job).collect();
     jobs.sort();
     jobs.dedup();
     for job in &jobs {
-        super::jobs::recompute_in(db, &mut tx, job).await?;
+        super::jobs::recompute_in(db, &mut tx, job, None).await?;
     }
     tx.commit().await?;
     Ok(jobs)

@@ -1,33 +1,31 @@
+use std::collections::HashMap;
+
 use sqlx::FromRow;
 
 use crate::domain::views::JobView;
-use crate::domain::{ExecutionStatus, JobStatus, Progress};
+use crate::domain::{ExecutionStatus, JobId, JobStatus, Progress, Region};
 
-use super::{now_ms, rfc3339, Db};
+use super::codec::JsonText;
+use super::{assembled, now_ms, rfc3339, Db};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct JobRow {
-    pub id: String,
-    pub status: String,
-    pub questions: String,
-    pub models: String,
-    pub regions: String,
+    pub id: JobId,
+    pub status: JobStatus,
+    /// In job order: a question's position is its `question_index`.
+    pub questions: JsonText<Vec<String>>,
+    pub models: JsonText<Vec<String>>,
+    pub regions: JsonText<Vec<Region>>,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
 impl JobRow {
-    pub fn question_ids(&self) -> Vec<String> {
-        serde_json::from_str(&self.questions).unwrap_or_default()
-    }
-
     pub fn into_view(self, progress: Progress) -> JobView {
-        let questions = self.question_ids();
-        let models: Vec<String> = serde_json::from_str(&self.models).unwrap_or_default();
-        let regions: Vec<String> = serde_json::from_str(&self.regions).unwrap_or_default();
+        let (questions, models, regions) = (self.questions.0, self.models.0, self.regions.0);
         JobView {
             total_executions: (questions.len() * models.len() * regions.len()) as i64,
-            status: JobStatus::parse(&self.status).unwrap_or(JobStatus::Running),
+            status: self.status,
             id: self.id,
             questions,
             models,
@@ -41,7 +39,7 @@ impl JobRow {
 
 /// One execution to create with its job.
 pub struct NewExecution {
-    pub region: String,
+    pub region: Region,
     pub model_id: String,
     pub question_id: String,
     pub question_index: i64,
@@ -49,10 +47,10 @@ pub struct NewExecution {
 }
 
 pub struct NewJob {
-    pub id: String,
+    pub id: JobId,
     pub questions: Vec<String>,
     pub models: Vec<String>,
-    pub regions: Vec<String>,
+    pub regions: Vec<Region>,
     pub max_retries: i64,
     pub executions: Vec<NewExecution>,
 }
@@ -67,15 +65,15 @@ pub enum InsertOutcome {
 pub async fn insert(db: &Db, job: &NewJob) -> sqlx::Result<InsertOutcome> {
     let now = now_ms();
     let mut tx = db.write_tx().await?;
-    let inserted = sqlx::query(db.sql(
+    let inserted = sqlx::query(
         "INSERT INTO jobs (id, status, questions, models, regions, created_at, updated_at)
-         VALUES (?, 'enqueued', ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING"),
+         VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (id) DO NOTHING",
     )
     .bind(&job.id)
-    .bind(serde_json::to_string(&job.questions).unwrap_or_default())
-    .bind(serde_json::to_string(&job.models).unwrap_or_default())
-    .bind(serde_json::to_string(&job.regions).unwrap_or_default())
-    .bind(now)
+    .bind(JobStatus::Enqueued)
+    .bind(JsonText(&job.questions))
+    .bind(JsonText(&job.models))
+    .bind(JsonText(&job.regions))
     .bind(now)
     .execute(&mut *tx)
     .await?;
@@ -83,18 +81,18 @@ pub async fn insert(db: &Db, job: &NewJob) -> sqlx::Result<InsertOutcome> {
         return Ok(InsertOutcome::IdTaken);
     }
     for execution in &job.executions {
-        sqlx::query(db.sql(
+        sqlx::query(
             "INSERT INTO executions (job_id, region, model_id, question_id, question_index, status,
                                      max_retries, created_at, updated_at, request_json)
-             VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)"),
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)",
         )
         .bind(&job.id)
-        .bind(&execution.region)
+        .bind(execution.region)
         .bind(&execution.model_id)
         .bind(&execution.question_id)
         .bind(execution.question_index)
+        .bind(ExecutionStatus::Pending)
         .bind(job.max_retries)
-        .bind(now)
         .bind(now)
         .bind(&execution.request_json)
         .execute(&mut *tx)
@@ -104,62 +102,97 @@ pub async fn insert(db: &Db, job: &NewJob) -> sqlx::Result<InsertOutcome> {
     Ok(InsertOutcome::Created)
 }
 
-pub async fn get(db: &Db, id: &str) -> sqlx::Result<Option<JobRow>> {
-    sqlx::query_as(db.sql("SELECT * FROM jobs WHERE id = ?")).bind(id).fetch_optional(&db.pool).await
+pub async fn get(db: &Db, id: &JobId) -> sqlx::Result<Option<JobRow>> {
+    sqlx::query_as("SELECT * FROM jobs WHERE id = $1").bind(id).fetch_optional(&db.pool).await
 }
 
 /// Newest first.
 pub async fn list(db: &Db, limit: i64) -> sqlx::Result<Vec<JobRow>> {
-    sqlx::query_as(db.sql("SELECT * FROM jobs ORDER BY created_at DESC, id DESC LIMIT ?"))
+    sqlx::query_as("SELECT * FROM jobs ORDER BY created_at DESC, id DESC LIMIT $1")
         .bind(limit)
         .fetch_all(&db.pool)
         .await
 }
 
-pub async fn progress(db: &Db, job_id: &str) -> sqlx::Result<Progress> {
-    count_progress(db, &db.pool, job_id).await
+/// Several jobs by id, in one query (unknown ids are left out).
+pub async fn get_many(db: &Db, ids: &[&JobId]) -> sqlx::Result<Vec<JobRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!("SELECT * FROM jobs WHERE id IN ({})", placeholders(ids.len()));
+    let mut query = sqlx::query_as(assembled(sql));
+    for id in ids {
+        query = query.bind(*id);
+    }
+    query.fetch_all(&db.pool).await
 }
 
-async fn count_progress<'e, E>(db: &Db, executor: E, job_id: &str) -> sqlx::Result<Progress>
+pub async fn progress(db: &Db, job_id: &JobId) -> sqlx::Result<Progress> {
+    Ok(progress_of(db, &[job_id]).await?.remove(job_id).unwrap_or_default())
+}
+
+/// The progress of several jobs, in one query: what the jobs list and the live feed need.
+pub async fn progress_of(db: &Db, job_ids: &[&JobId]) -> sqlx::Result<HashMap<JobId, Progress>> {
+    count_progress(&db.pool, job_ids).await
+}
+
+/// `$1, $2, …, $n`
+pub fn placeholders(n: usize) -> String {
+    (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+async fn count_progress<'e, E>(executor: E, job_ids: &[&JobId]) -> sqlx::Result<HashMap<JobId, Progress>>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let rows: Vec<(String, i64, i64)> = sqlx::query_as(db.sql(
-        "SELECT status, COUNT(*), CAST(SUM(CASE WHEN retry_count >= max_retries THEN 1 ELSE 0 END) AS BIGINT)
-           FROM executions WHERE job_id = ? GROUP BY status"),
-    )
-    .bind(job_id)
-    .fetch_all(executor)
-    .await?;
-    let mut progress = Progress::default();
-    for (status, count, out_of_retries) in rows {
-        if let Some(status) = ExecutionStatus::parse(&status) {
-            progress.add(status, count);
-            if status.is_failure() {
-                progress.exhausted += out_of_retries;
-            }
+    let mut counts: HashMap<JobId, Progress> = HashMap::new();
+    if job_ids.is_empty() {
+        return Ok(counts);
+    }
+    let sql = format!(
+        "SELECT job_id, status, COUNT(*),
+                CAST(SUM(CASE WHEN retry_count >= max_retries THEN 1 ELSE 0 END) AS BIGINT)
+           FROM executions WHERE job_id IN ({}) GROUP BY job_id, status",
+        placeholders(job_ids.len())
+    );
+    let mut query = sqlx::query_as::<_, (JobId, ExecutionStatus, i64, i64)>(assembled(sql));
+    for id in job_ids {
+        query = query.bind(*id);
+    }
+    for (job_id, status, count, out_of_retries) in query.fetch_all(executor).await? {
+        let progress = counts.entry(job_id).or_default();
+        progress.add(status, count);
+        if status.is_failure() {
+            progress.exhausted += out_of_retries;
         }
     }
-    Ok(progress)
+    Ok(counts)
 }
 
 /// Derives the job's status from its executions and stores it, inside the transaction that
 /// changed them, so the stored status never lags (the earlier system's bug 7). Lock order
-/// everywhere: execution rows first, then the job row.
-pub async fn recompute_in(db: &Db, conn: &mut sqlx::AnyConnection, job_id: &str) -> sqlx::Result<Option<JobStatus>> {
-    // Locked on PostgreSQL: two recomputations of one job take turns, so the later one
-    // counts what the earlier one committed.
-    let current: Option<(String,)> =
-        sqlx::query_as(db.sql_owned(format!("SELECT status FROM jobs WHERE id = ?{}", db.lock_rows())))
-            .bind(job_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let Some((current,)) = current else { return Ok(None) };
-    let cancelled = current == JobStatus::Cancelled.as_str();
-    let status = count_progress(db, &mut *conn, job_id).await?.job_status(cancelled);
-    if status.as_str() != current {
-        sqlx::query(db.sql("UPDATE jobs SET status = ?, updated_at = ? WHERE id = ?"))
-            .bind(status.as_str())
+/// everywhere: execution rows first, then the job row. `known` is the job's status when the
+/// caller has already read (and on PostgreSQL locked) the job row in this transaction.
+pub async fn recompute_in(
+    db: &Db,
+    conn: &mut sqlx::AnyConnection,
+    job_id: &JobId,
+    known: Option<JobStatus>,
+) -> sqlx::Result<Option<JobStatus>> {
+    let current = match known {
+        Some(status) => status,
+        // Locked on PostgreSQL: two recomputations of one job take turns, so the later one
+        // counts what the earlier one committed.
+        None => match lock_status(db, &mut *conn, job_id).await? {
+            Some(status) => status,
+            None => return Ok(None),
+        },
+    };
+    let progress = count_progress(&mut *conn, &[job_id]).await?.remove(job_id).unwrap_or_default();
+    let status = progress.job_status(current == JobStatus::Cancelled);
+    if status != current {
+        sqlx::query("UPDATE jobs SET status = $1, updated_at = $2 WHERE id = $3")
+            .bind(status)
             .bind(now_ms())
             .bind(job_id)
             .execute(&mut *conn)
@@ -168,35 +201,58 @@ pub async fn recompute_in(db: &Db, conn: &mut sqlx::AnyConnection, job_id: &str)
     Ok(Some(status))
 }
 
+/// The job's status, locked on PostgreSQL until the transaction ends (after the execution
+/// rows it is about to change: the order every writer locks in).
+pub async fn lock_status(db: &Db, conn: &mut sqlx::AnyConnection, job_id: &JobId) -> sqlx::Result<Option<JobStatus>> {
+    sqlx::query_scalar(assembled(format!("SELECT status FROM jobs WHERE id = $1{}", db.lock_rows())))
+        .bind(job_id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// What cancelling found.
+pub enum CancelOutcome {
+    Cancelled,
+    NotFound,
+    /// Already finished (or cancelled): nothing changed.
+    AlreadyFinished(JobStatus),
+}
+
 /// Marks the job cancelled, and with it every execution that had not finished, closing their
-/// open attempts. Returns false when the job does not exist.
-pub async fn cancel(db: &Db, job_id: &str) -> sqlx::Result<bool> {
+/// open attempts. Only a job that is still active can be cancelled.
+pub async fn cancel(db: &Db, job_id: &JobId) -> sqlx::Result<CancelOutcome> {
     let now = now_ms();
     let mut tx = db.write_tx().await?;
     // Execution rows first, then the job row: the order every writer locks in.
-    let cancelled: Vec<(i64,)> = sqlx::query_as(db.sql(
+    let active = ExecutionStatus::sql(&ExecutionStatus::ACTIVE);
+    let cancelled: Vec<(i64,)> = sqlx::query_as(assembled(format!(
         "UPDATE executions
-            SET status = 'cancelled', updated_at = ?, completed_at = ?,
+            SET status = $1, updated_at = $2, completed_at = $2,
                 lease_owner = NULL, lease_expires_at = NULL
-          WHERE job_id = ? AND status IN ('pending', 'running', 'retrying')
-      RETURNING id",
-    ))
-    .bind(now)
+          WHERE job_id = $3 AND status IN {active}
+      RETURNING id"
+    )))
+    .bind(ExecutionStatus::Cancelled)
     .bind(now)
     .bind(job_id)
     .fetch_all(&mut *tx)
     .await?;
-    for (id,) in cancelled {
-        super::attempts::close_open(db, &mut tx, id, "cancelled", None, now).await?;
+    let Some(status) = lock_status(db, &mut tx, job_id).await? else {
+        return Ok(CancelOutcome::NotFound);
+    };
+    // Nothing was active and the job is finished: a finished job's results stay as they are.
+    if cancelled.is_empty() && status.is_finished() {
+        return Ok(CancelOutcome::AlreadyFinished(status));
     }
-    let updated = sqlx::query(db.sql("UPDATE jobs SET status = 'cancelled', updated_at = ? WHERE id = ?"))
+    for (id,) in cancelled {
+        super::attempts::close_open(&mut tx, id, crate::domain::AttemptStatus::Cancelled, None, now).await?;
+    }
+    sqlx::query("UPDATE jobs SET status = $1, updated_at = $2 WHERE id = $3")
+        .bind(JobStatus::Cancelled)
         .bind(now)
         .bind(job_id)
         .execute(&mut *tx)
         .await?;
-    if updated.rows_affected() == 0 {
-        return Ok(false);
-    }
     tx.commit().await?;
-    Ok(true)
+    Ok(CancelOutcome::Cancelled)
 }

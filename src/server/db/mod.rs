@@ -2,17 +2,19 @@
 //! change of schema or dialect touches one place.
 //!
 //! One code path serves SQLite (the embedded default) and PostgreSQL (several instances):
-//! statements are written once with `?` placeholders and rendered for the database in use
-//! by [`Db::sql`]; the few that must differ ask [`Db::dialect`].
+//! statements are written once, with `$N` placeholders, which both accept as they are; the
+//! few that must differ (row locks) ask [`Db::dialect`]. Status lists inside statements come
+//! from the domain's sets (`ExecutionStatus::sql(&ExecutionStatus::FAILURES)`), and stored
+//! values are decoded into the domain's types by `codec`.
 
 pub mod attempts;
 pub mod changes;
+pub mod codec;
 pub mod executions;
 pub mod jobs;
 pub mod questions;
 pub mod retries;
 
-use std::borrow::Cow;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -116,22 +118,6 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
 }
 
 impl Db {
-    /// A statement written with `?` placeholders, in this database's dialect.
-    pub fn sql(&self, sql: &'static str) -> AssertSqlSafe<Cow<'static, str>> {
-        AssertSqlSafe(match self.dialect {
-            Dialect::Sqlite => Cow::Borrowed(sql),
-            Dialect::Postgres => Cow::Owned(numbered_placeholders(sql)),
-        })
-    }
-
-    /// A statement built at run time (from trusted pieces), in this database's dialect.
-    pub fn sql_owned(&self, sql: String) -> AssertSqlSafe<Cow<'static, str>> {
-        AssertSqlSafe(match self.dialect {
-            Dialect::Sqlite => Cow::Owned(sql),
-            Dialect::Postgres => Cow::Owned(numbered_placeholders(&sql)),
-        })
-    }
-
     /// A transaction that takes the write lock up front where that matters. SQLite cannot
     /// upgrade a reader to a writer once another connection has written
     /// (`SQLITE_BUSY_SNAPSHOT`, which the busy timeout does not retry), so every
@@ -169,20 +155,10 @@ impl Db {
     }
 }
 
-/// `?, ?` → `$1, $2` (the statements here have no `?` inside string literals).
-fn numbered_placeholders(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len() + 16);
-    let mut n = 0;
-    for c in sql.chars() {
-        if c == '?' {
-            n += 1;
-            out.push('$');
-            out.push_str(&n.to_string());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+/// A statement assembled at run time from trusted pieces only: the domain's status lists,
+/// lock clauses, placeholders. Never from a request's text.
+pub fn assembled(sql: String) -> AssertSqlSafe<String> {
+    AssertSqlSafe(sql)
 }
 
 /// Milliseconds since the Unix epoch: the unit of every time column.
@@ -195,12 +171,4 @@ pub fn rfc3339(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .unwrap_or_default()
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn placeholders_are_numbered_in_order() {
-        assert_eq!(super::numbered_placeholders("a = ? AND b IN (?, ?)"), "a = $1 AND b IN ($2, $3)");
-    }
 }

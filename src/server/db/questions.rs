@@ -4,7 +4,7 @@ use super::Db;
 
 pub async fn list(db: &Db) -> sqlx::Result<Vec<QuestionView>> {
     let rows: Vec<(String, String, String)> =
-        sqlx::query_as(db.sql("SELECT id, category, text FROM questions ORDER BY position, id"))
+        sqlx::query_as("SELECT id, category, text FROM questions ORDER BY position, id")
             .fetch_all(&db.pool)
             .await?;
     Ok(rows

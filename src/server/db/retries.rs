@@ -4,36 +4,34 @@
 
 use sqlx::AnyConnection;
 
-use super::{now_ms, Db};
+use crate::domain::{AttemptStatus, ExecutionStatus, JobId, JobStatus, Region, Trigger};
+
+use super::{assembled, now_ms, Db};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RetryRow {
     pub id: i64,
-    pub job_id: String,
-    pub region: String,
+    pub job_id: JobId,
+    pub region: Region,
     pub model_id: String,
     pub question_id: String,
     pub question_index: i64,
-    pub status: String,
+    pub status: ExecutionStatus,
     pub retry_count: i64,
     pub max_retries: i64,
     pub request_json: String,
-    pub job_status: String,
 }
 
 /// Reads the facts a retry is decided on, locking the row on PostgreSQL so simultaneous
-/// requests for one execution (on any instance) take turns from here to the commit.
+/// requests for one execution (on any instance) take turns from here to the commit. The
+/// job's status is read next, once, by `jobs::lock_status` (execution first, then job: the
+/// order every writer locks in).
 pub async fn load(db: &Db, conn: &mut AnyConnection, id: i64) -> sqlx::Result<Option<RetryRow>> {
-    let lock = match db.dialect {
-        super::Dialect::Sqlite => "",
-        // The job row is locked next, by `lock_job_status`.
-        super::Dialect::Postgres => " FOR UPDATE OF e",
-    };
-    sqlx::query_as(db.sql_owned(format!(
-        "SELECT e.id, e.job_id, e.region, e.model_id, e.question_id, e.question_index, e.status,
-                e.retry_count, e.max_retries, e.request_json, j.status AS job_status
-           FROM executions e JOIN jobs j ON j.id = e.job_id
-          WHERE e.id = ?{lock}"
+    sqlx::query_as(assembled(format!(
+        "SELECT id, job_id, region, model_id, question_id, question_index, status,
+                retry_count, max_retries, request_json
+           FROM executions WHERE id = $1{}",
+        db.lock_rows()
     )))
     .bind(id)
     .fetch_optional(conn)
@@ -41,63 +39,44 @@ pub async fn load(db: &Db, conn: &mut AnyConnection, id: i64) -> sqlx::Result<Op
 }
 
 /// Moves a failed execution to `retrying` and queues its attempt. The `WHERE` re-states the
-/// rules that matter for exactly-once (still failed, retries left, job not cancelled), so even
-/// without the surrounding transaction two requests could not both succeed. Returns the new
-/// `(retry_count, updated_at)`, or `None` when the row no longer qualifies.
-/// The job's status, locked on PostgreSQL after the execution row (the order every writer
-/// locks in), so a retry and a cancel of the same job take turns.
-pub async fn lock_job_status(db: &Db, conn: &mut AnyConnection, job_id: &str) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar(db.sql_owned(format!("SELECT status FROM jobs WHERE id = ?{}", db.lock_rows())))
-        .bind(job_id)
-        .fetch_optional(conn)
-        .await
-}
-
+/// rules that matter for exactly-once (still failed, retries left), so even without the
+/// surrounding transaction two requests could not both succeed; the job's status was locked
+/// and checked by the caller. Returns the new `(retry_count, updated_at)`, or `None` when
+/// the row no longer qualifies.
 pub async fn accept(
     db: &Db,
     conn: &mut AnyConnection,
     row: &RetryRow,
-    trigger: &str,
+    job_status: JobStatus,
+    trigger: Trigger,
 ) -> sqlx::Result<Option<(i64, i64)>> {
     let now = now_ms();
-    let accepted: Option<(i64, i64)> = sqlx::query_as(db.sql(
+    let failures = ExecutionStatus::sql(&ExecutionStatus::FAILURES);
+    let accepted: Option<(i64, i64)> = sqlx::query_as(assembled(format!(
         "UPDATE executions
-            SET status = 'retrying', retry_count = retry_count + 1, last_retry_at = ?, updated_at = ?,
+            SET status = $1, retry_count = retry_count + 1, last_retry_at = $2, updated_at = $2,
                 lease_owner = NULL, lease_expires_at = NULL
-          WHERE id = ? AND status IN ('failed', 'timeout', 'error') AND retry_count < max_retries
-            AND job_id IN (SELECT id FROM jobs WHERE status <> 'cancelled')
-      RETURNING retry_count, updated_at"),
-    )
-    .bind(now)
+          WHERE id = $3 AND status IN {failures} AND retry_count < max_retries
+      RETURNING retry_count, updated_at"
+    )))
+    .bind(ExecutionStatus::Retrying)
     .bind(now)
     .bind(row.id)
     .fetch_optional(&mut *conn)
     .await?;
     if accepted.is_some() {
-        sqlx::query(db.sql(
-            "INSERT INTO execution_attempts (execution_id, number, trigger, status, request_json, queued_at)
-             VALUES (?, (SELECT COALESCE(MAX(number), 0) + 1 FROM execution_attempts WHERE execution_id = ?),
-                     ?, 'queued', ?, ?)"),
-        )
-        .bind(row.id)
-        .bind(row.id)
-        .bind(trigger)
-        .bind(&row.request_json)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
-        super::jobs::recompute_in(db, conn, &row.job_id).await?;
+        super::attempts::open(&mut *conn, row.id, trigger, AttemptStatus::Queued, &row.request_json, now).await?;
+        super::jobs::recompute_in(db, conn, &row.job_id, Some(job_status)).await?;
     }
     Ok(accepted)
 }
 
 pub async fn find_idempotent(
-    db: &Db,
     conn: &mut AnyConnection,
     key: &str,
     execution_id: i64,
 ) -> sqlx::Result<Option<(i64, String)>> {
-    sqlx::query_as(db.sql("SELECT status_code, body FROM idempotency_keys WHERE key = ? AND execution_id = ?"))
+    sqlx::query_as("SELECT status_code, body FROM idempotency_keys WHERE key = $1 AND execution_id = $2")
         .bind(key)
         .bind(execution_id)
         .fetch_optional(conn)
@@ -105,16 +84,15 @@ pub async fn find_idempotent(
 }
 
 pub async fn remember_idempotent(
-    db: &Db,
     conn: &mut AnyConnection,
     key: &str,
     execution_id: i64,
     status_code: u16,
     body: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query(db.sql(
+    sqlx::query(
         "INSERT INTO idempotency_keys (key, execution_id, status_code, body, created_at)
-         VALUES (?, ?, ?, ?, ?) ON CONFLICT (key, execution_id) DO NOTHING"),
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key, execution_id) DO NOTHING",
     )
     .bind(key)
     .bind(execution_id)

@@ -5,11 +5,12 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
+use crate::domain::{JobId, LiveEventKind};
 use crate::server::db::{self, changes::Change, Db};
 
 /// How often the log is read when nothing in this process wrote: other instances' changes
@@ -31,9 +32,9 @@ const GAP_WAIT: Duration = Duration::from_secs(2);
 #[derive(Debug, Clone)]
 pub struct LiveEvent {
     pub seq: i64,
-    pub job_id: String,
+    pub job_id: JobId,
     /// `execution` (data: the execution's view) or `job` (data: the job's status and progress).
-    pub kind: &'static str,
+    pub kind: LiveEventKind,
     pub data: Arc<str>,
 }
 
@@ -76,28 +77,37 @@ impl LiveFeed {
 }
 
 /// How far the feed has read.
+#[derive(Debug)]
 struct Cursor {
     seq: i64,
     /// Since when the next number has been missing while later ones are visible.
-    gap_since: Option<std::time::Instant>,
+    gap_since: Option<Instant>,
+}
+
+impl Cursor {
+    /// How many of `seqs` (the numbers read after the cursor, in order) can be sent now:
+    /// the unbroken run after the cursor, or, once a gap has been waited on for `GAP_WAIT`,
+    /// everything (the missing number's transaction rolled back).
+    fn ready(&mut self, seqs: &[i64], now: Instant) -> usize {
+        let contiguous = seqs.iter().zip(self.seq + 1..).take_while(|(seq, want)| **seq == *want).count();
+        if contiguous == seqs.len() {
+            self.gap_since = None;
+            return contiguous;
+        }
+        let since = *self.gap_since.get_or_insert(now);
+        if now.duration_since(since) >= GAP_WAIT {
+            self.gap_since = None;
+            seqs.len()
+        } else {
+            contiguous
+        }
+    }
 }
 
 async fn poll_once(db: &Db, cursor: &mut Cursor, sender: &broadcast::Sender<Arc<LiveEvent>>) -> sqlx::Result<()> {
     let changes = db::changes::after(db, cursor.seq, 2000).await?;
-    // Only the unbroken run after the cursor is certain to be complete.
-    let contiguous = changes.iter().zip(cursor.seq + 1..).take_while(|(c, want)| c.seq == *want).count();
-    let take = if contiguous == changes.len() {
-        cursor.gap_since = None;
-        contiguous
-    } else {
-        let since = *cursor.gap_since.get_or_insert_with(std::time::Instant::now);
-        if since.elapsed() >= GAP_WAIT {
-            cursor.gap_since = None;
-            changes.len()
-        } else {
-            contiguous
-        }
-    };
+    let seqs: Vec<i64> = changes.iter().map(|c| c.seq).collect();
+    let take = cursor.ready(&seqs, Instant::now());
     let changes = &changes[..take];
     let Some(last) = changes.last().map(|c| c.seq) else { return Ok(()) };
     for event in events_for(db, changes).await? {
@@ -113,32 +123,76 @@ async fn poll_once(db: &Db, cursor: &mut Cursor, sender: &broadcast::Sender<Arc<
 /// progress. Sorted by sequence number.
 pub async fn events_for(db: &Db, changes: &[Change]) -> sqlx::Result<Vec<LiveEvent>> {
     let mut executions: BTreeMap<i64, i64> = BTreeMap::new();
-    let mut jobs: BTreeMap<&str, i64> = BTreeMap::new();
+    let mut jobs: BTreeMap<&JobId, i64> = BTreeMap::new();
     for change in changes {
         jobs.insert(&change.job_id, change.seq);
         if let Some(id) = change.execution_id {
             executions.insert(id, change.seq);
         }
     }
+    // Three queries for the whole batch: the executions, the jobs, their progress.
     let mut events = Vec::with_capacity(executions.len() + jobs.len());
-    for (id, seq) in executions {
-        if let Some(row) = db::executions::get(db, id).await? {
-            let job_id = row.job_id.clone();
-            events.push(LiveEvent { seq, job_id, kind: "execution", data: to_json(&row.into_view()) });
-        }
+    let ids: Vec<i64> = executions.keys().copied().collect();
+    for row in db::executions::get_many(db, &ids).await? {
+        let seq = executions[&row.id];
+        let job_id = row.job_id.clone();
+        events.push(LiveEvent { seq, job_id, kind: LiveEventKind::Execution, data: to_json(&row.into_view()) });
     }
-    for (job_id, seq) in jobs {
-        if let Some(job) = db::jobs::get(db, job_id).await? {
-            let progress = db::jobs::progress(db, job_id).await?;
-            let summary = job.into_view(progress).summary();
-            events.push(LiveEvent { seq, job_id: job_id.to_string(), kind: "job", data: to_json(&summary) });
-        }
+    let job_ids: Vec<&JobId> = jobs.keys().copied().collect();
+    let mut progress = db::jobs::progress_of(db, &job_ids).await?;
+    for job in db::jobs::get_many(db, &job_ids).await? {
+        let seq = jobs[&job.id];
+        let counts = progress.remove(&job.id).unwrap_or_default();
+        let job_id = job.id.clone();
+        let summary = job.into_view(counts).summary();
+        events.push(LiveEvent { seq, job_id, kind: LiveEventKind::Job, data: to_json(&summary) });
     }
     // A job's event shares its sequence number with its last execution event: send it after.
-    events.sort_by_key(|e| (e.seq, e.kind == "job"));
+    events.sort_by_key(|e| (e.seq, e.kind == LiveEventKind::Job));
     Ok(events)
 }
 
 fn to_json(value: &impl serde::Serialize) -> Arc<str> {
     serde_json::to_string(value).unwrap_or_else(|_| "null".into()).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cursor(seq: i64) -> Cursor {
+        Cursor { seq, gap_since: None }
+    }
+
+    #[test]
+    fn an_unbroken_run_is_sent_at_once() {
+        let mut c = cursor(10);
+        assert_eq!(c.ready(&[11, 12, 13], Instant::now()), 3);
+        assert_eq!(c.ready(&[], Instant::now()), 0);
+        assert!(c.gap_since.is_none());
+    }
+
+    #[test]
+    fn a_gap_holds_back_what_follows_it_until_it_is_given_up_on() {
+        let start = Instant::now();
+        let mut c = cursor(10);
+        // 12 is not visible yet: only 11 goes.
+        assert_eq!(c.ready(&[11, 13, 14], start), 1);
+        assert_eq!(c.gap_since, Some(start));
+        // Still waiting a little later; the wait started at the first sight of the gap.
+        assert_eq!(c.ready(&[11, 13, 14], start + GAP_WAIT / 2), 1);
+        assert_eq!(c.gap_since, Some(start));
+        // After GAP_WAIT the missing number is taken as rolled back.
+        assert_eq!(c.ready(&[11, 13, 14], start + GAP_WAIT), 3);
+        assert!(c.gap_since.is_none());
+    }
+
+    #[test]
+    fn a_gap_that_fills_in_clears_the_wait() {
+        let start = Instant::now();
+        let mut c = cursor(0);
+        assert_eq!(c.ready(&[2], start), 0);
+        assert_eq!(c.ready(&[1, 2], start + Duration::from_millis(5)), 2);
+        assert!(c.gap_since.is_none());
+    }
 }

@@ -5,7 +5,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
@@ -16,6 +16,8 @@ use tokio::sync::broadcast::{error::RecvError, Receiver};
 use tokio_util::sync::CancellationToken;
 
 use super::feed::{events_for, LiveEvent};
+use crate::domain::LiveEventKind;
+use crate::server::api::extract::JobIdPath;
 use crate::server::db;
 use crate::server::error::AppError;
 use crate::server::state::AppState;
@@ -57,22 +59,22 @@ enum CatchUp {
 }
 
 fn to_sse(event: &LiveEvent) -> Event {
-    Event::default().id(event.seq.to_string()).event(event.kind).data(&*event.data)
+    Event::default().id(event.seq.to_string()).event(event.kind.as_str()).data(&*event.data)
 }
 
 fn resync() -> Event {
-    Event::default().event("resync").data("{}")
+    Event::default().event(LiveEventKind::Resync.as_str()).data("{}")
 }
 
 /// `GET /api/v1/jobs/:id/events`: the job's execution changes and its status and progress.
 pub async fn job_events(
     State(state): State<AppState>,
-    Path(job_id): Path<String>,
+    JobIdPath(job_id): JobIdPath,
     headers: HeaderMap,
     Query(query): Query<SinceQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
     let since = resume_point(&headers, &query)?;
-    db::jobs::get(&state.db, &job_id).await?.ok_or_else(|| AppError::NotFound(format!("job {job_id:?} not found")))?;
+    db::jobs::get(&state.db, &job_id).await?.ok_or_else(|| AppError::NotFound(format!("job {:?} not found", job_id.as_str())))?;
     // Subscribe before reading what was missed, so nothing falls between the two.
     let live = state.feed.subscribe();
     let catch_up = match since {
@@ -105,7 +107,7 @@ pub async fn jobs_events(
             catch_up(&state, since, changes).await?
         }
     };
-    Ok(event_stream(catch_up, since, live, state.shutdown.clone(), |event| event.kind == "job"))
+    Ok(event_stream(catch_up, since, live, state.shutdown.clone(), |event| event.kind == LiveEventKind::Job))
 }
 
 async fn catch_up(state: &AppState, since: i64, changes: Vec<db::changes::Change>) -> Result<CatchUp, AppError> {

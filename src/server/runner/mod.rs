@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
-use crate::domain::Region;
+use crate::domain::{JobId, Region};
 use crate::server::db::executions::{self, Claimed, Outcome};
 use crate::server::db::{now_ms, Db};
 use crate::server::router::RouterClient;
@@ -39,7 +39,7 @@ pub struct Runner {
     lease: Duration,
     lanes: Vec<Lane>,
     /// Calls in flight here, by execution id, with their job, so a cancel stops them at once.
-    in_flight: Mutex<HashMap<i64, (String, CancellationToken)>>,
+    in_flight: Mutex<HashMap<i64, (JobId, CancellationToken)>>,
     shutdown: CancellationToken,
 }
 
@@ -81,7 +81,7 @@ impl Runner {
     /// Abandons this instance's router calls for `job_id`. The caller has already marked the
     /// executions cancelled in the database; other instances notice when their lease renewal
     /// finds the row no longer theirs.
-    pub fn abort_job(&self, job_id: &str) {
+    pub fn abort_job(&self, job_id: &JobId) {
         let in_flight = self.in_flight.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         for (job, token) in in_flight.values() {
             if job == job_id {
@@ -106,7 +106,7 @@ impl Runner {
                 _ = self.shutdown.cancelled() => return,
             };
             let lease_until = now_ms() + self.lease.as_millis() as i64;
-            match executions::claim_next(&self.db, lane.region.router_region(), &self.owner, lease_until).await {
+            match executions::claim_next(&self.db, lane.region, &self.owner, lease_until).await {
                 Ok(Some(claimed)) => {
                     tokio::spawn(Arc::clone(&self).execute(claimed, permit));
                 }

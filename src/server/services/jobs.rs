@@ -4,9 +4,9 @@ use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::views::{AttemptView, ExecutionView, JobPageData, JobView, QuestionView};
-use crate::domain::{Model, Region};
-use crate::server::db::jobs::{InsertOutcome, NewExecution, NewJob};
+use crate::domain::views::{AttemptView, ExecutionHistory, ExecutionView, JobPageData, JobView, QuestionView};
+use crate::domain::{ExecutionId, JobId, JobStatus, Model, Region};
+use crate::server::db::jobs::{CancelOutcome, InsertOutcome, NewExecution, NewJob};
 use crate::server::db::{self, now_ms};
 use crate::server::error::AppError;
 use crate::server::router::request;
@@ -24,12 +24,10 @@ pub struct CreateJob {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct JobCreated {
-    pub id: String,
-    pub status: String,
+    pub id: JobId,
+    pub status: JobStatus,
     pub total_executions: i64,
 }
-
-const MAX_JOB_ID_LEN: usize = 128;
 
 pub async fn create(state: &AppState, request: CreateJob) -> Result<JobCreated, AppError> {
     let catalogue: HashMap<String, QuestionView> =
@@ -46,7 +44,7 @@ pub async fn create(state: &AppState, request: CreateJob) -> Result<JobCreated, 
         for model in &models {
             for (index, question_id) in questions.iter().enumerate() {
                 executions.push(NewExecution {
-                    region: region.router_region().to_string(),
+                    region: *region,
                     model_id: model.clone(),
                     question_id: question_id.clone(),
                     question_index: index as i64,
@@ -56,23 +54,25 @@ pub async fn create(state: &AppState, request: CreateJob) -> Result<JobCreated, 
         }
     }
     let total_executions = executions.len() as i64;
+    // Parsed before anything is written: a bad id is the caller's mistake in the body.
+    let requested_id = match &request.id {
+        Some(raw) => Some(JobId::parse(raw).map_err(|invalid| AppError::invalid_request(format!("id: {invalid}")))?),
+        None => None,
+    };
     let mut job = NewJob {
-        id: String::new(),
+        id: JobId::generated(0),
         questions,
         models,
-        regions: regions.iter().map(|r| r.router_region().to_string()).collect(),
+        regions,
         max_retries: state.config.max_retries,
         executions,
     };
 
-    match request.id {
+    match requested_id {
         Some(id) => {
-            job.id = validate_job_id(&id)?;
+            job.id = id;
             if let InsertOutcome::IdTaken = db::jobs::insert(&state.db, &job).await? {
-                return Err(AppError::Conflict {
-                    code: "job_exists",
-                    message: format!("a job with id {id:?} already exists"),
-                });
+                return Err(AppError::conflict("job_exists", format!("a job with id {:?} already exists", job.id.as_str())));
             }
         }
         None => {
@@ -81,7 +81,7 @@ pub async fn create(state: &AppState, request: CreateJob) -> Result<JobCreated, 
             let base = now_ms();
             let mut created = false;
             for offset in 0..50 {
-                job.id = format!("bias-detection-{}", base + offset);
+                job.id = JobId::generated(base + offset);
                 if let InsertOutcome::Created = db::jobs::insert(&state.db, &job).await? {
                     created = true;
                     break;
@@ -94,7 +94,7 @@ pub async fn create(state: &AppState, request: CreateJob) -> Result<JobCreated, 
     }
     state.runner.wake();
     tracing::info!(job = %job.id, executions = total_executions, "job submitted");
-    Ok(JobCreated { id: job.id, status: "enqueued".into(), total_executions })
+    Ok(JobCreated { id: job.id, status: JobStatus::Enqueued, total_executions })
 }
 
 /// Parses every entry of a list field, refusing an empty list, unknown values and duplicates
@@ -120,37 +120,27 @@ fn distinct_nonempty<T: Clone + Eq + std::hash::Hash>(
     Ok(parsed)
 }
 
-fn validate_job_id(id: &str) -> Result<String, AppError> {
-    // "events" would be shadowed by the jobs-list stream's path.
-    let valid = id != "events"
-        && !id.is_empty()
-        && id.len() <= MAX_JOB_ID_LEN
-        && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if valid {
-        Ok(id.to_string())
-    } else {
-        Err(AppError::invalid_request(format!(
-            "id: must be 1–{MAX_JOB_ID_LEN} characters of letters, digits, '-', '_' or '.'"
-        )))
-    }
-}
-
-pub async fn get(state: &AppState, id: &str) -> Result<JobView, AppError> {
+pub async fn get(state: &AppState, id: &JobId) -> Result<JobView, AppError> {
     let job = db::jobs::get(&state.db, id).await?.ok_or_else(|| job_not_found(id))?;
     let progress = db::jobs::progress(&state.db, id).await?;
     Ok(job.into_view(progress))
 }
 
+/// The newest jobs with their progress: two queries, however many jobs are listed.
 pub async fn list(state: &AppState) -> Result<Vec<JobView>, AppError> {
-    let mut views = Vec::new();
-    for job in db::jobs::list(&state.db, 100).await? {
-        let progress = db::jobs::progress(&state.db, &job.id).await?;
-        views.push(job.into_view(progress));
-    }
-    Ok(views)
+    let jobs = db::jobs::list(&state.db, 100).await?;
+    let ids: Vec<&JobId> = jobs.iter().map(|job| &job.id).collect();
+    let mut progress = db::jobs::progress_of(&state.db, &ids).await?;
+    Ok(jobs
+        .into_iter()
+        .map(|job| {
+            let counts = progress.remove(&job.id).unwrap_or_default();
+            job.into_view(counts)
+        })
+        .collect())
 }
 
-pub async fn page(state: &AppState, id: &str) -> Result<JobPageData, AppError> {
+pub async fn page(state: &AppState, id: &JobId) -> Result<JobPageData, AppError> {
     // Read before the rows: a change racing this read is then sent again by the stream,
     // never lost between the snapshot and the subscription.
     let cursor = db::changes::latest_seq(&state.db).await?;
@@ -177,7 +167,7 @@ pub struct ExecutionDetail {
     pub retry_history: Vec<AttemptView>,
 }
 
-pub async fn executions(state: &AppState, job_id: &str) -> Result<Vec<ExecutionDetail>, AppError> {
+pub async fn executions(state: &AppState, job_id: &JobId) -> Result<Vec<ExecutionDetail>, AppError> {
     db::jobs::get(&state.db, job_id).await?.ok_or_else(|| job_not_found(job_id))?;
     // Two queries for the whole job, however many executions it has. Executions first: an
     // attempt is closed in the same transaction that finishes its execution, so the attempts
@@ -193,11 +183,11 @@ pub async fn executions(state: &AppState, job_id: &str) -> Result<Vec<ExecutionD
         .collect())
 }
 
-pub async fn execution_detail(state: &AppState, id: i64) -> Result<ExecutionDetail, AppError> {
-    let row = db::executions::get(&state.db, id)
+pub async fn execution_detail(state: &AppState, id: ExecutionId) -> Result<ExecutionDetail, AppError> {
+    let row = db::executions::get(&state.db, id.get())
         .await?
         .ok_or_else(|| AppError::NotFound(format!("execution {id} not found")))?;
-    let retry_history = db::attempts::list_for_execution(&state.db, id)
+    let retry_history = db::attempts::list_for_execution(&state.db, id.get())
         .await?
         .into_iter()
         .map(|a| a.into_view())
@@ -207,32 +197,31 @@ pub async fn execution_detail(state: &AppState, id: i64) -> Result<ExecutionDeta
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct JobCancelled {
-    pub id: String,
-    pub status: String,
+    pub id: JobId,
+    pub status: JobStatus,
 }
 
-/// Cancels the job: unfinished executions become `cancelled`, in-flight router calls here
-/// are abandoned at once (elsewhere, when their lease renewal fails).
-pub async fn cancel(state: &AppState, id: &str) -> Result<JobCancelled, AppError> {
-    if !db::jobs::cancel(&state.db, id).await? {
-        return Err(job_not_found(id));
+/// Cancels an active job: unfinished executions become `cancelled`, in-flight router calls
+/// here are abandoned at once (elsewhere, when their lease renewal fails). A finished job
+/// keeps its results: 409 `not_cancellable`.
+pub async fn cancel(state: &AppState, id: &JobId) -> Result<JobCancelled, AppError> {
+    match db::jobs::cancel(&state.db, id).await? {
+        CancelOutcome::Cancelled => {}
+        CancelOutcome::NotFound => return Err(job_not_found(id)),
+        CancelOutcome::AlreadyFinished(status) => {
+            return Err(AppError::conflict("not_cancellable", format!("This job is already {status}; there is nothing to cancel")))
+        }
     }
     state.runner.abort_job(id);
     tracing::info!(job = %id, "job cancelled");
-    Ok(JobCancelled { id: id.to_string(), status: "cancelled".into() })
+    Ok(JobCancelled { id: id.clone(), status: JobStatus::Cancelled })
 }
 
-fn job_not_found(id: &str) -> AppError {
-    AppError::NotFound(format!("job {id:?} not found"))
+fn job_not_found(id: &JobId) -> AppError {
+    AppError::NotFound(format!("job {:?} not found", id.as_str()))
 }
 
-pub async fn history(state: &AppState, id: i64) -> Result<crate::domain::views::ExecutionHistory, AppError> {
-    if id <= 0 {
-        return Err(AppError::BadRequest {
-            code: "invalid_execution_id",
-            message: format!("execution id must be a positive integer, got {id}"),
-        });
-    }
+pub async fn history(state: &AppState, id: ExecutionId) -> Result<ExecutionHistory, AppError> {
     let detail = execution_detail(state, id).await?;
     let question_text = db::questions::list(&state.db)
         .await?
@@ -240,9 +229,5 @@ pub async fn history(state: &AppState, id: i64) -> Result<crate::domain::views::
         .find(|q| q.id == detail.execution.question_id)
         .map(|q| q.text)
         .unwrap_or_default();
-    Ok(crate::domain::views::ExecutionHistory {
-        execution: detail.execution,
-        question_text,
-        attempts: detail.retry_history,
-    })
+    Ok(ExecutionHistory { execution: detail.execution, question_text, attempts: detail.retry_history })
 }

@@ -5,31 +5,15 @@
 
 use crate::domain::retry::{decide, RetryFacts};
 use crate::domain::views::{BatchRetryResult, RetryAccepted, SkippedRetry};
-use crate::domain::{ExecutionStatus, JobStatus, Model, Region};
+use crate::domain::{ExecutionId, ExecutionStatus, JobId, JobStatus, Model, Region, Trigger};
 use crate::server::db::{self, rfc3339, Db};
 use crate::server::error::AppError;
 use crate::server::state::AppState;
 
-/// Who asked for the retry, recorded on its attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Trigger {
-    Manual,
-    Batch,
-}
-
-impl Trigger {
-    fn as_str(self) -> &'static str {
-        match self {
-            Trigger::Manual => "manual",
-            Trigger::Batch => "batch",
-        }
-    }
-}
-
 /// A retry request as a caller sent it: the region as written (code or router region).
 #[derive(Debug, Clone)]
 pub struct RetryRequest<'a> {
-    pub execution_id: i64,
+    pub execution_id: ExecutionId,
     pub region: &'a str,
     pub question_index: i64,
     pub idempotency_key: Option<&'a str>,
@@ -38,12 +22,6 @@ pub struct RetryRequest<'a> {
 const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 
 pub async fn retry(state: &AppState, request: RetryRequest<'_>, trigger: Trigger) -> Result<RetryAccepted, AppError> {
-    if request.execution_id <= 0 {
-        return Err(AppError::BadRequest {
-            code: "invalid_execution_id",
-            message: format!("execution id must be a positive integer, got {}", request.execution_id),
-        });
-    }
     let region = Region::parse(request.region).ok_or_else(|| {
         AppError::invalid_request(format!("region: unknown region {:?} (use US, EU, ASIA/APAC or a router region)", request.region))
     })?;
@@ -62,19 +40,20 @@ pub async fn retry(state: &AppState, request: RetryRequest<'_>, trigger: Trigger
     let mut tx = db.write_tx().await?;
     // Locks the execution (PostgreSQL; SQLite's writer lock is already held), so requests for
     // it, with or without the same key, take turns until this one commits.
-    let mut row = db::retries::load(db, &mut tx, request.execution_id).await?;
-    if let Some(row) = row.as_mut() {
-        if let Some(status) = db::retries::lock_job_status(db, &mut tx, &row.job_id).await? {
-            row.job_status = status;
-        }
-    }
+    let id = request.execution_id.get();
+    let row = db::retries::load(db, &mut tx, id).await?;
+    // The job row, read once and (PostgreSQL) locked after the execution row.
+    let job_status = match &row {
+        Some(row) => db::jobs::lock_status(db, &mut tx, &row.job_id).await?,
+        None => None,
+    };
     if let (Some(key), Some(_)) = (request.idempotency_key, &row) {
-        if let Some((status, body)) = db::retries::find_idempotent(db, &mut tx, key, request.execution_id).await? {
+        if let Some((status, body)) = db::retries::find_idempotent(&mut tx, key, id).await? {
             tx.commit().await?;
             return replay(status, &body);
         }
     }
-    let result = decide_and_accept(db, &mut tx, row, &request, region, trigger).await;
+    let result = decide_and_accept(db, &mut tx, row.zip(job_status), &request, region, trigger).await;
     let result = match result {
         Err(AppError::Internal(err)) => return Err(AppError::Internal(err)),
         other => other,
@@ -83,11 +62,11 @@ pub async fn retry(state: &AppState, request: RetryRequest<'_>, trigger: Trigger
     if let Some(key) = request.idempotency_key {
         let (status, body) = match &result {
             Ok(accepted) => (202, serde_json::to_value(accepted).map_err(anyhow::Error::from)?),
-            Err(refusal) => (refusal.status().as_u16(), refusal.body()),
+            Err(refusal) => (refusal.status().as_u16(), refusal.to_api_error().body()),
         };
         // Remembering needs an existing execution row (foreign key); "not found" is not stored.
         if !matches!(result, Err(AppError::NotFound(_))) {
-            db::retries::remember_idempotent(db, &mut tx, key, request.execution_id, status, &body.to_string()).await?;
+            db::retries::remember_idempotent(&mut tx, key, id, status, &body.to_string()).await?;
         }
     }
     tx.commit().await?;
@@ -101,22 +80,23 @@ pub async fn retry(state: &AppState, request: RetryRequest<'_>, trigger: Trigger
 async fn decide_and_accept(
     db: &Db,
     tx: &mut sqlx::AnyConnection,
-    row: Option<db::retries::RetryRow>,
+    row: Option<(db::retries::RetryRow, JobStatus)>,
     request: &RetryRequest<'_>,
     region: Region,
     trigger: Trigger,
 ) -> Result<RetryAccepted, AppError> {
-    let row = row.ok_or_else(|| AppError::NotFound(format!("execution {} not found", request.execution_id)))?;
+    let (row, job_status) =
+        row.ok_or_else(|| AppError::NotFound(format!("execution {} not found", request.execution_id)))?;
     let facts = RetryFacts {
-        status: ExecutionStatus::parse(&row.status).unwrap_or(ExecutionStatus::Error),
-        job_cancelled: row.job_status == JobStatus::Cancelled.as_str(),
-        region: &row.region,
+        status: row.status,
+        job_cancelled: job_status == JobStatus::Cancelled,
+        region: row.region,
         question_index: row.question_index,
         retry_count: row.retry_count,
         max_retries: row.max_retries,
     };
     decide(&facts, region, request.question_index)?;
-    let (retry_count, updated_at) = db::retries::accept(db, tx, &row, trigger.as_str())
+    let (retry_count, updated_at) = db::retries::accept(db, tx, &row, job_status, trigger)
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("retry of {} decided but not applied", row.id)))?;
     Ok(RetryAccepted {
@@ -134,12 +114,12 @@ async fn decide_and_accept(
 }
 
 fn replay(status: i64, body: &str) -> Result<RetryAccepted, AppError> {
-    let body: serde_json::Value = serde_json::from_str(body).map_err(anyhow::Error::from)?;
     if status == 202 {
-        Ok(serde_json::from_value(body).map_err(anyhow::Error::from)?)
-    } else {
-        Err(AppError::Replayed { status: u16::try_from(status).unwrap_or(500), body })
+        return Ok(serde_json::from_str(body).map_err(anyhow::Error::from)?);
     }
+    let mut answer: crate::domain::ApiError = serde_json::from_str(body).map_err(anyhow::Error::from)?;
+    answer.status = u16::try_from(status).map_err(anyhow::Error::from)?;
+    Err(AppError::Replayed(answer))
 }
 
 /// Narrows "retry all failed" to one region and/or one model.
@@ -155,7 +135,7 @@ pub struct BatchFilter {
 /// Puts every failed execution of the job (optionally of one region / model) through the same
 /// rules, one acceptance each. Accepted retries are queued; the runner paces them through
 /// the per-region limit.
-pub async fn retry_all_failed(state: &AppState, job_id: &str, filter: &BatchFilter) -> Result<BatchRetryResult, AppError> {
+pub async fn retry_all_failed(state: &AppState, job_id: &JobId, filter: &BatchFilter) -> Result<BatchRetryResult, AppError> {
     let region = match filter.region.as_deref() {
         Some(raw) => Some(Region::parse(raw).ok_or_else(|| AppError::invalid_request(format!("region: unknown region {raw:?}")))?),
         None => None,
@@ -166,19 +146,19 @@ pub async fn retry_all_failed(state: &AppState, job_id: &str, filter: &BatchFilt
     };
     db::jobs::get(&state.db, job_id)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("job {job_id:?} not found")))?;
+        .ok_or_else(|| AppError::NotFound(format!("job {:?} not found", job_id.as_str())))?;
 
     let mut result = BatchRetryResult::default();
     for row in db::executions::list_for_job(&state.db, job_id).await? {
-        let in_scope = row.status().is_failure()
-            && region.is_none_or(|r| r.router_region() == row.region)
+        let in_scope = row.status.is_failure()
+            && region.is_none_or(|r| r == row.region)
             && model.is_none_or(|m| m.id == row.model_id);
         if !in_scope {
             continue;
         }
         let request = RetryRequest {
-            execution_id: row.id,
-            region: &row.region,
+            execution_id: ExecutionId(row.id),
+            region: row.region.router_region(),
             question_index: row.question_index,
             idempotency_key: None,
         };

@@ -1,0 +1,82 @@
+//! The job page's live state: its data, the stream that keeps it current, and the one way to
+//! change it (each change goes through `merge`).
+
+use leptos::prelude::*;
+
+use crate::domain::views::{ExecutionView, JobPageData, JobSummary, RetryAccepted};
+use crate::domain::LiveEventKind;
+
+use super::merge::{self, RetryEnded};
+use super::{use_live_stream, LiveState};
+use crate::components::toaster::{ToastKind, Toaster};
+
+#[derive(Clone, Copy)]
+pub struct LiveJob {
+    pub data: RwSignal<JobPageData>,
+    pub state: RwSignal<LiveState>,
+    toaster: Toaster,
+}
+
+impl LiveJob {
+    pub fn new(initial: JobPageData, toaster: Toaster) -> LiveJob {
+        let data = RwSignal::new(initial);
+        // The handlers below use the data and the toaster only; the state is the hook's.
+        let live = LiveJob { data, state: RwSignal::new(LiveState::Connecting), toaster };
+        let state = use_live_stream(
+            // Job ids are letters, digits, '-', '_' and '.': nothing to escape.
+            move || data.with_untracked(|d| format!("/api/v1/jobs/{}/events?since={}", d.job.id, d.cursor)),
+            &[LiveEventKind::Execution, LiveEventKind::Job],
+            move |kind, payload| live.apply_event(kind, &payload),
+            move || async move { live.refresh().await },
+        );
+        let live = LiveJob { state, ..live };
+        provide_context(live);
+        live
+    }
+
+    pub fn toaster(&self) -> Toaster {
+        self.toaster
+    }
+
+    fn apply_event(&self, kind: LiveEventKind, payload: &str) {
+        match kind {
+            LiveEventKind::Execution => {
+                if let Ok(fresh) = serde_json::from_str::<ExecutionView>(payload) {
+                    let mut ended = None;
+                    self.data.try_update(|d| ended = merge::apply_execution(d, fresh));
+                    self.announce(ended);
+                }
+            }
+            LiveEventKind::Job => {
+                if let Ok(fresh) = serde_json::from_str::<JobSummary>(payload) {
+                    self.data.try_update(|d| merge::apply_job(d, &fresh));
+                }
+            }
+            LiveEventKind::Resync => {}
+        }
+    }
+
+    /// Shows an accepted retry at once, from the server's answer.
+    pub fn apply_accepted(&self, accepted: &RetryAccepted) {
+        self.data.update(|d| merge::apply_accepted(d, accepted));
+    }
+
+    /// Fetches the whole job again (after a resync, or while the stream is down).
+    pub async fn refresh(&self) {
+        let id = self.data.with_untracked(|d| d.job.id.to_string());
+        let Ok(fresh) = crate::serverfns::jobs::load_job_page(id).await else { return };
+        let mut ended = Vec::new();
+        self.data.try_update(|d| ended = merge::replace_snapshot(d, fresh));
+        for one in ended {
+            self.announce(Some(one));
+        }
+    }
+
+    fn announce(&self, ended: Option<RetryEnded>) {
+        match ended {
+            Some(RetryEnded::Succeeded(text)) => self.toaster.push(ToastKind::Success, text),
+            Some(RetryEnded::FailedAgain(text)) => self.toaster.push(ToastKind::Error, text),
+            None => {}
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! Identifiers, parsed once at the edge (REST paths and bodies, server functions, forms,
+//! pages) so that everything behind the edge holds a value known to be well formed.
+
+use serde::{Deserialize, Serialize};
+
+/// A job's public id: 1–128 letters, digits, `-`, `_` or `.` (so it sits in a URL path
+/// without escaping), and not `events`, which the jobs-list stream's path would shadow.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct JobId(String);
+
+impl JobId {
+    pub const MAX_LEN: usize = 128;
+
+    pub fn parse(raw: &str) -> Result<JobId, InvalidId> {
+        let valid = raw != "events"
+            && !raw.is_empty()
+            && raw.len() <= Self::MAX_LEN
+            && raw.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if valid {
+            Ok(JobId(raw.to_string()))
+        } else {
+            Err(InvalidId {
+                code: "invalid_job_id",
+                message: format!(
+                    "job id must be 1–{} characters of letters, digits, '-', '_' or '.', got {raw:?}",
+                    Self::MAX_LEN
+                ),
+            })
+        }
+    }
+
+    /// An id Beacon made itself: `bias-detection-<submission time in ms>`.
+    pub fn generated(millis: i64) -> JobId {
+        JobId(format!("bias-detection-{millis}"))
+    }
+
+    /// An id read back from the database, where only parsed ids are ever written.
+    pub fn from_stored(raw: String) -> JobId {
+        JobId(raw)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for JobId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for JobId {
+    type Error = String;
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        JobId::parse(&raw).map_err(|err| err.message)
+    }
+}
+
+impl From<JobId> for String {
+    fn from(id: JobId) -> String {
+        id.0
+    }
+}
+
+impl AsRef<str> for JobId {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An execution's id: a positive integer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ExecutionId(pub i64);
+
+impl ExecutionId {
+    pub fn parse(raw: &str) -> Result<ExecutionId, InvalidId> {
+        match raw.trim().parse::<i64>() {
+            Ok(id) if id > 0 => Ok(ExecutionId(id)),
+            _ => Err(InvalidId {
+                code: "invalid_execution_id",
+                message: format!("execution id must be a positive integer, got {raw:?}"),
+            }),
+        }
+    }
+
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl std::fmt::Display for ExecutionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Why an id was refused: a machine code (`invalid_job_id`, `invalid_execution_id`) and a
+/// sentence naming what was wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct InvalidId {
+    pub code: &'static str,
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_ids_are_url_safe_words() {
+        for good in ["a", "bias-detection-1", "study_2.v3", &"x".repeat(128)] {
+            assert_eq!(JobId::parse(good).unwrap().as_str(), good);
+        }
+        for bad in ["", "events", "has space", "a/b", "é", &"x".repeat(129)] {
+            assert_eq!(JobId::parse(bad).unwrap_err().code, "invalid_job_id", "{bad:?}");
+        }
+        assert!(serde_json::from_str::<JobId>("\"a b\"").is_err());
+    }
+
+    #[test]
+    fn execution_ids_are_positive() {
+        assert_eq!(ExecutionId::parse("42"), Ok(ExecutionId(42)));
+        assert_eq!(ExecutionId::parse(" 7 "), Ok(ExecutionId(7)));
+        for bad in ["0", "-3", "1.5", "abc", "", "99999999999999999999999"] {
+            assert_eq!(ExecutionId::parse(bad).unwrap_err().code, "invalid_execution_id", "{bad:?}");
+        }
+    }
+}

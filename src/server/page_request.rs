@@ -1,0 +1,38 @@
+//! What a server function needs to know about the request that called it. The pages' forms
+//! post to server functions; with JavaScript the call is a fetch that wants data, without it
+//! the browser itself posts the form and wants to land on a page again.
+
+use axum::http::header::{ACCEPT, REFERER};
+use axum::http::request::Parts;
+use axum::http::Uri;
+use leptos::prelude::use_context;
+
+/// A form posted by the browser itself (no JavaScript): it accepts HTML, not data.
+pub fn is_plain_form_post() -> bool {
+    use_context::<Parts>()
+        .and_then(|parts| parts.headers.get(ACCEPT)?.to_str().ok().map(|accept| accept.contains("text/html")))
+        .unwrap_or(false)
+}
+
+/// After a plain form post, sends the browser back to the page it came from with `notice`
+/// shown there; a call from the page's code gets its data instead and shows its own toast.
+pub fn back_with_notice(notice: &str) {
+    if is_plain_form_post() {
+        let page = referring_path().unwrap_or_else(|| "/".to_string());
+        let notice: String = form_urlencoded::byte_serialize(notice.as_bytes()).collect();
+        leptos_axum::redirect(&format!("{page}?notice={notice}"));
+    }
+}
+
+/// Sends the browser to `path`, with or without JavaScript.
+pub fn go_to(path: &str) {
+    leptos_axum::redirect(path);
+}
+
+/// The path (never the host, so this cannot redirect elsewhere) of the page that posted.
+fn referring_path() -> Option<String> {
+    let parts = use_context::<Parts>()?;
+    let referer: Uri = parts.headers.get(REFERER)?.to_str().ok()?.parse().ok()?;
+    let path = referer.path();
+    path.starts_with('/').then(|| path.to_string())
+}
