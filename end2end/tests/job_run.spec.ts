@@ -6,9 +6,9 @@ test('a researcher starts the prefilled job and watches it run, without reloadin
   await waitForHydration(page);
 
   // Prefilled: every question, every model, US and EU.
-  await expect(page.locator('input[name="questions"]:checked')).toHaveCount(8);
-  await expect(page.locator('input[name="models"]:checked')).toHaveCount(3);
-  await expect(page.locator('input[name="regions"]:checked')).toHaveCount(2);
+  await expect(page.locator('input[name="questions[]"]:checked')).toHaveCount(8);
+  await expect(page.locator('input[name="models[]"]:checked')).toHaveCount(3);
+  await expect(page.locator('input[name="regions[]"]:checked')).toHaveCount(2);
 
   await page.getByRole('button', { name: 'Start job' }).click();
   await expect(page).toHaveURL(/\/jobs\/bias-detection-\d+$/);

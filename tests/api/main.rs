@@ -13,4 +13,5 @@ mod multi_instance;
 mod pages;
 mod retries;
 mod router_failures;
+mod typed_core;
 mod validation;
