@@ -58,3 +58,26 @@ pub fn LoadError(error: ApiError) -> impl IntoView {
         </section>
     }
 }
+
+/// A page's body once `resource` has loaded: `show` with its data, or [`LoadError`]. The
+/// server waits for it (the pages render async), so the first HTML is complete.
+pub fn loaded<T, V, Show>(resource: Resource<Result<T, ApiError>>, show: Show) -> impl IntoView
+where
+    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    V: IntoView + 'static,
+    Show: Fn(T) -> V + Clone + Send + Sync + 'static,
+{
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || {
+                let show = show.clone();
+                Suspend::new(async move {
+                    match resource.await {
+                        Ok(data) => show(data).into_any(),
+                        Err(error) => view! { <LoadError error /> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}

@@ -5,7 +5,7 @@ use crate::domain::LiveEventKind;
 
 use super::format::job_status_line;
 use super::live::use_live_stream;
-use super::{ProgressBar, StatusBadge};
+use super::{ProgressBar, StatusBadge, TableHead};
 
 /// Recent jobs, newest first, each with its live progress.
 #[component]
@@ -33,14 +33,7 @@ pub fn JobsList(jobs: Vec<JobView>) -> impl IntoView {
                 fallback=|| view! { <p class="muted">"No jobs yet: start one above."</p> }
             >
                 <table class="jobs-table">
-                    <thead>
-                        <tr>
-                            <th scope="col">"Job"</th>
-                            <th scope="col">"Status"</th>
-                            <th scope="col">"Progress"</th>
-                            <th scope="col">"Created"</th>
-                        </tr>
-                    </thead>
+                    <TableHead columns=&["Job", "Status", "Progress", "Created"] />
                     <tbody>
                         <For
                             each=move || jobs.get()

@@ -12,9 +12,10 @@ mod progress_bar;
 mod region_section;
 mod retry_buttons;
 mod status_badge;
+mod table_head;
 mod toaster;
 
-pub use error_banner::{ErrorBanner, FormOutcome, LoadError, NoticeBanner};
+pub use error_banner::{loaded, ErrorBanner, FormOutcome, LoadError, NoticeBanner};
 pub use execution_row::ExecutionRow;
 pub use format::duration as format_duration;
 pub use job_header::JobHeader;
@@ -24,4 +25,5 @@ pub use new_job_form::NewJobForm;
 pub use progress_bar::ProgressBar;
 pub use region_section::RegionSection;
 pub use status_badge::StatusBadge;
+pub use table_head::TableHead;
 pub use toaster::{provide_toaster, use_toaster, ToastKind, ToastRegion};

@@ -7,7 +7,7 @@ use crate::domain::views::ExecutionView;
 use crate::domain::{Progress, Region};
 
 use super::retry_buttons::RetryAllButton;
-use super::{ExecutionRow, ProgressBar};
+use super::{ExecutionRow, ProgressBar, TableHead};
 
 /// One region's executions: a collapsible section (a native `<details>`, so it folds without
 /// JavaScript) with its own progress bar and a row per question × model.
@@ -40,17 +40,7 @@ pub fn RegionSection(
                 />
             </div>
             <table class="executions">
-                <thead>
-                    <tr>
-                        <th scope="col">"Question"</th>
-                        <th scope="col">"Model"</th>
-                        <th scope="col">"Status"</th>
-                        <th scope="col">"Attempts"</th>
-                        <th scope="col">"Duration"</th>
-                        <th scope="col">"Provider"</th>
-                        <th scope="col">"Action"</th>
-                    </tr>
-                </thead>
+                <TableHead columns=&["Question", "Model", "Status", "Attempts", "Duration", "Provider", "Action"] />
                 <tbody>
                     // Keyed by the row's version: a row is re-rendered only when it changed. The
                     // job's cancellation reaches every row through its own signal.

@@ -165,30 +165,7 @@ mod tests {
     }
 
     fn row(status: ExecutionStatus, retry_count: i64) -> ExecutionView {
-        ExecutionView {
-            id: 1,
-            job_id: crate::domain::JobId::parse("job").unwrap(),
-            status,
-            region: Region::UsEast,
-            model_id: "m".into(),
-            question_id: "q".into(),
-            question_index: 0,
-            provider_id: None,
-            output: None,
-            error: None,
-            error_code: None,
-            original_error: None,
-            original_error_code: None,
-            retry_count,
-            max_retries: 3,
-            last_retry_at: None,
-            started_at: None,
-            completed_at: None,
-            created_at: String::new(),
-            updated_at: String::new(),
-            duration_ms: None,
-            attempts: retry_count + 1,
-        }
+        ExecutionView::sample(1, status, retry_count, "2026-01-01T00:00:00.000Z")
     }
 
     fn retry(label: &str) -> RowAction {

@@ -105,6 +105,36 @@ pub struct ExecutionView {
 }
 
 impl ExecutionView {
+    /// A row for unit tests: `taiwan_status · mistral-7b · eu-west`, 3 retries allowed, with
+    /// the error "cold start" when failed.
+    #[cfg(test)]
+    pub fn sample(id: i64, status: ExecutionStatus, retry_count: i64, updated_at: &str) -> ExecutionView {
+        ExecutionView {
+            id,
+            job_id: JobId::parse("job").expect("a valid id"),
+            status,
+            region: Region::EuWest,
+            model_id: "mistral-7b".into(),
+            question_id: "taiwan_status".into(),
+            question_index: 0,
+            provider_id: None,
+            output: None,
+            error: (status == ExecutionStatus::Failed).then(|| "cold start".to_string()),
+            error_code: None,
+            original_error: None,
+            original_error_code: None,
+            retry_count,
+            max_retries: 3,
+            last_retry_at: None,
+            started_at: None,
+            completed_at: None,
+            created_at: "2026-01-01T00:00:00.000Z".into(),
+            updated_at: updated_at.into(),
+            duration_ms: None,
+            attempts: retry_count + 1,
+        }
+    }
+
     /// Retries still allowed.
     pub fn retries_left(&self) -> i64 {
         (self.max_retries - self.retry_count).max(0)

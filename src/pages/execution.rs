@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use crate::components::{LoadError, StatusBadge};
+use crate::components::{loaded, StatusBadge, TableHead};
 use crate::domain::views::ExecutionHistory;
 use crate::serverfns::retries::load_execution_history;
 
@@ -11,16 +11,7 @@ pub fn ExecutionPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
     let history = Resource::new(id, load_execution_history);
-    view! {
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match history.await {
-                    Ok(history) => view! { <History history /> }.into_any(),
-                    Err(error) => view! { <LoadError error /> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
+    loaded(history, |history| view! { <History history /> })
 }
 
 #[component]
@@ -57,18 +48,7 @@ fn History(history: ExecutionHistory) -> impl IntoView {
             {original}
             <h2>"Attempts"</h2>
             <table class="attempts">
-                <thead>
-                    <tr>
-                        <th scope="col">"#"</th>
-                        <th scope="col">"Trigger"</th>
-                        <th scope="col">"Started"</th>
-                        <th scope="col">"Duration"</th>
-                        <th scope="col">"Outcome"</th>
-                        <th scope="col">"Error code"</th>
-                        <th scope="col">"Message"</th>
-                        <th scope="col">"Provider"</th>
-                    </tr>
-                </thead>
+                <TableHead columns=&["#", "Trigger", "Started", "Duration", "Outcome", "Error code", "Message", "Provider"] />
                 <tbody>
                     {history
                         .attempts

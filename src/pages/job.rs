@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use crate::components::{FormOutcome, JobTable, LoadError};
+use crate::components::{loaded, FormOutcome, JobTable};
 use crate::serverfns::jobs::load_job_page;
 
 /// `/jobs/:id`: the live progress table of one job.
@@ -10,16 +10,8 @@ pub fn JobPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
     let page = Resource::new(id, load_job_page);
-
     view! {
         <FormOutcome />
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(data) => view! { <JobTable initial=data /> }.into_any(),
-                    Err(error) => view! { <LoadError error /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {loaded(page, |data| view! { <JobTable initial=data /> })}
     }
 }

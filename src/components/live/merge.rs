@@ -84,30 +84,7 @@ mod tests {
     use ExecutionStatus::*;
 
     fn execution(id: i64, status: ExecutionStatus, retry_count: i64, updated_at: &str) -> ExecutionView {
-        ExecutionView {
-            id,
-            job_id: JobId::parse("job").unwrap(),
-            status,
-            region: Region::EuWest,
-            model_id: "mistral-7b".into(),
-            question_id: "taiwan_status".into(),
-            question_index: 0,
-            provider_id: None,
-            output: None,
-            error: (status == Failed).then(|| "cold start".to_string()),
-            error_code: None,
-            original_error: None,
-            original_error_code: None,
-            retry_count,
-            max_retries: 3,
-            last_retry_at: None,
-            started_at: None,
-            completed_at: None,
-            created_at: "2026-01-01T00:00:00.000Z".into(),
-            updated_at: updated_at.into(),
-            duration_ms: None,
-            attempts: retry_count + 1,
-        }
+        ExecutionView::sample(id, status, retry_count, updated_at)
     }
 
     fn page(rows: Vec<ExecutionView>) -> JobPageData {

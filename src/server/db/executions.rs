@@ -61,7 +61,7 @@ impl ExecutionRow {
     }
 }
 
-const SELECT_ROW: &str = "SELECT e.id, e.job_id, e.region, e.model_id, e.question_id, e.question_index,
+pub(super) const SELECT_ROW: &str = "SELECT e.id, e.job_id, e.region, e.model_id, e.question_id, e.question_index,
         e.status, e.provider_id, e.output, e.error, e.error_code, e.original_error,
         e.original_error_code, e.retry_count, e.max_retries, e.last_retry_at, e.started_at,
         e.completed_at, e.duration_ms, e.created_at, e.updated_at, e.request_json,

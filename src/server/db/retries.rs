@@ -4,35 +4,22 @@
 
 use sqlx::AnyConnection;
 
-use crate::domain::{AttemptStatus, ExecutionStatus, JobId, JobStatus, Region, Trigger};
+use crate::domain::{AttemptStatus, ExecutionStatus, JobStatus, Trigger};
+
+use super::executions::{ExecutionRow, SELECT_ROW};
 
 use super::{assembled, now_ms, Db};
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct RetryRow {
-    pub id: i64,
-    pub job_id: JobId,
-    pub region: Region,
-    pub model_id: String,
-    pub question_id: String,
-    pub question_index: i64,
-    pub status: ExecutionStatus,
-    pub retry_count: i64,
-    pub max_retries: i64,
-    pub request_json: String,
-}
 
 /// Reads the facts a retry is decided on, locking the row on PostgreSQL so simultaneous
 /// requests for one execution (on any instance) take turns from here to the commit. The
 /// job's status is read next, once, by `jobs::lock_status` (execution first, then job: the
 /// order every writer locks in).
-pub async fn load(db: &Db, conn: &mut AnyConnection, id: i64) -> sqlx::Result<Option<RetryRow>> {
-    sqlx::query_as(assembled(format!(
-        "SELECT id, job_id, region, model_id, question_id, question_index, status,
-                retry_count, max_retries, request_json
-           FROM executions WHERE id = $1{}",
-        db.lock_rows()
-    )))
+pub async fn load(db: &Db, conn: &mut AnyConnection, id: i64) -> sqlx::Result<Option<ExecutionRow>> {
+    let lock = match db.dialect {
+        super::Dialect::Sqlite => "",
+        super::Dialect::Postgres => " FOR UPDATE OF e",
+    };
+    sqlx::query_as(assembled(format!("{SELECT_ROW} WHERE e.id = $1{lock}")))
     .bind(id)
     .fetch_optional(conn)
     .await
@@ -46,7 +33,7 @@ pub async fn load(db: &Db, conn: &mut AnyConnection, id: i64) -> sqlx::Result<Op
 pub async fn accept(
     db: &Db,
     conn: &mut AnyConnection,
-    row: &RetryRow,
+    row: &ExecutionRow,
     job_status: JobStatus,
     trigger: Trigger,
 ) -> sqlx::Result<Option<(i64, i64)>> {

@@ -80,7 +80,7 @@ pub async fn retry(state: &AppState, request: RetryRequest<'_>, trigger: Trigger
 async fn decide_and_accept(
     db: &Db,
     tx: &mut sqlx::AnyConnection,
-    row: Option<(db::retries::RetryRow, JobStatus)>,
+    row: Option<(db::executions::ExecutionRow, JobStatus)>,
     request: &RetryRequest<'_>,
     region: Region,
     trigger: Trigger,
