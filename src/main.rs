@@ -17,6 +17,7 @@ async fn main() -> std::process::ExitCode {
     let result = match args.first().map(String::as_str) {
         None | Some("serve") => serve().await,
         Some("demo-router") => demo_router(&args[1..]).await,
+        Some("check") => check().await,
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
@@ -35,7 +36,9 @@ async fn main() -> std::process::ExitCode {
 #[cfg(feature = "ssr")]
 const USAGE: &str = "usage:
   beacon                          serve Beacon (configured by environment, see README)
-  beacon demo-router [--addr A]   serve only the demo inference router (default 127.0.0.1:8095)";
+  beacon demo-router [--addr A]   serve only the demo inference router (default 127.0.0.1:8095)
+  beacon check                    recount every job's progress from its executions (DATABASE_URL)
+                                  and repair counters that drifted";
 
 #[cfg(feature = "ssr")]
 async fn serve() -> anyhow::Result<()> {
@@ -45,6 +48,22 @@ async fn serve() -> anyhow::Result<()> {
     shutdown_signal().await;
     tracing::info!("shutting down");
     server.stop().await;
+    Ok(())
+}
+
+/// The job counters are kept by triggers; this recounts them from the executions, says what
+/// differed and sets it right (and the job statuses that follow from it).
+#[cfg(feature = "ssr")]
+async fn check() -> anyhow::Result<()> {
+    let config = beacon::server::config::Config::from_env()?;
+    let db = beacon::server::db::connect(&config.database_url).await?;
+    let drifted = beacon::server::db::jobs::check_counters(&db, true).await?;
+    if drifted.is_empty() {
+        println!("every job's counters match its executions");
+    }
+    for (job, stored, actual) in &drifted {
+        println!("repaired {job}: stored {stored:?}, recounted {actual:?}");
+    }
     Ok(())
 }
 

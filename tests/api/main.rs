@@ -5,6 +5,7 @@
 mod helpers;
 mod test_router;
 
+mod counters;
 mod demo_router;
 mod jobs;
 mod leases_and_cancel;

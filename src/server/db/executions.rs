@@ -164,7 +164,7 @@ pub async fn claim_next(
             super::attempts::open(&mut tx, id, trigger, AttemptStatus::Running, &request_json, now).await?
         }
     };
-    super::jobs::recompute_in(db, &mut tx, &job_id, None).await?;
+    super::jobs::recompute_in(db, &mut tx, &job_id).await?;
     tx.commit().await?;
     Ok(Some(Claimed { id, job_id, request_json, attempt_id }))
 }
@@ -229,7 +229,7 @@ pub async fn finish(
     .await?;
     let still_ours = execution.rows_affected() == 1;
     if still_ours {
-        super::jobs::recompute_in(db, &mut tx, &claimed.job_id, None).await?;
+        super::jobs::recompute_in(db, &mut tx, &claimed.job_id).await?;
     }
     // An attempt that lost its row was already closed (cancelled/interrupted) by whoever took
     // it; only an attempt still running gets this outcome.
@@ -284,7 +284,7 @@ pub async fn sweep_expired_leases(db: &Db) -> sqlx::Result<Vec<JobId>> {
     jobs.sort();
     jobs.dedup();
     for job in &jobs {
-        super::jobs::recompute_in(db, &mut tx, job, None).await?;
+        super::jobs::recompute_in(db, &mut tx, job).await?;
     }
     tx.commit().await?;
     Ok(jobs)

@@ -1,5 +1,3 @@
-use std::collections::HashMap;
-
 use sqlx::FromRow;
 
 use crate::domain::views::JobView;
@@ -18,10 +16,47 @@ pub struct JobRow {
     pub regions: JsonText<Vec<Region>>,
     pub created_at: i64,
     pub updated_at: i64,
+    #[sqlx(flatten)]
+    pub counters: Counters,
+}
+
+/// A job's progress as its row keeps it (migrations/*/0006_job_counters.sql): maintained by
+/// the database in the same transaction as every execution change, so reading it costs the
+/// same for any size of job.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, FromRow)]
+pub struct Counters {
+    pub pending: i64,
+    pub running: i64,
+    pub retrying: i64,
+    pub completed: i64,
+    pub failed: i64,
+    pub cancelled: i64,
+    pub exhausted: i64,
+}
+
+impl Counters {
+    pub fn progress(self) -> Progress {
+        let Counters { pending, running, retrying, completed, failed, cancelled, exhausted } = self;
+        Progress {
+            total: pending + running + retrying + completed + failed + cancelled,
+            pending,
+            running,
+            retrying,
+            completed,
+            failed,
+            cancelled,
+            exhausted,
+        }
+    }
 }
 
 impl JobRow {
-    pub fn into_view(self, progress: Progress) -> JobView {
+    pub fn progress(&self) -> Progress {
+        self.counters.progress()
+    }
+
+    pub fn into_view(self) -> JobView {
+        let progress = self.progress();
         let (questions, models, regions) = (self.questions.0, self.models.0, self.regions.0);
         JobView {
             total_executions: (questions.len() * models.len() * regions.len()) as i64,
@@ -127,87 +162,120 @@ pub async fn get_many(db: &Db, ids: &[&JobId]) -> sqlx::Result<Vec<JobRow>> {
     query.fetch_all(&db.pool).await
 }
 
-pub async fn progress(db: &Db, job_id: &JobId) -> sqlx::Result<Progress> {
-    Ok(progress_of(db, &[job_id]).await?.remove(job_id).unwrap_or_default())
-}
-
-/// The progress of several jobs, in one query: what the jobs list and the live feed need.
-pub async fn progress_of(db: &Db, job_ids: &[&JobId]) -> sqlx::Result<HashMap<JobId, Progress>> {
-    count_progress(&db.pool, job_ids).await
-}
-
 /// `$1, $2, …, $n`
 pub fn placeholders(n: usize) -> String {
     (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
-async fn count_progress<'e, E>(executor: E, job_ids: &[&JobId]) -> sqlx::Result<HashMap<JobId, Progress>>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
-    let mut counts: HashMap<JobId, Progress> = HashMap::new();
-    if job_ids.is_empty() {
-        return Ok(counts);
-    }
-    let sql = format!(
-        "SELECT job_id, status, COUNT(*),
-                CAST(SUM(CASE WHEN retry_count >= max_retries THEN 1 ELSE 0 END) AS BIGINT)
-           FROM executions WHERE job_id IN ({}) GROUP BY job_id, status",
-        placeholders(job_ids.len())
+/// Every job whose stored counters differ from a full recount of its executions, with both:
+/// what `beacon check` reports. With `repair`, the stored counters are set to the recount.
+pub async fn check_counters(db: &Db, repair: bool) -> sqlx::Result<Vec<(JobId, Counters, Counters)>> {
+    let failures = ExecutionStatus::sql(&ExecutionStatus::FAILURES);
+    let recount = format!(
+        "SELECT j.id,
+                j.pending, j.running, j.retrying, j.completed, j.failed, j.cancelled, j.exhausted,
+                {}
+           FROM jobs j LEFT JOIN executions e ON e.job_id = j.id
+          GROUP BY j.id, j.pending, j.running, j.retrying, j.completed, j.failed, j.cancelled, j.exhausted",
+        [
+            "e.status = 'pending'".to_string(),
+            "e.status = 'running'".to_string(),
+            "e.status = 'retrying'".to_string(),
+            "e.status = 'completed'".to_string(),
+            format!("e.status IN {failures}"),
+            "e.status = 'cancelled'".to_string(),
+            format!("e.status IN {failures} AND e.retry_count >= e.max_retries"),
+        ]
+        .iter()
+        .map(|condition| format!("CAST(COALESCE(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END), 0) AS BIGINT)"))
+        .collect::<Vec<_>>()
+        .join(", ")
     );
-    let mut query = sqlx::query_as::<_, (JobId, ExecutionStatus, i64, i64)>(assembled(sql));
-    for id in job_ids {
-        query = query.bind(*id);
-    }
-    for (job_id, status, count, out_of_retries) in query.fetch_all(executor).await? {
-        let progress = counts.entry(job_id).or_default();
-        progress.add(status, count);
-        if status.is_failure() {
-            progress.exhausted += out_of_retries;
+    let mut tx = db.write_tx().await?;
+    type Recount = (JobId, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
+    let rows: Vec<Recount> = sqlx::query_as(assembled(recount)).fetch_all(&mut *tx).await?;
+    let mut drifted = Vec::new();
+    for (id, a, b, c, d, e, f, g, h, i, j, k, l, m, n) in rows {
+        let stored = Counters { pending: a, running: b, retrying: c, completed: d, failed: e, cancelled: f, exhausted: g };
+        let actual = Counters { pending: h, running: i, retrying: j, completed: k, failed: l, cancelled: m, exhausted: n };
+        if stored != actual {
+            drifted.push((id, stored, actual));
         }
     }
-    Ok(counts)
+    if repair {
+        for (id, _, actual) in &drifted {
+            sqlx::query(
+                "UPDATE jobs SET pending = $1, running = $2, retrying = $3, completed = $4, failed = $5,
+                                 cancelled = $6, exhausted = $7 WHERE id = $8",
+            )
+            .bind(actual.pending)
+            .bind(actual.running)
+            .bind(actual.retrying)
+            .bind(actual.completed)
+            .bind(actual.failed)
+            .bind(actual.cancelled)
+            .bind(actual.exhausted)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            recompute_in(db, &mut tx, id).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(drifted)
 }
 
-/// Derives the job's status from its executions and stores it, inside the transaction that
-/// changed them, so the stored status never lags (the earlier system's bug 7). Lock order
-/// everywhere: execution rows first, then the job row. `known` is the job's status when the
-/// caller has already read (and on PostgreSQL locked) the job row in this transaction.
+/// Derives the job's status from its counters and stores it, inside the transaction that
+/// changed its executions (whose triggers have just moved the counters), so the stored status
+/// never lags (the earlier system's bug 7). One read of the job row, locked on PostgreSQL so
+/// two recomputations of one job take turns; lock order everywhere: execution rows first, then
+/// the job row. Returns the job's status and progress, `None` when there is no such job.
 pub async fn recompute_in(
     db: &Db,
     conn: &mut sqlx::AnyConnection,
     job_id: &JobId,
-    known: Option<JobStatus>,
-) -> sqlx::Result<Option<JobStatus>> {
-    let current = match known {
-        Some(status) => status,
-        // Locked on PostgreSQL: two recomputations of one job take turns, so the later one
-        // counts what the earlier one committed.
-        None => match lock_status(db, &mut *conn, job_id).await? {
-            Some(status) => status,
-            None => return Ok(None),
-        },
-    };
-    let progress = count_progress(&mut *conn, &[job_id]).await?.remove(job_id).unwrap_or_default();
+) -> sqlx::Result<Option<(JobStatus, Progress)>> {
+    let Some((current, counters)) = lock_status(db, &mut *conn, job_id).await? else { return Ok(None) };
+    let progress = counters.progress();
     let status = progress.job_status(current == JobStatus::Cancelled);
     if status != current {
-        sqlx::query("UPDATE jobs SET status = $1, updated_at = $2 WHERE id = $3")
-            .bind(status)
-            .bind(now_ms())
-            .bind(job_id)
-            .execute(&mut *conn)
-            .await?;
+        set_status(conn, job_id, status).await?;
     }
-    Ok(Some(status))
+    Ok(Some((status, progress)))
 }
 
-/// The job's status, locked on PostgreSQL until the transaction ends (after the execution
-/// rows it is about to change: the order every writer locks in).
-pub async fn lock_status(db: &Db, conn: &mut sqlx::AnyConnection, job_id: &JobId) -> sqlx::Result<Option<JobStatus>> {
-    sqlx::query_scalar(assembled(format!("SELECT status FROM jobs WHERE id = $1{}", db.lock_rows())))
+pub async fn set_status(conn: &mut sqlx::AnyConnection, job_id: &JobId, status: JobStatus) -> sqlx::Result<()> {
+    sqlx::query("UPDATE jobs SET status = $1, updated_at = $2 WHERE id = $3")
+        .bind(status)
+        .bind(now_ms())
         .bind(job_id)
-        .fetch_optional(conn)
-        .await
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The job's status and counters, locked on PostgreSQL until the transaction ends (after the
+/// execution rows it is about to change: the order every writer locks in).
+pub async fn lock_status(
+    db: &Db,
+    conn: &mut sqlx::AnyConnection,
+    job_id: &JobId,
+) -> sqlx::Result<Option<(JobStatus, Counters)>> {
+    #[derive(FromRow)]
+    struct Locked {
+        status: JobStatus,
+        #[sqlx(flatten)]
+        counters: Counters,
+    }
+    let locked: Option<Locked> = sqlx::query_as(assembled(format!(
+        "SELECT status, pending, running, retrying, completed, failed, cancelled, exhausted
+           FROM jobs WHERE id = $1{}",
+        db.lock_rows()
+    )))
+    .bind(job_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(locked.map(|l| (l.status, l.counters)))
 }
 
 /// What cancelling found.
@@ -237,7 +305,7 @@ pub async fn cancel(db: &Db, job_id: &JobId) -> sqlx::Result<CancelOutcome> {
     .bind(job_id)
     .fetch_all(&mut *tx)
     .await?;
-    let Some(status) = lock_status(db, &mut tx, job_id).await? else {
+    let Some((status, _)) = lock_status(db, &mut tx, job_id).await? else {
         return Ok(CancelOutcome::NotFound);
     };
     // Nothing was active and the job is finished: a finished job's results stay as they are.
@@ -247,12 +315,7 @@ pub async fn cancel(db: &Db, job_id: &JobId) -> sqlx::Result<CancelOutcome> {
     for (id,) in cancelled {
         super::attempts::close_open(&mut tx, id, crate::domain::AttemptStatus::Cancelled, None, now).await?;
     }
-    sqlx::query("UPDATE jobs SET status = $1, updated_at = $2 WHERE id = $3")
-        .bind(JobStatus::Cancelled)
-        .bind(now)
-        .bind(job_id)
-        .execute(&mut *tx)
-        .await?;
+    set_status(&mut tx, job_id, JobStatus::Cancelled).await?;
     tx.commit().await?;
     Ok(CancelOutcome::Cancelled)
 }

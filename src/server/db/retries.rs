@@ -31,7 +31,6 @@ pub async fn load(db: &Db, conn: &mut AnyConnection, id: i64) -> sqlx::Result<Op
 /// and checked by the caller. Returns the new `(retry_count, updated_at)`, or `None` when
 /// the row no longer qualifies.
 pub async fn accept(
-    db: &Db,
     conn: &mut AnyConnection,
     row: &ExecutionRow,
     job_status: JobStatus,
@@ -53,7 +52,11 @@ pub async fn accept(
     .await?;
     if accepted.is_some() {
         super::attempts::open(&mut *conn, row.id, trigger, AttemptStatus::Queued, &row.request_json, now).await?;
-        super::jobs::recompute_in(db, conn, &row.job_id, Some(job_status)).await?;
+        // A queued retry makes its job active again, whatever it was (cancelled jobs are
+        // refused before this): its status is `running` without reading the job again.
+        if job_status != JobStatus::Running {
+            super::jobs::set_status(conn, &row.job_id, JobStatus::Running).await?;
+        }
     }
     Ok(accepted)
 }

@@ -130,7 +130,7 @@ pub async fn events_for(db: &Db, changes: &[Change]) -> sqlx::Result<Vec<LiveEve
             executions.insert(id, change.seq);
         }
     }
-    // Three queries for the whole batch: the executions, the jobs, their progress.
+    // Two queries for the whole batch: the executions, and the jobs with their counters.
     let mut events = Vec::with_capacity(executions.len() + jobs.len());
     let ids: Vec<i64> = executions.keys().copied().collect();
     for row in db::executions::get_many(db, &ids).await? {
@@ -139,12 +139,10 @@ pub async fn events_for(db: &Db, changes: &[Change]) -> sqlx::Result<Vec<LiveEve
         events.push(LiveEvent { seq, job_id, kind: LiveEventKind::Execution, data: to_json(&row.into_view()) });
     }
     let job_ids: Vec<&JobId> = jobs.keys().copied().collect();
-    let mut progress = db::jobs::progress_of(db, &job_ids).await?;
     for job in db::jobs::get_many(db, &job_ids).await? {
         let seq = jobs[&job.id];
-        let counts = progress.remove(&job.id).unwrap_or_default();
         let job_id = job.id.clone();
-        let summary = job.into_view(counts).summary();
+        let summary = job.into_view().summary();
         events.push(LiveEvent { seq, job_id, kind: LiveEventKind::Job, data: to_json(&summary) });
     }
     // A job's event shares its sequence number with its last execution event: send it after.

@@ -122,22 +122,12 @@ fn distinct_nonempty<T: Clone + Eq + std::hash::Hash>(
 
 pub async fn get(state: &AppState, id: &JobId) -> Result<JobView, AppError> {
     let job = db::jobs::get(&state.db, id).await?.ok_or_else(|| job_not_found(id))?;
-    let progress = db::jobs::progress(&state.db, id).await?;
-    Ok(job.into_view(progress))
+    Ok(job.into_view())
 }
 
-/// The newest jobs with their progress: two queries, however many jobs are listed.
+/// The newest jobs with their progress: one query, however many jobs are listed.
 pub async fn list(state: &AppState) -> Result<Vec<JobView>, AppError> {
-    let jobs = db::jobs::list(&state.db, 100).await?;
-    let ids: Vec<&JobId> = jobs.iter().map(|job| &job.id).collect();
-    let mut progress = db::jobs::progress_of(&state.db, &ids).await?;
-    Ok(jobs
-        .into_iter()
-        .map(|job| {
-            let counts = progress.remove(&job.id).unwrap_or_default();
-            job.into_view(counts)
-        })
-        .collect())
+    Ok(db::jobs::list(&state.db, 100).await?.into_iter().map(|job| job.into_view()).collect())
 }
 
 pub async fn page(state: &AppState, id: &JobId) -> Result<JobPageData, AppError> {

@@ -6,7 +6,7 @@
 use crate::domain::retry::{decide, RetryFacts};
 use crate::domain::views::{BatchRetryResult, RetryAccepted, SkippedRetry};
 use crate::domain::{ExecutionId, ExecutionStatus, JobId, JobStatus, Model, Region, Trigger};
-use crate::server::db::{self, rfc3339, Db};
+use crate::server::db::{self, rfc3339};
 use crate::server::error::AppError;
 use crate::server::state::AppState;
 
@@ -44,7 +44,7 @@ pub async fn retry(state: &AppState, request: RetryRequest<'_>, trigger: Trigger
     let row = db::retries::load(db, &mut tx, id).await?;
     // The job row, read once and (PostgreSQL) locked after the execution row.
     let job_status = match &row {
-        Some(row) => db::jobs::lock_status(db, &mut tx, &row.job_id).await?,
+        Some(row) => db::jobs::lock_status(db, &mut tx, &row.job_id).await?.map(|(status, _)| status),
         None => None,
     };
     if let (Some(key), Some(_)) = (request.idempotency_key, &row) {
@@ -53,7 +53,7 @@ pub async fn retry(state: &AppState, request: RetryRequest<'_>, trigger: Trigger
             return replay(status, &body);
         }
     }
-    let result = decide_and_accept(db, &mut tx, row.zip(job_status), &request, region, trigger).await;
+    let result = decide_and_accept(&mut tx, row.zip(job_status), &request, region, trigger).await;
     let result = match result {
         Err(AppError::Internal(err)) => return Err(AppError::Internal(err)),
         other => other,
@@ -78,7 +78,6 @@ pub async fn retry(state: &AppState, request: RetryRequest<'_>, trigger: Trigger
 }
 
 async fn decide_and_accept(
-    db: &Db,
     tx: &mut sqlx::AnyConnection,
     row: Option<(db::executions::ExecutionRow, JobStatus)>,
     request: &RetryRequest<'_>,
@@ -96,7 +95,7 @@ async fn decide_and_accept(
         max_retries: row.max_retries,
     };
     decide(&facts, region, request.question_index)?;
-    let (retry_count, updated_at) = db::retries::accept(db, tx, &row, job_status, trigger)
+    let (retry_count, updated_at) = db::retries::accept(tx, &row, job_status, trigger)
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("retry of {} decided but not applied", row.id)))?;
     Ok(RetryAccepted {
