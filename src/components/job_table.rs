@@ -3,43 +3,56 @@ use std::collections::HashMap;
 use leptos::prelude::*;
 
 use crate::domain::views::JobPageData;
-use crate::domain::retry::retryable_count;
-use crate::domain::{JobStatus, Progress};
+use crate::domain::JobStatus;
 
+use super::job_filters::JobFilters;
 use super::live::LiveJob;
 use super::toaster::use_toaster;
 use super::{JobHeader, RegionSection};
 
-/// The whole job page body: header, then one section per region. Rendered completely on the
-/// server; in the browser it keeps itself up to date (see `live`).
+/// The whole job page body: the header with the whole job's status, progress and counts, the
+/// filter and page links, then this page's rows (at most 500) in one section per region.
+/// Rendered completely on the server; in the browser it keeps itself up to date (see `live`).
 #[component]
 pub fn JobTable(initial: JobPageData) -> impl IntoView {
     let question_texts: HashMap<String, String> =
         initial.questions.iter().map(|q| (q.id.clone(), q.text.clone())).collect();
     let question_texts = StoredValue::new(question_texts);
     let regions = initial.job.regions.clone();
+    // With every row on the page, a region's own bar and count are exact; otherwise the
+    // header's whole-job numbers are the ones to trust.
+    let whole_job = initial.paging.pages == 1 && initial.paging.filter.is_empty();
+    let paging = initial.paging.clone();
+    let models = initial.job.models.clone();
     let live = LiveJob::new(initial, use_toaster());
     let data = live.data;
 
     let job = Memo::new(move |_| data.with(|d| d.job.clone()));
-    let progress = Signal::derive(move || {
-        data.with(|d| Progress::from_executions(&d.executions))
-    });
-
-    let eligible = Signal::derive(move || {
-        data.with(|d| retryable_count(&d.executions, d.job.status == JobStatus::Cancelled))
-    });
+    let progress = Signal::derive(move || job.with(|j| j.progress));
+    let job_cancelled = Signal::derive(move || job.with(|j| j.status == JobStatus::Cancelled));
+    let eligible = Signal::derive(move || job.with(|j| j.progress.retryable(j.status == JobStatus::Cancelled).max(0) as usize));
+    let job_id = job.with_untracked(|j| j.id.to_string());
+    let empty = Signal::derive(move || data.with(|d| d.executions.is_empty()));
 
     view! {
         <JobHeader job progress eligible live_state=live.state />
+        <JobFilters job_id=job_id.clone() paging regions=regions.clone() models />
+        <Show when=move || empty.get()>
+            <p class="panel muted" data-testid="no-rows">"No executions match these filters."</p>
+        </Show>
         {regions
             .into_iter()
             .map(|region| {
                 let rows = Memo::new(move |_| {
                     data.with(|d| d.executions.iter().filter(|e| e.region == region).cloned().collect::<Vec<_>>())
                 });
-                let job_cancelled = Signal::derive(move || job.with(|j| j.status == JobStatus::Cancelled));
-                view! { <RegionSection region rows question_texts job_id=job.with_untracked(|j| j.id.to_string()) job_cancelled /> }
+                let shown = Signal::derive(move || rows.with(|rows| !rows.is_empty()));
+                let job_id = job_id.clone();
+                view! {
+                    <Show when=move || shown.get()>
+                        <RegionSection region rows question_texts job_id=job_id.clone() job_cancelled whole_job />
+                    </Show>
+                }
             })
             .collect_view()}
     }

@@ -3,6 +3,7 @@
 mod error_banner;
 mod execution_row;
 mod format;
+mod job_filters;
 mod job_header;
 mod job_table;
 mod jobs_list;

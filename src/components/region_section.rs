@@ -9,8 +9,9 @@ use crate::domain::{Progress, Region};
 use super::retry_buttons::RetryAllButton;
 use super::{ExecutionRow, ProgressBar, TableHead};
 
-/// One region's executions: a collapsible section (a native `<details>`, so it folds without
-/// JavaScript) with its own progress bar and a row per question × model.
+/// One region's executions on this page: a collapsible section (a native `<details>`, so it
+/// folds without JavaScript) with a row per question × model, and, when the page holds the
+/// whole job (`whole_job`), the region's own progress bar and retry count.
 #[component]
 pub fn RegionSection(
     region: Region,
@@ -18,6 +19,7 @@ pub fn RegionSection(
     question_texts: StoredValue<HashMap<String, String>>,
     job_id: String,
     #[prop(into)] job_cancelled: Signal<bool>,
+    whole_job: bool,
 ) -> impl IntoView {
     let eligible = Signal::derive(move || {
         let cancelled = job_cancelled.get();
@@ -31,12 +33,19 @@ pub fn RegionSection(
                 <h2>{heading.clone()}</h2>
             </summary>
             <div class="region-bar">
-                <ProgressBar progress label=format!("Progress in {heading}") />
+                {whole_job.then(|| view! { <ProgressBar progress label=format!("Progress in {heading}") /> })}
                 <RetryAllButton
                     job_id
                     region=region.router_region().to_string()
-                    label=Signal::derive(move || format!("Retry failed in this region ({})", eligible.get()))
-                    eligible
+                    label=Signal::derive(move || {
+                        if whole_job {
+                            format!("Retry failed in this region ({})", eligible.get())
+                        } else {
+                            "Retry failed in this region".to_string()
+                        }
+                    })
+                    // Paged, the region's failures are not all here: the server counts them.
+                    eligible=Signal::derive(move || if whole_job { eligible.get() } else { usize::from(!job_cancelled.get()) })
                 />
             </div>
             <table class="executions">

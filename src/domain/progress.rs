@@ -64,6 +64,16 @@ impl Progress {
         self.pending + self.running + self.retrying
     }
 
+    /// Failures that still offer a Retry: what "Retry all failed (N)" counts for a whole job,
+    /// whether or not its rows are all on the page.
+    pub fn retryable(&self, job_cancelled: bool) -> i64 {
+        if job_cancelled {
+            0
+        } else {
+            self.failed - self.exhausted
+        }
+    }
+
     /// The job status these counts imply. `cancelled` is sticky: a cancelled job stays so.
     pub fn job_status(&self, cancelled: bool) -> JobStatus {
         if cancelled {

@@ -164,7 +164,9 @@ pub struct JobPageData {
     pub cursor: i64,
     pub job: JobView,
     pub questions: Vec<QuestionView>,
+    /// One page of the job's executions (at most `PageInfo::per_page`), in table order.
     pub executions: Vec<ExecutionView>,
+    pub paging: PageInfo,
 }
 
 /// The answer to an accepted retry (DOMAIN.md's shape: `execution_id` is a string there).
@@ -202,4 +204,76 @@ pub struct ExecutionHistory {
     pub execution: ExecutionView,
     pub question_text: String,
     pub attempts: Vec<AttemptView>,
+}
+
+/// Which of a job's executions a page or an API call wants: any combination of statuses, one
+/// region, one model. Empty means all.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecutionFilter {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub statuses: Vec<ExecutionStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<Region>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+}
+
+impl ExecutionFilter {
+    /// From the query string's words: `status` as a comma-separated list of statuses,
+    /// `region` as a code or router region, `model` as a model id. Each bad word is named.
+    pub fn parse(status: Option<&str>, region: Option<&str>, model: Option<&str>) -> Result<ExecutionFilter, String> {
+        fn present(v: Option<&str>) -> Option<&str> {
+            v.map(str::trim).filter(|v| !v.is_empty())
+        }
+        let statuses = match present(status) {
+            None => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(|s| ExecutionStatus::parse(s.trim()).ok_or_else(|| format!("status: unknown status {s:?}")))
+                .collect::<Result<_, _>>()?,
+        };
+        let region = match present(region) {
+            None => None,
+            Some(raw) => Some(Region::parse(raw).ok_or_else(|| format!("region: unknown region {raw:?}"))?),
+        };
+        let model = present(model).map(str::to_string);
+        Ok(ExecutionFilter { statuses, region, model })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.statuses.is_empty() && self.region.is_none() && self.model.is_none()
+    }
+
+    /// The query string that selects this filter (`status=failed,timeout&region=us-east`).
+    pub fn query(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = Vec::new();
+        if !self.statuses.is_empty() {
+            pairs.push(("status", self.statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")));
+        }
+        if let Some(region) = self.region {
+            pairs.push(("region", region.router_region().to_string()));
+        }
+        if let Some(model) = &self.model {
+            pairs.push(("model", model.clone()));
+        }
+        pairs
+    }
+
+    pub fn matches(&self, execution: &ExecutionView) -> bool {
+        (self.statuses.is_empty() || self.statuses.contains(&execution.status))
+            && self.region.is_none_or(|r| r == execution.region)
+            && self.model.as_ref().is_none_or(|m| *m == execution.model_id)
+    }
+}
+
+/// Where a paged job page is: which page of how many, under which filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageInfo {
+    /// 1-based.
+    pub page: i64,
+    pub pages: i64,
+    /// Executions matching the filter, on all pages.
+    pub matching: i64,
+    pub per_page: i64,
+    pub filter: ExecutionFilter,
 }

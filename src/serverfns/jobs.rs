@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::views::{JobPageData, JobView, QuestionView};
+use crate::domain::views::{ExecutionFilter, JobPageData, JobView, QuestionView};
 use crate::domain::{ApiError, JobId};
 
 /// What the home page shows: the catalogue for the new-job form and the recent jobs.
@@ -9,6 +9,30 @@ use crate::domain::{ApiError, JobId};
 pub struct HomeData {
     pub questions: Vec<QuestionView>,
     pub jobs: Vec<JobView>,
+}
+
+/// A job page's query string, as written: parsed (and refused with a reason) by the server.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct JobPageQuery {
+    pub page: Option<String>,
+    pub status: Option<String>,
+    pub region: Option<String>,
+    pub model: Option<String>,
+}
+
+impl JobPageQuery {
+    /// The query that shows `filter`'s rows, page `page`.
+    pub fn of(filter: &ExecutionFilter, page: i64) -> JobPageQuery {
+        let mut query = JobPageQuery { page: (page > 1).then(|| page.to_string()), ..Default::default() };
+        for (key, value) in filter.query() {
+            match key {
+                "status" => query.status = Some(value),
+                "region" => query.region = Some(value),
+                _ => query.model = Some(value),
+            }
+        }
+        query
+    }
 }
 
 #[server]
@@ -22,10 +46,23 @@ pub async fn load_home() -> Result<HomeData, ApiError> {
     .await
 }
 
+/// A job page: the job, and one page of its executions under the query's filter.
 #[server]
-pub async fn load_job_page(id: String) -> Result<JobPageData, ApiError> {
+pub async fn load_job_page(id: String, query: JobPageQuery) -> Result<JobPageData, ApiError> {
+    use crate::server::error::AppError;
     use crate::server::services;
-    super::serve(|state| async move { services::jobs::page(&state, &JobId::parse(&id)?).await }).await
+    super::serve(|state| async move {
+        let filter = ExecutionFilter::parse(query.status.as_deref(), query.region.as_deref(), query.model.as_deref())
+            .map_err(AppError::invalid_request)?;
+        let page = match query.page.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+            None => 1,
+            Some(raw) => raw.parse::<i64>().ok().filter(|p| *p >= 1).ok_or_else(|| {
+                AppError::invalid_request(format!("page: expected a page number from 1, got {raw:?}"))
+            })?,
+        };
+        services::jobs::page(&state, &JobId::parse(&id)?, filter, page).await
+    })
+    .await
 }
 
 /// The new-job form. The lists are optional here only so that an unticked group reaches the

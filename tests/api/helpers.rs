@@ -265,3 +265,22 @@ pub fn form_action(html: &str, name: &str) -> String {
         })
         .unwrap_or_else(|| panic!("no form posting to {name} in the page"))
 }
+
+impl TestApp {
+    /// Adds `count` questions to the catalogue (the seeded eight make jobs of at most 72).
+    pub async fn add_questions(&self, count: usize) -> Vec<String> {
+        let mut ids = Vec::new();
+        for i in 0..count {
+            let id = format!("extra_q_{i:05}");
+            sqlx::query("INSERT INTO questions (id, category, text, position) VALUES ($1, 'extra', $2, $3)")
+                .bind(&id)
+                .bind(format!("Synthetic question number {i}?"))
+                .bind(100 + i as i64)
+                .execute(&self.db().pool)
+                .await
+                .unwrap();
+            ids.push(id);
+        }
+        ids
+    }
+}

@@ -12,6 +12,7 @@ mod leases_and_cancel;
 mod live_events;
 mod multi_instance;
 mod pages;
+mod paging;
 mod retries;
 mod router_failures;
 mod typed_core;

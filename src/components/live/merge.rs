@@ -103,6 +103,7 @@ mod tests {
             },
             questions: vec![],
             executions: rows,
+            paging: Default::default(),
         }
     }
 

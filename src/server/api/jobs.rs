@@ -1,10 +1,14 @@
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
+use futures::StreamExt;
+use serde::Deserialize;
 
-use crate::domain::views::JobView;
+use crate::domain::views::{ExecutionFilter, JobView};
 use crate::server::error::AppError;
-use crate::server::services::jobs::{self, CreateJob, JobCancelled, JobCreated};
+use crate::server::services::jobs::{self, CreateJob, ExecutionsPage, JobCancelled, JobCreated, MAX_PAGE};
 use crate::server::state::AppState;
 
 use super::extract::{JobIdPath, JsonBody};
@@ -24,16 +28,54 @@ pub async fn get(State(state): State<AppState>, JobIdPath(id): JobIdPath) -> Res
     Ok(Json(jobs::get(&state, &id).await?))
 }
 
+/// `GET /api/v1/jobs/:id/executions/all`: the whole job, streamed a page at a time.
+pub async fn all_executions(State(state): State<AppState>, JobIdPath(id): JobIdPath) -> Result<Response, AppError> {
+    let chunks = jobs::stream_all(&state, &id).await?.map(|chunk| {
+        chunk.map_err(|err| {
+            // The status line is gone by now: the answer ends short (invalid JSON), and the log
+            // says why.
+            let answer = err.to_api_error();
+            std::io::Error::other(answer.error)
+        })
+    });
+    Ok(([(header::CONTENT_TYPE, "application/json")], Body::from_stream(chunks)).into_response())
+}
+
+/// The keyset page's query, read as text so each bad value is named in the answer.
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    status: Option<String>,
+    region: Option<String>,
+    model: Option<String>,
+    limit: Option<String>,
+    after: Option<String>,
+}
+
+/// `GET /api/v1/jobs/:id/executions?status=&region=&model=&limit=&after=`
 pub async fn executions(
     State(state): State<AppState>,
     JobIdPath(id): JobIdPath,
-) -> Result<Json<serde_json::Value>, AppError> {
-    Ok(Json(serde_json::json!({ "executions": jobs::executions(&state, &id).await? })))
+    Query(query): Query<PageQuery>,
+) -> Result<Json<ExecutionsPage>, AppError> {
+    let filter = ExecutionFilter::parse(query.status.as_deref(), query.region.as_deref(), query.model.as_deref())
+        .map_err(AppError::invalid_request)?;
+    let limit = match query.limit.as_deref() {
+        None => 100,
+        Some(raw) => match raw.trim().parse::<i64>() {
+            Ok(n) if (1..=MAX_PAGE).contains(&n) => n,
+            _ => return Err(AppError::invalid_request(format!("limit: must be 1–{MAX_PAGE}, got {raw:?}"))),
+        },
+    };
+    let after = match query.after.as_deref() {
+        None => 0,
+        Some(raw) => match raw.trim().parse::<i64>() {
+            Ok(n) if n >= 0 => n,
+            _ => return Err(AppError::invalid_request(format!("after: expected a `next` cursor, got {raw:?}"))),
+        },
+    };
+    Ok(Json(jobs::executions_page(&state, &id, &filter, after, limit).await?))
 }
 
-pub async fn cancel(
-    State(state): State<AppState>,
-    JobIdPath(id): JobIdPath,
-) -> Result<Json<JobCancelled>, AppError> {
+pub async fn cancel(State(state): State<AppState>, JobIdPath(id): JobIdPath) -> Result<Json<JobCancelled>, AppError> {
     Ok(Json(jobs::cancel(&state, &id).await?))
 }

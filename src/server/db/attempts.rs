@@ -1,7 +1,7 @@
 use sqlx::FromRow;
 
 use crate::domain::views::AttemptView;
-use crate::domain::{AttemptStatus, JobId, Trigger};
+use crate::domain::{AttemptStatus, Trigger};
 
 use super::{assembled, rfc3339, Db};
 
@@ -92,18 +92,22 @@ impl AttemptRow {
     }
 }
 
-/// Every attempt of every execution of a job, by execution, oldest first.
-pub async fn list_for_job(db: &Db, job_id: &JobId) -> sqlx::Result<Vec<(i64, AttemptRow)>> {
-    let rows: Vec<JobAttemptRow> = sqlx::query_as(
-        "SELECT a.execution_id, a.number, a.trigger, a.status, a.error_code, a.error, a.provider_id,
-                a.request_json, a.queued_at, a.started_at, a.finished_at, a.duration_ms
-           FROM execution_attempts a JOIN executions e ON e.id = a.execution_id
-          WHERE e.job_id = $1 ORDER BY a.execution_id, a.number",
-    )
-    .bind(job_id)
-    .fetch_all(&db.pool)
-    .await?;
-    Ok(rows.into_iter().map(|r| (r.execution_id, r.attempt)).collect())
+/// Every attempt of the given executions (one page of a job's), by execution, oldest first.
+pub async fn list_for_executions(db: &Db, execution_ids: &[i64]) -> sqlx::Result<Vec<(i64, AttemptRow)>> {
+    if execution_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT execution_id, number, trigger, status, error_code, error, provider_id,
+                request_json, queued_at, started_at, finished_at, duration_ms
+           FROM execution_attempts WHERE execution_id IN ({}) ORDER BY execution_id, number",
+        super::jobs::placeholders(execution_ids.len())
+    );
+    let mut query = sqlx::query_as::<_, JobAttemptRow>(assembled(sql));
+    for id in execution_ids {
+        query = query.bind(*id);
+    }
+    Ok(query.fetch_all(&db.pool).await?.into_iter().map(|r| (r.execution_id, r.attempt)).collect())
 }
 
 #[derive(sqlx::FromRow)]

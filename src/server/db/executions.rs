@@ -1,6 +1,6 @@
 use sqlx::FromRow;
 
-use crate::domain::views::ExecutionView;
+use crate::domain::views::{ExecutionFilter, ExecutionView};
 use crate::domain::{AttemptStatus, ExecutionStatus, JobId, Region, Trigger};
 
 use super::{assembled, now_ms, rfc3339, Db};
@@ -68,14 +68,74 @@ pub(super) const SELECT_ROW: &str = "SELECT e.id, e.job_id, e.region, e.model_id
         (SELECT COUNT(*) FROM execution_attempts a WHERE a.execution_id = e.id) AS attempts
    FROM executions e";
 
-/// A job's executions in table order: region, model, question.
+/// Where a page of executions starts: after an id (the API's keyset cursor: stable while
+/// rows change), or after skipping some (the page's numbered pages).
+#[derive(Debug, Clone, Copy)]
+pub enum Window {
+    After(i64),
+    Offset(i64),
+}
+
+/// Up to `limit` of a job's executions matching `filter`, in table order (region, model,
+/// question: the order they were created in, so their ids'). One indexed query, whatever the
+/// size of the job.
+pub async fn list_page(
+    db: &Db,
+    job_id: &JobId,
+    filter: &ExecutionFilter,
+    window: Window,
+    limit: i64,
+) -> sqlx::Result<Vec<ExecutionRow>> {
+    let (mut conditions, after) = match window {
+        Window::After(id) => ("e.job_id = $1 AND e.id > $2".to_string(), id),
+        Window::Offset(_) => ("e.job_id = $1 AND e.id > $2".to_string(), 0),
+    };
+    let binds = filter_conditions(filter, &mut conditions, 3);
+    let offset = match window {
+        Window::Offset(skip) => format!(" OFFSET {}", skip.max(0)),
+        Window::After(_) => String::new(),
+    };
+    let sql = format!("{SELECT_ROW} WHERE {conditions} ORDER BY e.id LIMIT {}{offset}", limit.max(0));
+    let mut query = sqlx::query_as(assembled(sql)).bind(job_id).bind(after);
+    for bind in binds {
+        query = query.bind(bind);
+    }
+    query.fetch_all(&db.pool).await
+}
+
+/// How many of a job's executions match `filter`.
+pub async fn count_matching(db: &Db, job_id: &JobId, filter: &ExecutionFilter) -> sqlx::Result<i64> {
+    let mut conditions = "job_id = $1".to_string();
+    let binds = filter_conditions(filter, &mut conditions, 2);
+    let mut query = sqlx::query_scalar(assembled(format!("SELECT COUNT(*) FROM executions e WHERE {conditions}"))).bind(job_id);
+    for bind in binds {
+        query = query.bind(bind);
+    }
+    query.fetch_one(&db.pool).await
+}
+
+/// Appends `filter`'s conditions (numbered from `$first`) and returns their values in order.
+fn filter_conditions(filter: &ExecutionFilter, conditions: &mut String, first: usize) -> Vec<String> {
+    let mut binds: Vec<String> = Vec::new();
+    if !filter.statuses.is_empty() {
+        let placeholders: Vec<String> = (0..filter.statuses.len()).map(|i| format!("${}", first + binds.len() + i)).collect();
+        conditions.push_str(&format!(" AND e.status IN ({})", placeholders.join(", ")));
+        binds.extend(filter.statuses.iter().map(|s| s.as_str().to_string()));
+    }
+    if let Some(region) = filter.region {
+        conditions.push_str(&format!(" AND e.region = ${}", first + binds.len()));
+        binds.push(region.router_region().to_string());
+    }
+    if let Some(model) = &filter.model {
+        conditions.push_str(&format!(" AND e.model_id = ${}", first + binds.len()));
+        binds.push(model.clone());
+    }
+    binds
+}
+
+/// All of a job's executions, in table order.
 pub async fn list_for_job(db: &Db, job_id: &JobId) -> sqlx::Result<Vec<ExecutionRow>> {
-    sqlx::query_as(assembled(format!(
-        "{SELECT_ROW} WHERE e.job_id = $1 ORDER BY e.region, e.model_id, e.question_index"
-    )))
-    .bind(job_id)
-    .fetch_all(&db.pool)
-    .await
+    list_page(db, job_id, &ExecutionFilter::default(), Window::After(0), i64::MAX).await
 }
 
 pub async fn get(db: &Db, id: i64) -> sqlx::Result<Option<ExecutionRow>> {

@@ -90,6 +90,9 @@ pub struct NewJob {
     pub executions: Vec<NewExecution>,
 }
 
+/// Rows per multi-row insert: 5 parameters each (plus 4 shared), well under SQLite's and PostgreSQL's limits.
+const EXECUTIONS_PER_INSERT: usize = 500;
+
 pub enum InsertOutcome {
     Created,
     IdTaken,
@@ -115,23 +118,30 @@ pub async fn insert(db: &Db, job: &NewJob) -> sqlx::Result<InsertOutcome> {
     if inserted.rows_affected() == 0 {
         return Ok(InsertOutcome::IdTaken);
     }
-    for execution in &job.executions {
-        sqlx::query(
+    // Many rows per statement: a 30,000-execution job is 60 statements, not 30,000.
+    for chunk in job.executions.chunks(EXECUTIONS_PER_INSERT) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|row| {
+                let n = row * 5;
+                format!("($1, ${}, ${}, ${}, ${}, $2, $3, $4, $4, ${})", n + 5, n + 6, n + 7, n + 8, n + 9)
+            })
+            .collect();
+        let sql = format!(
             "INSERT INTO executions (job_id, region, model_id, question_id, question_index, status,
                                      max_retries, created_at, updated_at, request_json)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)",
-        )
-        .bind(&job.id)
-        .bind(execution.region)
-        .bind(&execution.model_id)
-        .bind(&execution.question_id)
-        .bind(execution.question_index)
-        .bind(ExecutionStatus::Pending)
-        .bind(job.max_retries)
-        .bind(now)
-        .bind(&execution.request_json)
-        .execute(&mut *tx)
-        .await?;
+             VALUES {}",
+            rows.join(", ")
+        );
+        let mut insert = sqlx::query(assembled(sql)).bind(&job.id).bind(ExecutionStatus::Pending).bind(job.max_retries).bind(now);
+        for execution in chunk {
+            insert = insert
+                .bind(execution.region)
+                .bind(&execution.model_id)
+                .bind(&execution.question_id)
+                .bind(execution.question_index)
+                .bind(&execution.request_json);
+        }
+        insert.execute(&mut *tx).await?;
     }
     tx.commit().await?;
     Ok(InsertOutcome::Created)

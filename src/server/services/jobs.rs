@@ -4,9 +4,12 @@ use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::views::{AttemptView, ExecutionHistory, ExecutionView, JobPageData, JobView, QuestionView};
+use crate::domain::views::{
+    AttemptView, ExecutionFilter, ExecutionHistory, ExecutionView, JobPageData, JobView, PageInfo, QuestionView,
+};
 use crate::domain::{ExecutionId, JobId, JobStatus, Model, Region};
 use crate::server::db::jobs::{CancelOutcome, InsertOutcome, NewExecution, NewJob};
+use crate::server::db::executions::Window;
 use crate::server::db::{self, now_ms};
 use crate::server::error::AppError;
 use crate::server::router::request;
@@ -130,12 +133,25 @@ pub async fn list(state: &AppState) -> Result<Vec<JobView>, AppError> {
     Ok(db::jobs::list(&state.db, 100).await?.into_iter().map(|job| job.into_view()).collect())
 }
 
-pub async fn page(state: &AppState, id: &JobId) -> Result<JobPageData, AppError> {
+/// Rows a job page shows at most; beyond that it pages (SCALE.md).
+pub const ROWS_PER_PAGE: i64 = 500;
+
+/// One page of a job, for the job page: the whole job's header and counts, and at most
+/// `ROWS_PER_PAGE` rows matching `filter` (page numbers from 1; past the end is the last).
+pub async fn page(state: &AppState, id: &JobId, filter: ExecutionFilter, page: i64) -> Result<JobPageData, AppError> {
     // Read before the rows: a change racing this read is then sent again by the stream,
     // never lost between the snapshot and the subscription.
     let cursor = db::changes::latest_seq(&state.db).await?;
     let job = get(state, id).await?;
-    let executions = db::executions::list_for_job(&state.db, id)
+    let matching = if filter.is_empty() {
+        job.progress.total
+    } else {
+        db::executions::count_matching(&state.db, id, &filter).await?
+    };
+    let pages = ((matching + ROWS_PER_PAGE - 1) / ROWS_PER_PAGE).max(1);
+    let page = page.clamp(1, pages);
+    let window = Window::Offset((page - 1) * ROWS_PER_PAGE);
+    let executions = db::executions::list_page(&state.db, id, &filter, window, ROWS_PER_PAGE)
         .await?
         .into_iter()
         .map(|row| row.into_view())
@@ -146,7 +162,8 @@ pub async fn page(state: &AppState, id: &JobId) -> Result<JobPageData, AppError>
         .iter()
         .filter_map(|qid| catalogue.iter().find(|q| &q.id == qid).cloned())
         .collect();
-    Ok(JobPageData { cursor, job, questions, executions })
+    let paging = PageInfo { page, pages, matching, per_page: ROWS_PER_PAGE, filter };
+    Ok(JobPageData { cursor, job, questions, executions, paging })
 }
 
 /// An execution with its full attempt history (DOMAIN.md's `retry_history`).
@@ -157,20 +174,74 @@ pub struct ExecutionDetail {
     pub retry_history: Vec<AttemptView>,
 }
 
-pub async fn executions(state: &AppState, job_id: &JobId) -> Result<Vec<ExecutionDetail>, AppError> {
+/// The largest page the keyset API hands out.
+pub const MAX_PAGE: i64 = 1000;
+
+/// `GET /api/v1/jobs/:id/executions`' answer: a page, and where the next one starts.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExecutionsPage {
+    pub executions: Vec<ExecutionView>,
+    /// Pass as `after` for the next page; `null` on the last.
+    pub next: Option<String>,
+}
+
+/// A page of a job's executions by key: rows after `after` (an execution id), in table order.
+/// Ids never change, so paging while executions change never skips or repeats a row.
+pub async fn executions_page(
+    state: &AppState,
+    job_id: &JobId,
+    filter: &ExecutionFilter,
+    after: i64,
+    limit: i64,
+) -> Result<ExecutionsPage, AppError> {
     db::jobs::get(&state.db, job_id).await?.ok_or_else(|| job_not_found(job_id))?;
-    // Two queries for the whole job, however many executions it has. Executions first: an
-    // attempt is closed in the same transaction that finishes its execution, so the attempts
-    // read afterwards are never older than the rows they belong to.
-    let executions = db::executions::list_for_job(&state.db, job_id).await?;
-    let mut histories: HashMap<i64, Vec<AttemptView>> = HashMap::new();
-    for (execution_id, attempt) in db::attempts::list_for_job(&state.db, job_id).await? {
-        histories.entry(execution_id).or_default().push(attempt.into_view());
-    }
-    Ok(executions
-        .into_iter()
-        .map(|row| ExecutionDetail { retry_history: histories.remove(&row.id).unwrap_or_default(), execution: row.into_view() })
-        .collect())
+    let mut rows = db::executions::list_page(&state.db, job_id, filter, Window::After(after), limit + 1).await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next = if more { rows.last().map(|row| row.id.to_string()) } else { None };
+    Ok(ExecutionsPage { executions: rows.into_iter().map(|row| row.into_view()).collect(), next })
+}
+
+/// Rows per read while streaming a whole job.
+const STREAM_PAGE: i64 = 1000;
+
+/// Every execution of a job with its attempt history, as the JSON `{"executions": [...]}`,
+/// produced a page at a time: memory stays flat however large the job. Within a page the
+/// executions are read before their attempts: an attempt is closed in the same transaction
+/// that finishes its execution, so the attempts are never older than their rows.
+pub async fn stream_all(
+    state: &AppState,
+    job_id: &JobId,
+) -> Result<impl futures::Stream<Item = Result<String, AppError>> + Send + 'static, AppError> {
+    db::jobs::get(&state.db, job_id).await?.ok_or_else(|| job_not_found(job_id))?;
+    let (db, job_id) = (state.db.clone(), job_id.clone());
+    Ok(async_stream::try_stream! {
+        yield "{\"executions\":[".to_string();
+        let (mut after, mut first) = (0, true);
+        loop {
+            let all = ExecutionFilter::default();
+            let rows = db::executions::list_page(&db, &job_id, &all, Window::After(after), STREAM_PAGE).await?;
+            let Some(last) = rows.last() else { break };
+            after = last.id;
+            let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
+            let mut histories: HashMap<i64, Vec<AttemptView>> = HashMap::new();
+            for (execution_id, attempt) in db::attempts::list_for_executions(&db, &ids).await? {
+                histories.entry(execution_id).or_default().push(attempt.into_view());
+            }
+            let mut chunk = String::new();
+            for row in rows {
+                let retry_history = histories.remove(&row.id).unwrap_or_default();
+                let detail = ExecutionDetail { retry_history, execution: row.into_view() };
+                if !first {
+                    chunk.push(',');
+                }
+                first = false;
+                chunk.push_str(&serde_json::to_string(&detail).map_err(anyhow::Error::from)?);
+            }
+            yield chunk;
+        }
+        yield "]}".to_string();
+    })
 }
 
 pub async fn execution_detail(state: &AppState, id: ExecutionId) -> Result<ExecutionDetail, AppError> {

@@ -4,7 +4,8 @@
 //! of simultaneous requests for one execution exactly one is accepted.
 
 use crate::domain::retry::{decide, RetryFacts};
-use crate::domain::views::{BatchRetryResult, RetryAccepted, SkippedRetry};
+use crate::domain::views::{BatchRetryResult, ExecutionFilter, RetryAccepted, SkippedRetry};
+use crate::server::db::executions::Window;
 use crate::domain::{ExecutionId, ExecutionStatus, JobId, JobStatus, Model, Region, Trigger};
 use crate::server::db::{self, rfc3339};
 use crate::server::error::AppError;
@@ -148,13 +149,13 @@ pub async fn retry_all_failed(state: &AppState, job_id: &JobId, filter: &BatchFi
         .ok_or_else(|| AppError::NotFound(format!("job {:?} not found", job_id.as_str())))?;
 
     let mut result = BatchRetryResult::default();
-    for row in db::executions::list_for_job(&state.db, job_id).await? {
-        let in_scope = row.status.is_failure()
-            && region.is_none_or(|r| r == row.region)
-            && model.is_none_or(|m| m.id == row.model_id);
-        if !in_scope {
-            continue;
-        }
+    let failures = ExecutionFilter {
+        statuses: ExecutionStatus::FAILURES.to_vec(),
+        region,
+        model: model.map(|m| m.id.to_string()),
+    };
+    let rows = db::executions::list_page(&state.db, job_id, &failures, Window::After(0), i64::MAX).await?;
+    for row in rows {
         let request = RetryRequest {
             execution_id: ExecutionId(row.id),
             region: row.region.router_region(),

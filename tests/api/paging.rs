@@ -1,0 +1,132 @@
+//! SCALE.md: large jobs page. The job page shows at most 500 rows with plain filter and page
+//! links; the API pages by key, with no gaps or duplicates while executions change.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::helpers::*;
+use crate::test_router::{Reply, TestRouter};
+
+const MODELS: [&str; 3] = ["llama3.2-1b", "mistral-7b", "qwen2.5-1.5b"];
+
+/// Every page of `path` (a keyset URL without `after`), following `next`.
+async fn all_pages(app: &TestApp, path: &str) -> Vec<Value> {
+    let mut rows = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let url = match &after {
+            Some(cursor) => format!("{path}&after={cursor}"),
+            None => path.to_string(),
+        };
+        let (status, body) = app.get(&url).await;
+        assert_eq!(status, 200, "{body}");
+        rows.extend(body["executions"].as_array().unwrap().iter().cloned());
+        match body["next"].as_str() {
+            Some(next) => after = Some(next.to_string()),
+            None => return rows,
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_api_pages_by_key_without_gaps_or_duplicates_while_executions_change() {
+    // Slow answers, half of them failures: rows change status while the pages are read.
+    let router = TestRouter::start(|req, nth| {
+        let reply = if (req.prompt.len() + nth) % 2 == 0 { Reply::Answer("ok".into()) } else { Reply::Fail("cold".into()) };
+        Reply::After(Duration::from_millis(20), Box::new(reply))
+    })
+    .await;
+    let app = spawn_app(Options { router_url: Some(router.url.clone()), region_concurrency: 4, ..Options::default() }).await;
+    let questions = app.add_questions(100).await;
+    let questions: Vec<&str> = questions.iter().map(String::as_str).collect();
+    let job = app.submit(&questions, &MODELS, &["US", "EU"]).await;
+
+    let rows = all_pages(&app, &format!("/api/v1/jobs/{job}/executions?limit=37")).await;
+    let ids: Vec<i64> = rows.iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids.len(), 600, "every row once");
+    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 600, "no duplicates");
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "in table order");
+
+    // Filters narrow the pages; what they return matches them.
+    let eu = all_pages(&app, &format!("/api/v1/jobs/{job}/executions?region=EU&model=mistral-7b&limit=1000")).await;
+    assert_eq!(eu.len(), 100);
+    assert!(eu.iter().all(|r| r["region"] == "eu-west" && r["model_id"] == "mistral-7b"));
+    app.wait_all_finished(&job).await;
+    let failed = all_pages(&app, &format!("/api/v1/jobs/{job}/executions?status=failed,timeout,error")).await;
+    let (_, summary) = app.get(&format!("/api/v1/jobs/{job}")).await;
+    assert_eq!(failed.len() as u64, summary["progress"]["failed"].as_u64().unwrap());
+    assert!(failed.iter().all(|r| status_of(r) == "failed"));
+
+    // Bad paging is a clear 400 naming the parameter.
+    for (query, mentions) in [
+        ("limit=0", "limit"),
+        ("limit=1001", "limit"),
+        ("limit=ten", "limit"),
+        ("after=-1", "after"),
+        ("after=abc", "after"),
+        ("status=done", "status"),
+        ("region=mars", "region"),
+    ] {
+        let (status, body) = app.get(&format!("/api/v1/jobs/{job}/executions?{query}")).await;
+        assert_eq!(status, 400, "{query}: {body}");
+        assert_eq!(body["code"], "invalid_request");
+        assert!(body["error"].as_str().unwrap().contains(mentions), "{query}: {body}");
+    }
+    let (status, _) = app.get("/api/v1/jobs/nope/executions").await;
+    assert_eq!(status, 404);
+
+    // The whole job, streamed, is the same rows with their histories.
+    let (status, all) = app.get(&format!("/api/v1/jobs/{job}/executions/all")).await;
+    assert_eq!(status, 200);
+    let all = all["executions"].as_array().unwrap();
+    assert_eq!(all.len(), 600);
+    assert!(all.iter().all(|r| r["retry_history"].as_array().is_some_and(|h| !h.is_empty())));
+}
+
+#[tokio::test]
+async fn a_large_job_page_shows_500_rows_with_filter_and_page_links_and_whole_job_counts() {
+    let router = TestRouter::start(|req, _| {
+        if req.prompt.contains("number 1") { Reply::Fail("cold".into()) } else { Reply::Answer("ok".into()) }
+    })
+    .await;
+    let app = spawn_with_router(&router.url).await;
+    let questions = app.add_questions(120).await;
+    let questions: Vec<&str> = questions.iter().map(String::as_str).collect();
+    let job = app.submit(&questions, &MODELS, &["US", "EU"]).await;
+    app.wait_all_finished(&job).await;
+    let (_, summary) = app.get(&format!("/api/v1/jobs/{job}")).await;
+    let failed = summary["progress"]["failed"].as_u64().unwrap();
+    assert!(failed > 0);
+
+    // 720 rows: two pages.
+    let (status, html) = app.get_html(&format!("/jobs/{job}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(html.matches(r#"data-testid="execution-row""#).count(), 500);
+    assert!(html.contains("Page 1 of 2 · rows 1–500 of 720"), "the pager says where we are");
+    assert!(html.contains(&format!(r#"href="/jobs/{job}?page=2""#)), "a plain link to page 2");
+    // The header covers the whole job, not the page.
+    assert!(html.contains("720/720 done"), "whole-job progress in the header");
+    assert!(html.contains(&format!("Retry all failed ({failed})")));
+
+    let (_, html) = app.get_html(&format!("/jobs/{job}?page=2")).await;
+    assert_eq!(html.matches(r#"data-testid="execution-row""#).count(), 220);
+    assert!(html.contains("Page 2 of 2 · rows 501–720 of 720"));
+
+    // Filter links: status, region, model; each keeps the others.
+    let failed_link = format!("/jobs/{job}?status=failed,timeout,error");
+    assert!(html.contains(&format!(r#"href="{failed_link}""#)), "a Failed link");
+    let (_, html) = app.get_html(&failed_link).await;
+    assert_eq!(html.matches(r#"data-testid="execution-row""#).count() as u64, failed);
+    assert_eq!(html.matches(r#"data-status="failed""#).count() as u64, failed);
+    assert!(!html.contains(r#"data-testid="pager""#), "one page of failures needs no pager");
+    let (_, html) = app.get_html(&format!("/jobs/{job}?region=eu-west&model=qwen2.5-1.5b")).await;
+    assert_eq!(html.matches(r#"data-testid="execution-row""#).count(), 120);
+    assert!(html.contains(&format!(r#"href="/jobs/{job}?status=failed,timeout,error&amp;region=eu-west&amp;model=qwen2.5-1.5b""#)), "{}", "filters combine");
+
+    // A bad filter is the caller's mistake, said on the page.
+    let (status, html) = app.get_html(&format!("/jobs/{job}?status=done")).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("status: unknown status"));
+}
