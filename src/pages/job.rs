@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::{loaded, FormOutcome, JobTable};
-use crate::serverfns::jobs::{load_job_page, JobPageQuery};
+use crate::serverfns::jobs::JobPageQuery;
 
 /// `/jobs/:id?status=&region=&model=&page=`: the live progress table of one job, a page of at
 /// most 500 rows at a time.
@@ -15,7 +15,7 @@ pub fn JobPage() -> impl IntoView {
         let id = params.read().get("id").unwrap_or_default();
         (id, JobPageQuery { page: query.get("page"), status: query.get("status"), region: query.get("region"), model: query.get("model") })
     };
-    let page = Resource::new(wanted, |(id, query)| load_job_page(id, query));
+    let page = Resource::new(wanted, |(id, query)| query.load(id));
     view! {
         <FormOutcome />
         {loaded(page, |data| view! { <JobTable initial=data /> })}

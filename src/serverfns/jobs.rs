@@ -21,6 +21,10 @@ pub struct JobPageQuery {
 }
 
 impl JobPageQuery {
+    pub async fn load(self, id: String) -> Result<JobPageData, ApiError> {
+        load_job_page(id, self.page, self.status, self.region, self.model).await
+    }
+
     /// The query that shows `filter`'s rows, page `page`.
     pub fn of(filter: &ExecutionFilter, page: i64) -> JobPageQuery {
         let mut query = JobPageQuery { page: (page > 1).then(|| page.to_string()), ..Default::default() };
@@ -48,9 +52,16 @@ pub async fn load_home() -> Result<HomeData, ApiError> {
 
 /// A job page: the job, and one page of its executions under the query's filter.
 #[server]
-pub async fn load_job_page(id: String, query: JobPageQuery) -> Result<JobPageData, ApiError> {
+pub async fn load_job_page(
+    id: String,
+    page: Option<String>,
+    status: Option<String>,
+    region: Option<String>,
+    model: Option<String>,
+) -> Result<JobPageData, ApiError> {
     use crate::server::error::AppError;
     use crate::server::services;
+    let query = JobPageQuery { page, status, region, model };
     super::serve(|state| async move {
         let filter = ExecutionFilter::parse(query.status.as_deref(), query.region.as_deref(), query.model.as_deref())
             .map_err(AppError::invalid_request)?;

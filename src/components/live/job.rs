@@ -63,9 +63,9 @@ impl LiveJob {
 
     /// Fetches the whole job again (after a resync, or while the stream is down).
     pub async fn refresh(&self) {
-        use crate::serverfns::jobs::{load_job_page, JobPageQuery};
+        use crate::serverfns::jobs::JobPageQuery;
         let (id, query) = self.data.with_untracked(|d| (d.job.id.to_string(), JobPageQuery::of(&d.paging.filter, d.paging.page)));
-        let Ok(fresh) = load_job_page(id, query).await else { return };
+        let Ok(fresh) = query.load(id).await else { return };
         let mut ended = Vec::new();
         self.data.try_update(|d| ended = merge::replace_snapshot(d, fresh));
         for one in ended {

@@ -5,31 +5,37 @@ use crate::domain::{AttemptStatus, Trigger};
 
 use super::{assembled, rfc3339, Db};
 
-/// Opens an execution's next attempt (numbered after its last) and returns its id.
+/// Opens the next attempt (numbered after its last) of each execution in `execution_ids`, with
+/// the execution's own request, in one statement per 500 rows. A running attempt starts now;
+/// a queued one waits for the runner. Returns `(execution_id, attempt_id)` pairs.
 pub async fn open(
     conn: &mut sqlx::AnyConnection,
-    execution_id: i64,
+    execution_ids: &[i64],
     trigger: Trigger,
     status: AttemptStatus,
-    request_json: &str,
     now: i64,
-) -> sqlx::Result<i64> {
+) -> sqlx::Result<Vec<(i64, i64)>> {
     let started_at = (status == AttemptStatus::Running).then_some(now);
-    sqlx::query_scalar(
-        "INSERT INTO execution_attempts
-             (execution_id, number, trigger, status, request_json, queued_at, started_at)
-         VALUES ($1, (SELECT COALESCE(MAX(number), 0) + 1 FROM execution_attempts WHERE execution_id = $1),
-                 $2, $3, $4, $5, $6)
-         RETURNING id",
-    )
-    .bind(execution_id)
-    .bind(trigger)
-    .bind(status)
-    .bind(request_json)
-    .bind(now)
-    .bind(started_at)
-    .fetch_one(conn)
-    .await
+    let mut opened = Vec::with_capacity(execution_ids.len());
+    for chunk in execution_ids.chunks(500) {
+        let list = (0..chunk.len()).map(|i| format!("${}", i + 5)).collect::<Vec<_>>().join(", ");
+        let mut insert = sqlx::query_as::<_, (i64, i64)>(assembled(format!(
+            "INSERT INTO execution_attempts (execution_id, number, trigger, status, request_json, queued_at, started_at)
+             SELECT e.id, (SELECT COALESCE(MAX(a.number), 0) + 1 FROM execution_attempts a WHERE a.execution_id = e.id),
+                    $1, $2, e.request_json, $3, $4
+               FROM executions e WHERE e.id IN ({list})
+             RETURNING execution_id, id"
+        )))
+        .bind(trigger)
+        .bind(status)
+        .bind(now)
+        .bind(started_at);
+        for id in chunk {
+            insert = insert.bind(*id);
+        }
+        opened.extend(insert.fetch_all(&mut *conn).await?);
+    }
+    Ok(opened)
 }
 
 /// Closes an execution's queued or running attempt (there is at most one) as `status`,

@@ -1,7 +1,8 @@
 use sqlx::FromRow;
 
 use crate::domain::views::{ExecutionFilter, ExecutionView};
-use crate::domain::{AttemptStatus, ExecutionStatus, JobId, Region, Trigger};
+use crate::domain::retry::RetryFacts;
+use crate::domain::{AttemptStatus, ExecutionStatus, JobId, JobStatus, Region, Trigger};
 
 use super::{assembled, now_ms, rfc3339, Db};
 
@@ -33,6 +34,18 @@ pub struct ExecutionRow {
 }
 
 impl ExecutionRow {
+    /// What the retry rules look at, given the job's status.
+    pub fn retry_facts(&self, job_status: JobStatus) -> RetryFacts {
+        RetryFacts {
+            status: self.status,
+            job_cancelled: job_status == JobStatus::Cancelled,
+            region: self.region,
+            question_index: self.question_index,
+            retry_count: self.retry_count,
+            max_retries: self.max_retries,
+        }
+    }
+
     pub fn into_view(self) -> ExecutionView {
         ExecutionView {
             status: self.status,
@@ -115,7 +128,7 @@ pub async fn count_matching(db: &Db, job_id: &JobId, filter: &ExecutionFilter) -
 }
 
 /// Appends `filter`'s conditions (numbered from `$first`) and returns their values in order.
-fn filter_conditions(filter: &ExecutionFilter, conditions: &mut String, first: usize) -> Vec<String> {
+pub(super) fn filter_conditions(filter: &ExecutionFilter, conditions: &mut String, first: usize) -> Vec<String> {
     let mut binds: Vec<String> = Vec::new();
     if !filter.statuses.is_empty() {
         let placeholders: Vec<String> = (0..filter.statuses.len()).map(|i| format!("${}", first + binds.len() + i)).collect();
@@ -170,27 +183,28 @@ pub struct Claimed {
     pub attempt_id: i64,
 }
 
-/// Claims the oldest queued execution of `region` (a pending row, or a retry waiting for its
-/// turn) for `owner` until `lease_until`, and opens its attempt, in one transaction. A row
-/// is claimed by one owner only: the update re-checks that nobody holds it.
-pub async fn claim_next(
-    db: &Db,
-    region: Region,
-    owner: &str,
-    lease_until: i64,
-) -> sqlx::Result<Option<Claimed>> {
+/// Claims the oldest queued execution of `region` for `owner` (see [`claim_batch`]).
+pub async fn claim_next(db: &Db, region: Region, owner: &str, lease_until: i64) -> sqlx::Result<Option<Claimed>> {
+    Ok(claim_batch(db, region, owner, lease_until, 1).await?.pop())
+}
+
+/// Claims up to `limit` of the oldest queued executions of `region` (pending rows, or retries
+/// waiting for their turn) for `owner` until `lease_until`, and opens their attempts: one
+/// transaction and a handful of statements however many rows. A row is claimed by one owner
+/// only: the update re-checks that nobody holds it.
+pub async fn claim_batch(db: &Db, region: Region, owner: &str, lease_until: i64, limit: i64) -> sqlx::Result<Vec<Claimed>> {
     let now = now_ms();
     let mut tx = db.write_tx().await?;
     let claimable = ExecutionStatus::sql(&ExecutionStatus::CLAIMABLE);
     // On PostgreSQL the sub-select skips rows another instance is claiming right now, so
     // instances never queue behind each other and never take the same row.
-    let claimed: Option<(i64, JobId, String, ExecutionStatus)> = sqlx::query_as(assembled(format!(
+    let claimed: Vec<(i64, JobId, String, ExecutionStatus)> = sqlx::query_as(assembled(format!(
         "UPDATE executions
             SET status = CASE WHEN status = $1 THEN $2 ELSE status END,
                 started_at = $3, lease_owner = $4, lease_expires_at = $5, updated_at = $3
-          WHERE id = (SELECT id FROM executions
-                       WHERE region = $6 AND status IN {claimable} AND lease_owner IS NULL
-                       ORDER BY updated_at, id LIMIT 1{})
+          WHERE id IN (SELECT id FROM executions
+                        WHERE region = $6 AND status IN {claimable} AND lease_owner IS NULL
+                        ORDER BY updated_at, id LIMIT $7{})
             AND status IN {claimable} AND lease_owner IS NULL
       RETURNING id, job_id, request_json, status",
         db.skip_locked()
@@ -201,32 +215,49 @@ pub async fn claim_next(
     .bind(owner)
     .bind(lease_until)
     .bind(region)
-    .fetch_optional(&mut *tx)
+    .bind(limit)
+    .fetch_all(&mut *tx)
     .await?;
-    let Some((id, job_id, request_json, status)) = claimed else {
-        return Ok(None);
-    };
-    // A retry's attempt was queued when the retry was accepted; an initial attempt opens now.
-    let queued: Option<(i64,)> = sqlx::query_as(
+    if claimed.is_empty() {
+        return Ok(Vec::new());
+    }
+    // A retry's attempt was queued when the retry was accepted: it starts now. A new row's
+    // first attempt opens now.
+    let ids: Vec<i64> = claimed.iter().map(|(id, ..)| *id).collect();
+    let list = (0..ids.len()).map(|i| format!("${}", i + 4)).collect::<Vec<_>>().join(", ");
+    let mut start = sqlx::query_as::<_, (i64, i64)>(assembled(format!(
         "UPDATE execution_attempts SET status = $1, started_at = $2
-          WHERE execution_id = $3 AND status = $4 RETURNING id",
-    )
+          WHERE status = $3 AND execution_id IN ({list}) RETURNING execution_id, id"
+    )))
     .bind(AttemptStatus::Running)
     .bind(now)
-    .bind(id)
-    .bind(AttemptStatus::Queued)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let attempt_id = match queued {
-        Some((attempt_id,)) => attempt_id,
-        None => {
-            let trigger = if status == ExecutionStatus::Retrying { Trigger::Manual } else { Trigger::Initial };
-            super::attempts::open(&mut tx, id, trigger, AttemptStatus::Running, &request_json, now).await?
+    .bind(AttemptStatus::Queued);
+    for id in &ids {
+        start = start.bind(*id);
+    }
+    let mut attempts: std::collections::HashMap<i64, i64> = start.fetch_all(&mut *tx).await?.into_iter().collect();
+    let unopened: Vec<(i64, Trigger)> = claimed
+        .iter()
+        .filter(|(id, ..)| !attempts.contains_key(id))
+        .map(|(id, _, _, status)| (*id, if *status == ExecutionStatus::Retrying { Trigger::Manual } else { Trigger::Initial }))
+        .collect();
+    for trigger in [Trigger::Initial, Trigger::Manual] {
+        let ids: Vec<i64> = unopened.iter().filter(|(_, t)| *t == trigger).map(|(id, _)| *id).collect();
+        if !ids.is_empty() {
+            attempts.extend(super::attempts::open(&mut tx, &ids, trigger, AttemptStatus::Running, now).await?);
         }
-    };
-    super::jobs::recompute_in(db, &mut tx, &job_id).await?;
+    }
+    let mut jobs: Vec<&JobId> = claimed.iter().map(|(_, job, ..)| job).collect();
+    jobs.sort();
+    jobs.dedup();
+    for job in jobs {
+        super::jobs::recompute_in(db, &mut tx, job).await?;
+    }
     tx.commit().await?;
-    Ok(Some(Claimed { id, job_id, request_json, attempt_id }))
+    Ok(claimed
+        .into_iter()
+        .map(|(id, job_id, request_json, _)| Claimed { id, job_id, request_json, attempt_id: attempts[&id] })
+        .collect())
 }
 
 /// Extends the lease while the router call is alive. False when the row is no longer ours

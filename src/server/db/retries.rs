@@ -4,9 +4,10 @@
 
 use sqlx::AnyConnection;
 
-use crate::domain::{AttemptStatus, ExecutionStatus, JobStatus, Trigger};
+use crate::domain::views::ExecutionFilter;
+use crate::domain::{AttemptStatus, ExecutionStatus, JobId, JobStatus, Trigger};
 
-use super::executions::{ExecutionRow, SELECT_ROW};
+use super::executions::{filter_conditions, ExecutionRow, SELECT_ROW};
 
 use super::{assembled, now_ms, Db};
 
@@ -25,38 +26,72 @@ pub async fn load(db: &Db, conn: &mut AnyConnection, id: i64) -> sqlx::Result<Op
     .await
 }
 
-/// Moves a failed execution to `retrying` and queues its attempt. The `WHERE` re-states the
-/// rules that matter for exactly-once (still failed, retries left), so even without the
-/// surrounding transaction two requests could not both succeed; the job's status was locked
-/// and checked by the caller. Returns the new `(retry_count, updated_at)`, or `None` when
-/// the row no longer qualifies.
+/// The job's failures in `scope`, locked on PostgreSQL (execution rows first, then the job:
+/// the order every writer locks in), for "retry all failed".
+pub async fn load_failures(
+    db: &Db,
+    conn: &mut AnyConnection,
+    job_id: &JobId,
+    scope: &ExecutionFilter,
+) -> sqlx::Result<Vec<ExecutionRow>> {
+    let lock = match db.dialect {
+        super::Dialect::Sqlite => "",
+        super::Dialect::Postgres => " FOR UPDATE OF e",
+    };
+    let mut conditions = "e.job_id = $1".to_string();
+    let binds = filter_conditions(scope, &mut conditions, 2);
+    let mut query = sqlx::query_as(assembled(format!("{SELECT_ROW} WHERE {conditions} ORDER BY e.id{lock}"))).bind(job_id);
+    for bind in binds {
+        query = query.bind(bind);
+    }
+    query.fetch_all(conn).await
+}
+
+/// Rows per statement when accepting many retries.
+const ACCEPT_CHUNK: usize = 500;
+
+/// Moves failed executions to `retrying` and queues an attempt for each, a few statements for
+/// any number of rows. The `WHERE` re-states the rules that matter for exactly-once (still
+/// failed, retries left), so even without the surrounding transaction no retry could be
+/// accepted twice; the job's status was locked and checked by the caller (`job_status`).
+/// Returns `(id, retry_count, updated_at)` of each accepted row; a row that no longer
+/// qualifies is left out.
 pub async fn accept(
     conn: &mut AnyConnection,
-    row: &ExecutionRow,
+    job_id: &JobId,
     job_status: JobStatus,
+    ids: &[i64],
     trigger: Trigger,
-) -> sqlx::Result<Option<(i64, i64)>> {
+) -> sqlx::Result<Vec<(i64, i64, i64)>> {
     let now = now_ms();
     let failures = ExecutionStatus::sql(&ExecutionStatus::FAILURES);
-    let accepted: Option<(i64, i64)> = sqlx::query_as(assembled(format!(
-        "UPDATE executions
-            SET status = $1, retry_count = retry_count + 1, last_retry_at = $2, updated_at = $2,
-                lease_owner = NULL, lease_expires_at = NULL
-          WHERE id = $3 AND status IN {failures} AND retry_count < max_retries
-      RETURNING retry_count, updated_at"
-    )))
-    .bind(ExecutionStatus::Retrying)
-    .bind(now)
-    .bind(row.id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    if accepted.is_some() {
-        super::attempts::open(&mut *conn, row.id, trigger, AttemptStatus::Queued, &row.request_json, now).await?;
-        // A queued retry makes its job active again, whatever it was (cancelled jobs are
-        // refused before this): its status is `running` without reading the job again.
-        if job_status != JobStatus::Running {
-            super::jobs::set_status(conn, &row.job_id, JobStatus::Running).await?;
+    let mut accepted = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(ACCEPT_CHUNK) {
+        let list = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect::<Vec<_>>().join(", ");
+        let mut update = sqlx::query_as::<_, (i64, i64, i64)>(assembled(format!(
+            "UPDATE executions
+                SET status = $1, retry_count = retry_count + 1, last_retry_at = $2, updated_at = $2,
+                    lease_owner = NULL, lease_expires_at = NULL
+              WHERE id IN ({list}) AND status IN {failures} AND retry_count < max_retries
+          RETURNING id, retry_count, updated_at"
+        )))
+        .bind(ExecutionStatus::Retrying)
+        .bind(now);
+        for id in chunk {
+            update = update.bind(*id);
         }
+        let rows = update.fetch_all(&mut *conn).await?;
+        if rows.is_empty() {
+            continue;
+        }
+        let ids: Vec<i64> = rows.iter().map(|(id, _, _)| *id).collect();
+        super::attempts::open(&mut *conn, &ids, trigger, AttemptStatus::Queued, now).await?;
+        accepted.extend(rows);
+    }
+    // A queued retry makes its job active again, whatever it was (cancelled jobs are refused
+    // before this): its status is `running` without reading the job again.
+    if !accepted.is_empty() && job_status != JobStatus::Running {
+        super::jobs::set_status(conn, job_id, JobStatus::Running).await?;
     }
     Ok(accepted)
 }

@@ -22,6 +22,8 @@ pub use lease::spawn_sweeper;
 /// How often an idle region looks for work it was not told about (another instance's
 /// submissions, rows freed by the sweeper).
 const IDLE_POLL: Duration = Duration::from_secs(1);
+/// Rows one claim takes at most.
+const MAX_CLAIM: usize = 50;
 
 struct Lane {
     region: Region,
@@ -105,13 +107,25 @@ impl Runner {
                 },
                 _ = self.shutdown.cancelled() => return,
             };
-            let lease_until = now_ms() + self.lease.as_millis() as i64;
-            match executions::claim_next(&self.db, lane.region, &self.owner, lease_until).await {
-                Ok(Some(claimed)) => {
-                    tokio::spawn(Arc::clone(&self).execute(claimed, permit));
+            // Every free slot of the region is filled by one claim: under load the runner
+            // takes work in batches instead of a transaction per row.
+            let mut permits = vec![permit];
+            while let Ok(more) = Arc::clone(&lane.slots).try_acquire_owned() {
+                permits.push(more);
+                if permits.len() >= MAX_CLAIM {
+                    break;
                 }
-                Ok(None) => {
-                    drop(permit);
+            }
+            let lease_until = now_ms() + self.lease.as_millis() as i64;
+            match executions::claim_batch(&self.db, lane.region, &self.owner, lease_until, permits.len() as i64).await {
+                Ok(claimed) if !claimed.is_empty() => {
+                    // Unused slots go back when their permits drop.
+                    for (claimed, permit) in claimed.into_iter().zip(permits.drain(..)) {
+                        tokio::spawn(Arc::clone(&self).execute(claimed, permit));
+                    }
+                }
+                Ok(_) => {
+                    drop(permits);
                     tokio::select! {
                         _ = lane.wake.notified() => {}
                         _ = tokio::time::sleep(IDLE_POLL) => {}
@@ -119,7 +133,7 @@ impl Runner {
                     }
                 }
                 Err(err) => {
-                    drop(permit);
+                    drop(permits);
                     tracing::error!(region = %lane.region, %err, "could not claim work; retrying shortly");
                     tokio::time::sleep(IDLE_POLL).await;
                 }
