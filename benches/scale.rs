@@ -125,8 +125,10 @@ impl Bench {
         let count = executions.div_ceil(cells);
         let db = &self.server.state.db;
         let mut ids = Vec::with_capacity(count);
+        // Numbered after those already added, so one bench can ask more than once.
+        let first: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM questions").fetch_one(&db.pool).await.unwrap();
         let mut tx = db.pool.begin().await.unwrap();
-        for i in 0..count {
+        for i in first as usize..first as usize + count {
             let id = format!("scale_q_{i:06}");
             sqlx::query("INSERT INTO questions (id, category, text, position) VALUES ($1, 'bench', $2, $3)")
                 .bind(&id)
