@@ -19,6 +19,9 @@ unset RUSTFLAGS
 printf '\n==> release build (the browser tests run against it: a broken wasm-opt only shows there)\n'
 cargo leptos build --release
 
+printf '\n==> benchmarks, once on small sizes (they keep their code paths working; CI times nothing)\n'
+scripts/bench.sh --quick
+
 printf '\n==> browser tests (Playwright, Debian Chromium)\n'
 cd end2end
 npx playwright test
