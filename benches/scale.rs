@@ -216,7 +216,10 @@ async fn per_change(sizes: &Sizes) -> Row {
         let mut samples = Vec::new();
         for i in 0..60 {
             let region = Region::ALL[i % 3];
-            let claimed = executions::claim_next(&db, region, "bench", i64::MAX).await.unwrap().expect("queued work");
+            let Some(claimed) = executions::claim_next(&db, region, "bench", i64::MAX).await.unwrap() else {
+                let left: Vec<(String, String, i64)> = sqlx::query_as("SELECT region, status, COUNT(*) FROM executions GROUP BY region, status").fetch_all(&db.pool).await.unwrap();
+                panic!("no queued work in {region} at sample {i}: {left:?}");
+            };
             let outcome = Outcome { status: ExecutionStatus::Completed, output: Some("ok".into()), provider_id: None, error_code: None, error: None };
             let started = Instant::now();
             assert!(executions::finish(&db, &claimed, "bench", &outcome).await.unwrap());

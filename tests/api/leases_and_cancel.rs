@@ -108,3 +108,30 @@ async fn cancelling_a_job_stops_its_router_calls_and_cancels_what_had_not_finish
     let (_, job) = app.get(&format!("/api/v1/jobs/{id}")).await;
     assert_eq!(job["status"], "cancelled");
 }
+
+#[tokio::test]
+async fn a_claim_takes_exactly_as_many_rows_as_it_has_slots_for() {
+    use beacon::domain::Region;
+    use beacon::server::db::executions;
+    let router = TestRouter::answering().await;
+    let app = spawn_with_router(&router.url).await;
+    // This test claims by hand, as the runner would.
+    app.server.as_ref().unwrap().state.runner.stop();
+    let questions = ["math_basic", "geography_basic", "identity_basic", "taiwan_status", "hongkong_2019", "greatest_leader"];
+    let job = app.submit(&questions, &["llama3.2-1b", "mistral-7b", "qwen2.5-1.5b"], &["US"]).await;
+    let db = app.db();
+    // On PostgreSQL a sub-select with LIMIT … SKIP LOCKED may run more than once: the claim must
+    // still take exactly its limit, or rows would sit leased with nobody running them.
+    // 18 queued rows: claims of 3, 1, 10, then 10 of which only 4 are left.
+    for (limit, taken, running_after) in [(3, 3, 3), (1, 1, 4), (10, 10, 14), (10, 4, 18)] {
+        let claimed = executions::claim_batch(db, Region::UsEast, "test-owner", i64::MAX, limit).await.unwrap();
+        assert_eq!(claimed.len(), taken, "a claim of {limit}");
+        assert!(claimed.iter().all(|c| c.attempt_id > 0));
+        let running = app.count("SELECT COUNT(*) FROM executions WHERE status = 'running'").await;
+        assert_eq!(running, running_after, "after a claim of {limit}");
+    }
+    assert!(executions::claim_batch(db, Region::UsEast, "test-owner", i64::MAX, 5).await.unwrap().is_empty());
+    // Each claimed row has its one running attempt.
+    assert_eq!(app.count("SELECT COUNT(*) FROM execution_attempts WHERE status = 'running'").await, 18);
+    assert_eq!(app.executions(&job).await.len(), 18);
+}

@@ -198,13 +198,18 @@ pub async fn claim_batch(db: &Db, region: Region, owner: &str, lease_until: i64,
     let claimable = ExecutionStatus::sql(&ExecutionStatus::CLAIMABLE);
     // On PostgreSQL the sub-select skips rows another instance is claiming right now, so
     // instances never queue behind each other and never take the same row.
+    // The rows are picked once, into a materialised list: an `IN (sub-select … LIMIT n
+    // SKIP LOCKED)` may be evaluated more than once by PostgreSQL, each time skipping the rows
+    // it has just locked, and so claim more than `limit`.
     let claimed: Vec<(i64, JobId, String, ExecutionStatus)> = sqlx::query_as(assembled(format!(
-        "UPDATE executions
+        "WITH picked AS MATERIALIZED (
+             SELECT id FROM executions
+              WHERE region = $6 AND status IN {claimable} AND lease_owner IS NULL
+              ORDER BY updated_at, id LIMIT $7{})
+         UPDATE executions
             SET status = CASE WHEN status = $1 THEN $2 ELSE status END,
                 started_at = $3, lease_owner = $4, lease_expires_at = $5, updated_at = $3
-          WHERE id IN (SELECT id FROM executions
-                        WHERE region = $6 AND status IN {claimable} AND lease_owner IS NULL
-                        ORDER BY updated_at, id LIMIT $7{})
+          WHERE id IN (SELECT id FROM picked)
             AND status IN {claimable} AND lease_owner IS NULL
       RETURNING id, job_id, request_json, status",
         db.skip_locked()
