@@ -94,8 +94,20 @@ async fn each_execution_change_is_one_event_carrying_only_that_execution() {
     // From the start: each row goes running, then failed; the job follows.
     let rows = app.wait_all_finished(&job).await;
     let id = rows[0]["id"].as_i64().unwrap();
-    let seen = stream.until(|e| e.kind == "job" && e.data["status"] == "failed").await;
-    assert!(seen.iter().any(|e| is_execution(e, id, "failed")), "{seen:#?}");
+    let other = rows[1]["id"].as_i64().unwrap();
+    // Each event carries the current state of what changed, so the job's summary may already
+    // say "failed" before both executions' failures have been sent: read until all three.
+    let mut seen = Vec::new();
+    let started = std::time::Instant::now();
+    while !(seen.iter().any(|e| is_execution(e, id, "failed"))
+        && seen.iter().any(|e| is_execution(e, other, "failed"))
+        && seen.iter().any(|e: &SseEvent| e.kind == "job" && e.data["status"] == "failed"))
+    {
+        // Heartbeats keep the stream busy, so the wait is bounded here, not by the reader.
+        assert!(started.elapsed() < Duration::from_secs(15), "not every final state was pushed: {seen:#?}");
+        let Ok(event) = tokio::time::timeout(Duration::from_secs(15), stream.next()).await else { continue };
+        seen.push(event);
+    }
     for event in &seen {
         assert!(event.id.is_some(), "every event has an id");
         if event.kind == "execution" {

@@ -294,56 +294,69 @@ pub struct Outcome {
 /// Records an attempt's outcome on the attempt and on its execution, if the execution is
 /// still ours. Returns false when it was not (cancelled or swept meanwhile): the outcome is
 /// then kept in the attempt's history only.
-pub async fn finish(
-    db: &Db,
-    claimed: &Claimed,
-    owner: &str,
-    outcome: &Outcome,
-) -> sqlx::Result<bool> {
+pub async fn finish(db: &Db, claimed: &Claimed, owner: &str, outcome: &Outcome) -> sqlx::Result<bool> {
+    Ok(finish_many(db, owner, &[(claimed, outcome)]).await?.pop().unwrap_or(false))
+}
+
+/// Records many outcomes in one transaction (the runner's group commit): one commit, and one
+/// status derivation per job, for any number of finished attempts. Rows are written job by job,
+/// in job order, so on PostgreSQL every group takes the job rows' locks in the same order.
+/// Returns, per item in order, whether its execution was still ours.
+pub async fn finish_many(db: &Db, owner: &str, items: &[(&Claimed, &Outcome)]) -> sqlx::Result<Vec<bool>> {
     let now = now_ms();
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by(|a, b| items[*a].0.job_id.cmp(&items[*b].0.job_id));
+    let mut still_ours = vec![false; items.len()];
     let mut tx = db.write_tx().await?;
     let leased = ExecutionStatus::sql(&ExecutionStatus::LEASED);
-    let execution = sqlx::query(assembled(format!(
-        "UPDATE executions
-            SET status = $1, output = $2, provider_id = COALESCE($3, provider_id),
-                error = $4, error_code = $5,
-                original_error = COALESCE(original_error, $4),
-                original_error_code = COALESCE(original_error_code, $5),
-                completed_at = $6, duration_ms = $6 - started_at, updated_at = $6,
-                lease_owner = NULL, lease_expires_at = NULL
-          WHERE id = $7 AND lease_owner = $8 AND status IN {leased}"
-    )))
-    .bind(outcome.status)
-    .bind(&outcome.output)
-    .bind(&outcome.provider_id)
-    .bind(&outcome.error)
-    .bind(&outcome.error_code)
-    .bind(now)
-    .bind(claimed.id)
-    .bind(owner)
-    .execute(&mut *tx)
-    .await?;
-    let still_ours = execution.rows_affected() == 1;
-    if still_ours {
-        super::jobs::recompute_in(db, &mut tx, &claimed.job_id).await?;
+    for index in order {
+        let (claimed, outcome) = items[index];
+        let execution = sqlx::query(assembled(format!(
+            "UPDATE executions
+                SET status = $1, output = $2, provider_id = COALESCE($3, provider_id),
+                    error = $4, error_code = $5,
+                    original_error = COALESCE(original_error, $4),
+                    original_error_code = COALESCE(original_error_code, $5),
+                    completed_at = $6, duration_ms = $6 - started_at, updated_at = $6,
+                    lease_owner = NULL, lease_expires_at = NULL
+              WHERE id = $7 AND lease_owner = $8 AND status IN {leased}"
+        )))
+        .bind(outcome.status)
+        .bind(&outcome.output)
+        .bind(&outcome.provider_id)
+        .bind(&outcome.error)
+        .bind(&outcome.error_code)
+        .bind(now)
+        .bind(claimed.id)
+        .bind(owner)
+        .execute(&mut *tx)
+        .await?;
+        still_ours[index] = execution.rows_affected() == 1;
+        // An attempt that lost its row was already closed (cancelled/interrupted) by whoever
+        // took it; only an attempt still running gets this outcome.
+        sqlx::query(
+            "UPDATE execution_attempts
+                SET status = $1, error_code = $2, error = $3, provider_id = $4, finished_at = $5,
+                    duration_ms = $5 - started_at
+              WHERE id = $6 AND status = $7",
+        )
+        .bind(AttemptStatus::from_outcome(outcome.status))
+        .bind(&outcome.error_code)
+        .bind(&outcome.error)
+        .bind(&outcome.provider_id)
+        .bind(now)
+        .bind(claimed.attempt_id)
+        .bind(AttemptStatus::Running)
+        .execute(&mut *tx)
+        .await?;
     }
-    // An attempt that lost its row was already closed (cancelled/interrupted) by whoever took
-    // it; only an attempt still running gets this outcome.
-    sqlx::query(
-        "UPDATE execution_attempts
-            SET status = $1, error_code = $2, error = $3, provider_id = $4, finished_at = $5,
-                duration_ms = $5 - started_at
-          WHERE id = $6 AND status = $7",
-    )
-    .bind(AttemptStatus::from_outcome(outcome.status))
-    .bind(&outcome.error_code)
-    .bind(&outcome.error)
-    .bind(&outcome.provider_id)
-    .bind(now)
-    .bind(claimed.attempt_id)
-    .bind(AttemptStatus::Running)
-    .execute(&mut *tx)
-    .await?;
+    let mut jobs: Vec<&JobId> =
+        items.iter().zip(&still_ours).filter(|(_, ours)| **ours).map(|((claimed, _), _)| &claimed.job_id).collect();
+    jobs.sort();
+    jobs.dedup();
+    for job in jobs {
+        super::jobs::recompute_in(db, &mut tx, job).await?;
+    }
     tx.commit().await?;
     Ok(still_ours)
 }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::{JobId, Region};
@@ -24,6 +24,8 @@ pub use lease::spawn_sweeper;
 const IDLE_POLL: Duration = Duration::from_secs(1);
 /// Rows one claim takes at most.
 const MAX_CLAIM: usize = 50;
+/// Outcomes one commit records at most.
+const MAX_GROUP: usize = 200;
 
 struct Lane {
     region: Region,
@@ -43,11 +45,24 @@ pub struct Runner {
     /// Calls in flight here, by execution id, with their job, so a cancel stops them at once.
     in_flight: Mutex<HashMap<i64, (JobId, CancellationToken)>>,
     shutdown: CancellationToken,
+    /// Finished attempts waiting to be recorded: one task commits them together.
+    finishes: mpsc::Sender<Finish>,
+    finish_queue: Mutex<Option<mpsc::Receiver<Finish>>>,
+}
+
+/// One finished attempt for the group commit, and where its answer goes.
+struct Finish {
+    claimed: Claimed,
+    outcome: Outcome,
+    recorded: oneshot::Sender<sqlx::Result<bool>>,
 }
 
 impl Runner {
     pub fn new(db: Db, router: RouterClient, region_concurrency: usize, lease: Duration) -> Arc<Runner> {
+        let (finishes, finish_queue) = mpsc::channel(4096);
         Arc::new(Runner {
+            finishes,
+            finish_queue: Mutex::new(Some(finish_queue)),
             db,
             router,
             owner: format!("beacon-{}", uuid::Uuid::new_v4()),
@@ -67,6 +82,9 @@ impl Runner {
 
     /// Starts one claiming loop per region and the lease sweeper.
     pub fn start(self: &Arc<Self>) {
+        if let Some(queue) = self.finish_queue.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take() {
+            tokio::spawn(Arc::clone(self).commit_finishes(queue));
+        }
         for index in 0..self.lanes.len() {
             tokio::spawn(Arc::clone(self).drive_lane(index));
         }
@@ -162,8 +180,15 @@ impl Runner {
         }
     }
 
+    /// Records the outcome through the group commit, and waits until it is committed.
     async fn record(&self, claimed: &Claimed, outcome: &Outcome) {
-        match executions::finish(&self.db, claimed, &self.owner, outcome).await {
+        let (recorded, answer) = oneshot::channel();
+        let finish = Finish { claimed: claimed.clone(), outcome: outcome.clone(), recorded };
+        let result = match self.finishes.send(finish).await {
+            Ok(()) => answer.await.unwrap_or_else(|_| Err(sqlx::Error::PoolClosed)),
+            Err(_) => Err(sqlx::Error::PoolClosed),
+        };
+        match result {
             Ok(true) => tracing::info!(
                 execution = claimed.id,
                 status = %outcome.status,
@@ -173,6 +198,44 @@ impl Runner {
             Ok(false) => tracing::info!(execution = claimed.id, "attempt finished after its row was taken; kept in history only"),
             // The lease will expire and the sweeper will mark the row interrupted.
             Err(err) => tracing::error!(execution = claimed.id, %err, "could not record an attempt's outcome"),
+        }
+    }
+
+    /// Commits finished attempts together: whatever has queued up while the previous group was
+    /// being written goes into the next transaction. Under load that is one commit (and one
+    /// status derivation per job) for many attempts; alone, an attempt is written at once.
+    /// If a group fails (on PostgreSQL, a deadlock with a sweeper), each is written alone.
+    async fn commit_finishes(self: Arc<Self>, mut queue: mpsc::Receiver<Finish>) {
+        loop {
+            let first = tokio::select! {
+                finish = queue.recv() => match finish {
+                    Some(finish) => finish,
+                    None => return,
+                },
+                _ = self.shutdown.cancelled() => return,
+            };
+            let mut group = vec![first];
+            while group.len() < MAX_GROUP {
+                match queue.try_recv() {
+                    Ok(finish) => group.push(finish),
+                    Err(_) => break,
+                }
+            }
+            let items: Vec<(&Claimed, &Outcome)> = group.iter().map(|f| (&f.claimed, &f.outcome)).collect();
+            let results: Vec<sqlx::Result<bool>> = match executions::finish_many(&self.db, &self.owner, &items).await {
+                Ok(results) => results.into_iter().map(Ok).collect(),
+                Err(err) => {
+                    tracing::warn!(%err, attempts = group.len(), "could not record a group of outcomes; recording each alone");
+                    let mut results = Vec::with_capacity(group.len());
+                    for finish in &group {
+                        results.push(executions::finish(&self.db, &finish.claimed, &self.owner, &finish.outcome).await);
+                    }
+                    results
+                }
+            };
+            for (finish, result) in group.into_iter().zip(results) {
+                let _ = finish.recorded.send(result);
+            }
         }
     }
 
