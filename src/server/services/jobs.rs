@@ -153,17 +153,16 @@ pub async fn page(state: &AppState, id: &JobId, filter: ExecutionFilter, page: i
     let pages = ((matching + ROWS_PER_PAGE - 1) / ROWS_PER_PAGE).max(1);
     let page = page.clamp(1, pages);
     let window = Window::Offset((page - 1) * ROWS_PER_PAGE);
-    let executions = db::executions::list_page(&state.db, id, &filter, window, ROWS_PER_PAGE)
+    let executions: Vec<ExecutionView> = db::executions::list_page(&state.db, id, &filter, window, ROWS_PER_PAGE)
         .await?
         .into_iter()
         .map(|row| row.into_view())
         .collect();
-    let catalogue = db::questions::list(&state.db).await?;
-    let questions = job
-        .questions
-        .iter()
-        .filter_map(|qid| catalogue.iter().find(|q| &q.id == qid).cloned())
-        .collect();
+    // The texts of the questions on this page only: a large study's catalogue stays unread.
+    let mut wanted: Vec<&str> = executions.iter().map(|e| e.question_id.as_str()).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let questions = db::questions::get_many(&state.db, &wanted).await?;
     let paging = PageInfo { page, pages, matching, per_page: ROWS_PER_PAGE, filter };
     Ok(JobPageData { cursor, job, questions, executions, paging })
 }
@@ -286,10 +285,9 @@ fn job_not_found(id: &JobId) -> AppError {
 
 pub async fn history(state: &AppState, id: ExecutionId) -> Result<ExecutionHistory, AppError> {
     let detail = execution_detail(state, id).await?;
-    let question_text = db::questions::list(&state.db)
+    let question_text = db::questions::get_many(&state.db, &[detail.execution.question_id.as_str()])
         .await?
-        .into_iter()
-        .find(|q| q.id == detail.execution.question_id)
+        .pop()
         .map(|q| q.text)
         .unwrap_or_default();
     Ok(ExecutionHistory { execution: detail.execution, question_text, attempts: detail.retry_history })
