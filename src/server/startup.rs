@@ -63,7 +63,8 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
 
     let shutdown = CancellationToken::new();
     let feed = LiveFeed::start(db.clone(), shutdown.clone()).await?;
-    let state = AppState { leptos_options, db, runner, router, config: Arc::new(config), feed, shutdown: shutdown.clone() };
+    let retries = super::services::retry::RetryCommitter::start(db.clone(), Arc::clone(&runner), shutdown.clone());
+    let state = AppState { leptos_options, db, runner, router, config: Arc::new(config), feed, retries, shutdown: shutdown.clone() };
     let routes = generate_route_list(App);
     let app = Router::new()
         .merge(api::routes())

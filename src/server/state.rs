@@ -19,6 +19,8 @@ pub struct AppState {
     pub router: RouterClient,
     pub config: Arc<Config>,
     pub feed: Arc<LiveFeed>,
+    /// Accepts retries in groups (one transaction for those that arrive together).
+    pub retries: Arc<super::services::retry::RetryCommitter>,
     /// Cancelled when the server stops: ends the live streams, which would otherwise keep
     /// the graceful shutdown waiting forever.
     pub shutdown: tokio_util::sync::CancellationToken,

@@ -197,12 +197,12 @@ pub async fn check_counters(db: &Db, repair: bool) -> sqlx::Result<Vec<(JobId, C
            FROM jobs j LEFT JOIN executions e ON e.job_id = j.id
           GROUP BY j.id, j.pending, j.running, j.retrying, j.completed, j.failed, j.cancelled, j.exhausted",
         [
-            "e.status = 'pending'".to_string(),
-            "e.status = 'running'".to_string(),
-            "e.status = 'retrying'".to_string(),
-            "e.status = 'completed'".to_string(),
+            format!("e.status IN {}", ExecutionStatus::sql(&[ExecutionStatus::Pending])),
+            format!("e.status IN {}", ExecutionStatus::sql(&[ExecutionStatus::Running])),
+            format!("e.status IN {}", ExecutionStatus::sql(&[ExecutionStatus::Retrying])),
+            format!("e.status IN {}", ExecutionStatus::sql(&[ExecutionStatus::Completed])),
             format!("e.status IN {failures}"),
-            "e.status = 'cancelled'".to_string(),
+            format!("e.status IN {}", ExecutionStatus::sql(&[ExecutionStatus::Cancelled])),
             format!("e.status IN {failures} AND e.retry_count >= e.max_retries"),
         ]
         .iter()

@@ -1,13 +1,20 @@
 //! Retrying failed executions (PRODUCT.md §4). The rules are `domain::retry::decide`; this
 //! module applies them atomically: the idempotency look-up, the facts, the decision, the
-//! conditional update and the queued attempt share one write transaction, so of any number
-//! of simultaneous requests for one execution exactly one is accepted.
+//! conditional update and the queued attempt share one write transaction (a savepoint in a
+//! group commit, see [`RetryCommitter`]), so of any number of simultaneous requests for one
+//! execution exactly one is accepted.
 
 use crate::domain::retry::decide;
 use crate::domain::views::{BatchRetryResult, ExecutionFilter, RetryAccepted, SkippedRetry};
 use crate::domain::{ExecutionId, ExecutionStatus, JobId, JobStatus, Model, Region, Trigger};
-use crate::server::db::{self, rfc3339};
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+use crate::server::db::{self, rfc3339, Db};
 use crate::server::error::AppError;
+use crate::server::runner::Runner;
 use crate::server::state::AppState;
 
 /// A retry request as a caller sent it: the region as written (code or router region).
@@ -36,58 +43,168 @@ pub async fn retry(state: &AppState, request: RetryRequest<'_>, trigger: Trigger
         }
     }
 
-    let db = &state.db;
-    let mut tx = db.write_tx().await?;
-    // Locks the execution (PostgreSQL; SQLite's writer lock is already held), so requests for
-    // it, with or without the same key, take turns until this one commits.
-    let id = request.execution_id.get();
-    let row = db::retries::load(db, &mut tx, id).await?;
-    // The job row, read once and (PostgreSQL) locked after the execution row.
-    let job_status = match &row {
-        Some(row) => db::jobs::lock_status(db, &mut tx, &row.job_id).await?.map(|(status, _)| status),
-        None => None,
+    let (answer, answered) = oneshot::channel();
+    let pending = Pending {
+        execution_id: request.execution_id,
+        region,
+        question_index: request.question_index,
+        idempotency_key: request.idempotency_key.map(str::to_string),
+        trigger,
+        answer,
     };
-    if let (Some(key), Some(_)) = (request.idempotency_key, &row) {
-        if let Some((status, body)) = db::retries::find_idempotent(&mut tx, key, id).await? {
-            tx.commit().await?;
-            return replay(status, &body);
+    if state.retries.queue.send(pending).await.is_err() {
+        return Err(AppError::Internal(anyhow::anyhow!("the retry committer has stopped")));
+    }
+    answered.await.map_err(|_| AppError::Internal(anyhow::anyhow!("the retry committer dropped a request")))?
+}
+
+/// A validated retry waiting for the group commit, and where its answer goes.
+struct Pending {
+    execution_id: ExecutionId,
+    region: Region,
+    question_index: i64,
+    idempotency_key: Option<String>,
+    trigger: Trigger,
+    answer: oneshot::Sender<Result<RetryAccepted, AppError>>,
+}
+
+/// Retries accepted together: requests that arrive while a transaction is being written go
+/// into the next one, each inside its own savepoint, so N concurrent acceptances cost one
+/// commit instead of N. Each still reads, decides and updates in turn inside that one
+/// transaction, so exactly-once holds as for a lone request.
+pub struct RetryCommitter {
+    queue: mpsc::Sender<Pending>,
+}
+
+/// Retries one transaction accepts at most.
+const MAX_GROUP: usize = 128;
+
+impl RetryCommitter {
+    pub fn start(db: Db, runner: Arc<Runner>, shutdown: CancellationToken) -> Arc<RetryCommitter> {
+        let (queue, pending) = mpsc::channel(4096);
+        tokio::spawn(commit_retries(db, runner, pending, shutdown));
+        Arc::new(RetryCommitter { queue })
+    }
+}
+
+async fn commit_retries(db: Db, runner: Arc<Runner>, mut queue: mpsc::Receiver<Pending>, shutdown: CancellationToken) {
+    loop {
+        let first = tokio::select! {
+            pending = queue.recv() => match pending {
+                Some(pending) => pending,
+                None => return,
+            },
+            _ = shutdown.cancelled() => return,
+        };
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match queue.try_recv() {
+                Ok(pending) => group.push(pending),
+                Err(_) => break,
+            }
+        }
+        // One order for every group: on PostgreSQL concurrent groups lock rows alike.
+        group.sort_by_key(|pending| pending.execution_id);
+        let answers = match commit_group(&db, &group).await {
+            Ok(answers) => answers,
+            // The group's transaction failed as a whole (on PostgreSQL, a deadlock with another
+            // instance's group): each request is tried alone, as if it had come alone.
+            Err(err) => {
+                tracing::warn!(error = %err, retries = group.len(), "a group of retries failed; accepting each alone");
+                let mut answers = Vec::with_capacity(group.len());
+                for pending in &group {
+                    let alone = commit_group(&db, std::slice::from_ref(pending)).await;
+                    answers.push(alone.map_or_else(Err, |mut one| one.pop().unwrap_or_else(|| Err(AppError::Internal(anyhow::anyhow!("no answer"))))));
+                }
+                answers
+            }
+        };
+        let mut accepted = false;
+        for (pending, answer) in group.into_iter().zip(answers) {
+            if let Ok(retry) = &answer {
+                accepted = true;
+                tracing::info!(execution = retry.execution_id, attempt = retry.retry_attempt, trigger = pending.trigger.as_str(), "retry accepted");
+            }
+            let _ = pending.answer.send(answer);
+        }
+        if accepted {
+            runner.wake();
         }
     }
-    let result = decide_and_accept(&mut tx, row.zip(job_status), &request, region, trigger).await;
-    let result = match result {
-        Err(AppError::Internal(err)) => return Err(AppError::Internal(err)),
-        other => other,
+}
+
+/// One transaction for the group, a savepoint per retry: an unexpected failure of one undoes
+/// that one only. Returns each retry's answer, accepted or refused.
+async fn commit_group(db: &Db, group: &[Pending]) -> Result<Vec<Result<RetryAccepted, AppError>>, AppError> {
+    let mut tx = db.write_tx().await?;
+    let mut answers = Vec::with_capacity(group.len());
+    for pending in group {
+        let mut one = sqlx::Connection::begin(&mut *tx).await?;
+        match accept_one(db, &mut one, pending).await {
+            Ok(answer) => {
+                one.commit().await?;
+                answers.push(answer);
+            }
+            Err(internal) => {
+                one.rollback().await?;
+                answers.push(Err(internal));
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(answers)
+}
+
+/// One retry inside the group's transaction: the idempotency look-up, the facts, the decision,
+/// the conditional update and the queued attempt. The outer error is an unexpected failure
+/// (its savepoint is rolled back); the inner result is the answer.
+async fn accept_one(
+    db: &Db,
+    conn: &mut sqlx::AnyConnection,
+    pending: &Pending,
+) -> Result<Result<RetryAccepted, AppError>, AppError> {
+    // Locks the execution (PostgreSQL; SQLite's writer lock is already held), so requests for
+    // it, with or without the same key, take turns until this one commits.
+    let id = pending.execution_id.get();
+    let row = db::retries::load(db, conn, id).await?;
+    // The job row, read once and (PostgreSQL) locked after the execution row.
+    let job_status = match &row {
+        Some(row) => db::jobs::lock_status(db, conn, &row.job_id).await?.map(|(status, _)| status),
+        None => None,
     };
+    let key = pending.idempotency_key.as_deref();
+    if let (Some(key), Some(_)) = (key, &row) {
+        if let Some((status, body)) = db::retries::find_idempotent(conn, key, id).await? {
+            return Ok(replay(status, &body));
+        }
+    }
+    let result = decide_and_accept(conn, row.zip(job_status), pending).await;
+    if let Err(AppError::Internal(err)) = result {
+        return Err(AppError::Internal(err));
+    }
     // Every answer after the id and body were valid is remembered: the key replays it.
-    if let Some(key) = request.idempotency_key {
+    if let Some(key) = key {
         let (status, body) = match &result {
             Ok(accepted) => (202, serde_json::to_value(accepted).map_err(anyhow::Error::from)?),
             Err(refusal) => (refusal.status().as_u16(), refusal.to_api_error().body()),
         };
         // Remembering needs an existing execution row (foreign key); "not found" is not stored.
         if !matches!(result, Err(AppError::NotFound(_))) {
-            db::retries::remember_idempotent(&mut tx, key, id, status, &body.to_string()).await?;
+            db::retries::remember_idempotent(conn, key, id, status, &body.to_string()).await?;
         }
     }
-    tx.commit().await?;
-    if let Ok(accepted) = &result {
-        state.runner.wake();
-        tracing::info!(execution = accepted.execution_id, attempt = accepted.retry_attempt, trigger = trigger.as_str(), "retry accepted");
-    }
-    result
+    Ok(result)
 }
 
 async fn decide_and_accept(
     tx: &mut sqlx::AnyConnection,
     row: Option<(db::executions::ExecutionRow, JobStatus)>,
-    request: &RetryRequest<'_>,
-    region: Region,
-    trigger: Trigger,
+    pending: &Pending,
 ) -> Result<RetryAccepted, AppError> {
     let (row, job_status) =
-        row.ok_or_else(|| AppError::NotFound(format!("execution {} not found", request.execution_id)))?;
-    decide(&row.retry_facts(job_status), region, request.question_index)?;
-    let (_, retry_count, updated_at) = db::retries::accept(tx, &row.job_id, job_status, &[row.id], trigger)
+        row.ok_or_else(|| AppError::NotFound(format!("execution {} not found", pending.execution_id)))?;
+    decide(&row.retry_facts(job_status), pending.region, pending.question_index)?;
+    let (_, retry_count, updated_at) = db::retries::accept(tx, &row.job_id, job_status, &[row.id], pending.trigger)
         .await?
         .pop()
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("retry of {} decided but not applied", row.id)))?;
