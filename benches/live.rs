@@ -1,9 +1,10 @@
 //! Live updates (issue 4): what a change costs.
 //!
 //! `cargo bench --features ssr --bench live` prints
-//! (a) bytes sent to one client per execution change, for jobs of 100, 1,000 and 10,000
+//! (a) bytes sent to one client per execution change, for jobs of 100, 1,000, 10,000 and 30,000
 //!     executions, next to what the earlier approach sent per poll (the whole job);
-//! (c) server CPU and memory with 100 clients on one job while 1,000 executions change
+//! (c) server CPU and memory with 100 clients on one job while its executions change
+//!     (`LIVE_EXECUTIONS`, default 1,000; SCALE.md asks for 30,000)
 //!     (runs the release binary, `BEACON_BIN`, default `target/release/beacon`, as its own
 //!     process so only the server is measured; build it first with `cargo leptos build --release`).
 //! (b), the browser-side latency, is `end2end/bench/latency.spec.ts` (see README).
@@ -74,8 +75,9 @@ async fn wait_settled(client: &reqwest::Client, base: &str, job: &str) {
 async fn bytes_per_change(size: usize) -> (usize, usize, f64) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("bench.db").display());
-    // size ≈ questions × 3 models × 1 region
-    let questions = add_questions(&url, size.div_ceil(3)).await;
+    // size ≈ questions × 3 models × 3 regions (nine cells a question keep a 30,000-execution
+    // job's body under the 64 KiB limit)
+    let questions = add_questions(&url, size.div_ceil(9)).await;
     let router = router(false).await;
     let mut config = Config::from_lookup(|_| None).unwrap();
     config.site_addr = "127.0.0.1:0".parse().unwrap();
@@ -87,7 +89,7 @@ async fn bytes_per_change(size: usize) -> (usize, usize, f64) {
     let client = reqwest::Client::new();
     let created: Value = client
         .post(format!("{base}/api/v1/jobs"))
-        .json(&json!({"questions": questions, "models": ["llama3.2-1b", "mistral-7b", "qwen2.5-1.5b"], "regions": ["US"]}))
+        .json(&json!({"questions": questions, "models": ["llama3.2-1b", "mistral-7b", "qwen2.5-1.5b"], "regions": ["US", "EU", "ASIA"]}))
         .send()
         .await
         .unwrap()
@@ -145,15 +147,17 @@ fn proc_stat(pid: u32) -> (f64, u64, u64) {
     (cpu, kib("VmRSS:"), kib("VmHWM:"))
 }
 
-/// (c) One Beacon process, 100 clients on one job, 1,000 executions running to completion.
-async fn hundred_clients() -> Option<String> {
+/// (c) One Beacon process, 100 clients on one job, `size` executions (`LIVE_EXECUTIONS`,
+/// default 1,000) running to completion.
+async fn hundred_clients(size: usize) -> Option<String> {
     let bin = std::env::var("BEACON_BIN").unwrap_or_else(|_| "target/release/beacon".into());
     if !std::path::Path::new(&bin).exists() {
         return None;
     }
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("bench.db").display());
-    let questions = add_questions(&url, 1000).await;
+    let questions = add_questions(&url, size.div_ceil(9)).await;
+    let size = questions.len() * 9;
     let router = router(true).await;
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut child = tokio::process::Command::new(&bin)
@@ -179,7 +183,7 @@ async fn hundred_clients() -> Option<String> {
     // the first change on.
     let created: Value = client
         .post(format!("{base}/api/v1/jobs"))
-        .json(&json!({"questions": questions, "models": ["mistral-7b"], "regions": ["EU"]}))
+        .json(&json!({"questions": questions, "models": ["llama3.2-1b", "mistral-7b", "qwen2.5-1.5b"], "regions": ["US", "EU", "ASIA"]}))
         .send()
         .await
         .unwrap()
@@ -196,7 +200,7 @@ async fn hundred_clients() -> Option<String> {
             let mut stream = client.get(url).send().await.unwrap();
             let mut text = String::new();
             let mut completed = 0;
-            while completed < 1000 {
+            while completed < size {
                 let Ok(Ok(Some(chunk))) = tokio::time::timeout(Duration::from_secs(60), stream.chunk()).await else { break };
                 text.push_str(&String::from_utf8_lossy(&chunk));
                 while let Some(end) = text.find("\n\n") {
@@ -214,15 +218,15 @@ async fn hundred_clients() -> Option<String> {
     }
     let mut all_saw_everything = true;
     for c in clients {
-        all_saw_everything &= c.await.unwrap() == 1000;
+        all_saw_everything &= c.await.unwrap() == size;
     }
     let wall = started.elapsed().as_secs_f64();
     let (cpu_after, rss, peak) = proc_stat(pid);
     child.kill().await.ok();
     let cpu = cpu_after - cpu_before;
     Some(format!(
-        "1,000 executions ran to completion with 100 clients following: {wall:.1} s wall, server CPU {cpu:.1} s ({:.0}% of one core), \
-         RSS {:.1} MiB at the end, peak {:.1} MiB; {} execution events delivered; every client saw all 1,000 completions: {all_saw_everything}",
+        "{size} executions ran to completion with 100 clients following: {wall:.1} s wall, server CPU {cpu:.1} s ({:.0}% of one core), \
+         RSS {:.1} MiB at the end, peak {:.1} MiB; {} execution events delivered; every client saw all {size} completions: {all_saw_everything}",
         cpu / wall * 100.0,
         rss as f64 / 1024.0,
         peak as f64 / 1024.0,
@@ -234,12 +238,13 @@ async fn hundred_clients() -> Option<String> {
 async fn main() {
     println!("(a) bytes to one client per execution change vs the whole job per poll");
     println!("{:>12} {:>18} {:>22} {:>10}", "executions", "SSE bytes/change", "whole job bytes/poll", "ratio");
-    for size in [100, 1000, 10_000] {
+    for size in [100, 1000, 10_000, 30_000] {
         let (executions, whole, per_change) = bytes_per_change(size).await;
         println!("{executions:>12} {per_change:>18.0} {whole:>22} {:>9.0}x", whole as f64 / per_change);
     }
     println!();
-    match hundred_clients().await {
+    let size = std::env::var("LIVE_EXECUTIONS").ok().and_then(|n| n.parse().ok()).unwrap_or(1000);
+    match hundred_clients(size).await {
         Some(line) => println!("(c) {line}"),
         None => println!("(c) skipped: build the release binary first (cargo leptos build --release) or set BEACON_BIN"),
     }
