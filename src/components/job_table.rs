@@ -11,7 +11,7 @@ use super::toaster::use_toaster;
 use super::{JobHeader, RegionSection};
 
 /// The whole job page body: the header with the whole job's status, progress and counts, the
-/// filter and page links, then this page's rows (at most 500) in one section per region.
+/// filter and page links, then this page's rows (at most 200) in one section per region.
 /// Rendered completely on the server; in the browser it keeps itself up to date (see `live`).
 #[component]
 pub fn JobTable(initial: JobPageData) -> impl IntoView {
