@@ -18,7 +18,7 @@ pub async fn open(
     let started_at = (status == AttemptStatus::Running).then_some(now);
     let mut opened = Vec::with_capacity(execution_ids.len());
     for chunk in execution_ids.chunks(500) {
-        let list = (0..chunk.len()).map(|i| format!("${}", i + 5)).collect::<Vec<_>>().join(", ");
+        let list = super::placeholders(5, chunk.len());
         let mut insert = sqlx::query_as::<_, (i64, i64)>(assembled(format!(
             "INSERT INTO execution_attempts (execution_id, number, trigger, status, request_json, queued_at, started_at)
              SELECT e.id, (SELECT COALESCE(MAX(a.number), 0) + 1 FROM execution_attempts a WHERE a.execution_id = e.id),
@@ -107,7 +107,7 @@ pub async fn list_for_executions(db: &Db, execution_ids: &[i64]) -> sqlx::Result
         "SELECT execution_id, number, trigger, status, error_code, error, provider_id,
                 request_json, queued_at, started_at, finished_at, duration_ms
            FROM execution_attempts WHERE execution_id IN ({}) ORDER BY execution_id, number",
-        super::jobs::placeholders(execution_ids.len())
+        super::placeholders(1, execution_ids.len())
     );
     let mut query = sqlx::query_as::<_, JobAttemptRow>(assembled(sql));
     for id in execution_ids {

@@ -99,15 +99,12 @@ pub async fn list_page(
     window: Window,
     limit: i64,
 ) -> sqlx::Result<Vec<ExecutionRow>> {
-    let (mut conditions, after) = match window {
-        Window::After(id) => ("e.job_id = $1 AND e.id > $2".to_string(), id),
-        Window::Offset(_) => ("e.job_id = $1 AND e.id > $2".to_string(), 0),
+    let (after, offset) = match window {
+        Window::After(id) => (id, String::new()),
+        Window::Offset(skip) => (0, format!(" OFFSET {}", skip.max(0))),
     };
+    let mut conditions = "e.job_id = $1 AND e.id > $2".to_string();
     let binds = filter_conditions(filter, &mut conditions, 3);
-    let offset = match window {
-        Window::Offset(skip) => format!(" OFFSET {}", skip.max(0)),
-        Window::After(_) => String::new(),
-    };
     let sql = format!("{SELECT_ROW} WHERE {conditions} ORDER BY e.id LIMIT {}{offset}", limit.max(0));
     let mut query = sqlx::query_as(assembled(sql)).bind(job_id).bind(after);
     for bind in binds {
@@ -131,8 +128,7 @@ pub async fn count_matching(db: &Db, job_id: &JobId, filter: &ExecutionFilter) -
 pub(super) fn filter_conditions(filter: &ExecutionFilter, conditions: &mut String, first: usize) -> Vec<String> {
     let mut binds: Vec<String> = Vec::new();
     if !filter.statuses.is_empty() {
-        let placeholders: Vec<String> = (0..filter.statuses.len()).map(|i| format!("${}", first + binds.len() + i)).collect();
-        conditions.push_str(&format!(" AND e.status IN ({})", placeholders.join(", ")));
+        conditions.push_str(&format!(" AND e.status IN ({})", super::placeholders(first, filter.statuses.len())));
         binds.extend(filter.statuses.iter().map(|s| s.as_str().to_string()));
     }
     if let Some(region) = filter.region {
@@ -164,7 +160,7 @@ pub async fn get_many(db: &Db, ids: &[i64]) -> sqlx::Result<Vec<ExecutionRow>> {
     let mut rows = Vec::with_capacity(ids.len());
     // Bounded statements: PostgreSQL takes at most 65,535 parameters, SQLite 32,766.
     for chunk in ids.chunks(1000) {
-        let sql = format!("{SELECT_ROW} WHERE e.id IN ({})", super::jobs::placeholders(chunk.len()));
+        let sql = format!("{SELECT_ROW} WHERE e.id IN ({})", super::placeholders(1, chunk.len()));
         let mut query = sqlx::query_as(assembled(sql));
         for id in chunk {
             query = query.bind(*id);
@@ -229,7 +225,7 @@ pub async fn claim_batch(db: &Db, region: Region, owner: &str, lease_until: i64,
     // A retry's attempt was queued when the retry was accepted: it starts now. A new row's
     // first attempt opens now.
     let ids: Vec<i64> = claimed.iter().map(|(id, ..)| *id).collect();
-    let list = (0..ids.len()).map(|i| format!("${}", i + 4)).collect::<Vec<_>>().join(", ");
+    let list = super::placeholders(4, ids.len());
     let mut start = sqlx::query_as::<_, (i64, i64)>(assembled(format!(
         "UPDATE execution_attempts SET status = $1, started_at = $2
           WHERE status = $3 AND execution_id IN ({list}) RETURNING execution_id, id"

@@ -4,7 +4,7 @@ use crate::domain::views::JobView;
 use crate::domain::{ExecutionStatus, JobId, JobStatus, Progress, Region};
 
 use super::codec::JsonText;
-use super::{assembled, now_ms, rfc3339, Db};
+use super::{assembled, now_ms, placeholders, rfc3339, Db};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct JobRow {
@@ -173,17 +173,12 @@ pub async fn get_many(db: &Db, ids: &[&JobId]) -> sqlx::Result<Vec<JobRow>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = format!("SELECT * FROM jobs WHERE id IN ({})", placeholders(ids.len()));
+    let sql = format!("SELECT * FROM jobs WHERE id IN ({})", placeholders(1, ids.len()));
     let mut query = sqlx::query_as(assembled(sql));
     for id in ids {
         query = query.bind(*id);
     }
     query.fetch_all(&db.pool).await
-}
-
-/// `$1, $2, …, $n`
-pub fn placeholders(n: usize) -> String {
-    (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
 /// Every job whose stored counters differ from a full recount of its executions, with both:

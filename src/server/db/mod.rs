@@ -145,6 +145,15 @@ impl Db {
         }
     }
 
+    /// As [`Db::lock_rows`], for the rows of one table (`alias`) of a join or a select whose
+    /// other parts must not be locked.
+    pub fn lock_rows_of(&self, alias: &str) -> String {
+        match self.dialect {
+            Dialect::Sqlite => String::new(),
+            Dialect::Postgres => format!(" FOR UPDATE OF {alias}"),
+        }
+    }
+
     /// Appended to the runner's "next queued row" sub-select: instances claiming at once
     /// each take a different row instead of waiting for each other.
     pub fn skip_locked(&self) -> &'static str {
@@ -159,6 +168,11 @@ impl Db {
 /// lock clauses, placeholders. Never from a request's text.
 pub fn assembled(sql: String) -> AssertSqlSafe<String> {
     AssertSqlSafe(sql)
+}
+
+/// `$first, $first+1, …`: `n` numbered placeholders, for a list bound value by value.
+pub fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
 /// Milliseconds since the Unix epoch: the unit of every time column.

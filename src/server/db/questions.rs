@@ -19,7 +19,7 @@ pub async fn get_many(db: &Db, ids: &[&str]) -> sqlx::Result<Vec<QuestionView>> 
     for chunk in ids.chunks(500) {
         let sql = format!(
             "SELECT id, category, text FROM questions WHERE id IN ({}) ORDER BY position, id",
-            super::jobs::placeholders(chunk.len())
+            super::placeholders(1, chunk.len())
         );
         let mut query = sqlx::query_as::<_, (String, String, String)>(super::assembled(sql));
         for id in chunk {

@@ -16,10 +16,7 @@ use super::{assembled, now_ms, Db};
 /// job's status is read next, once, by `jobs::lock_status` (execution first, then job: the
 /// order every writer locks in).
 pub async fn load(db: &Db, conn: &mut AnyConnection, id: i64) -> sqlx::Result<Option<ExecutionRow>> {
-    let lock = match db.dialect {
-        super::Dialect::Sqlite => "",
-        super::Dialect::Postgres => " FOR UPDATE OF e",
-    };
+    let lock = db.lock_rows_of("e");
     sqlx::query_as(assembled(format!("{SELECT_ROW} WHERE e.id = $1{lock}")))
     .bind(id)
     .fetch_optional(conn)
@@ -34,10 +31,7 @@ pub async fn load_failures(
     job_id: &JobId,
     scope: &ExecutionFilter,
 ) -> sqlx::Result<Vec<ExecutionRow>> {
-    let lock = match db.dialect {
-        super::Dialect::Sqlite => "",
-        super::Dialect::Postgres => " FOR UPDATE OF e",
-    };
+    let lock = db.lock_rows_of("e");
     let mut conditions = "e.job_id = $1".to_string();
     let binds = filter_conditions(scope, &mut conditions, 2);
     let mut query = sqlx::query_as(assembled(format!("{SELECT_ROW} WHERE {conditions} ORDER BY e.id{lock}"))).bind(job_id);
@@ -67,7 +61,7 @@ pub async fn accept(
     let failures = ExecutionStatus::sql(&ExecutionStatus::FAILURES);
     let mut accepted = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(ACCEPT_CHUNK) {
-        let list = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect::<Vec<_>>().join(", ");
+        let list = super::placeholders(3, chunk.len());
         let mut update = sqlx::query_as::<_, (i64, i64, i64)>(assembled(format!(
             "UPDATE executions
                 SET status = $1, retry_count = retry_count + 1, last_retry_at = $2, updated_at = $2,
