@@ -20,20 +20,35 @@ where
     T: Clone + Send + Sync + 'static,
 {
     let Some(live) = use_context::<LiveJob>() else { return };
-    Effect::new(move |_| {
-        if action.version().get() == 0 {
-            return;
-        }
-        if let Some(answer) = action.value().get() {
-            done(live, answer);
-        }
+    live.in_page(|| {
+        Effect::new(move |_| {
+            if action.version().get() == 0 {
+                return;
+            }
+            if let Some(answer) = action.value().get() {
+                done(live, answer);
+            }
+        })
     });
+}
+
+/// A row's action, owned by the page so that its answer is still handled after the row
+/// re-rendered (the stream can show "retrying" before the server function has answered).
+fn page_action<S>() -> ServerAction<S>
+where
+    S: leptos::server_fn::ServerFn<Error = crate::domain::ApiError> + Clone + Send + Sync + 'static,
+    S::Output: Send + Sync + 'static,
+{
+    match use_context::<LiveJob>() {
+        Some(live) => live.in_page(ServerAction::<S>::new),
+        None => ServerAction::<S>::new(),
+    }
 }
 
 /// "Retry" / "Retry (k/N)" for one failed row.
 #[component]
 pub fn RetryButton(execution: ExecutionView, label: String) -> impl IntoView {
-    let action = ServerAction::<RetryExecution>::new();
+    let action = page_action::<RetryExecution>();
     on_answer(action, |live, answer| match answer {
         Ok(accepted) => {
             live.apply_accepted(&accepted);
@@ -71,7 +86,7 @@ pub fn RetryAllButton(
     #[prop(into)] label: Signal<String>,
     #[prop(into)] eligible: Signal<usize>,
 ) -> impl IntoView {
-    let action = ServerAction::<RetryAllFailed>::new();
+    let action = page_action::<RetryAllFailed>();
     on_answer(action, |live, answer| {
         match answer {
             Ok(result) => {

@@ -15,13 +15,17 @@ pub struct LiveJob {
     pub data: RwSignal<JobPageData>,
     pub state: RwSignal<LiveState>,
     toaster: Toaster,
+    /// The page's reactive owner: what a row starts (a retry and its answer) is owned here,
+    /// so it outlives the row, which the live stream may re-render before the answer comes.
+    page: StoredValue<Option<Owner>>,
 }
 
 impl LiveJob {
     pub fn new(initial: JobPageData, toaster: Toaster) -> LiveJob {
         let data = RwSignal::new(initial);
         // The handlers below use the data and the toaster only; the state is the hook's.
-        let live = LiveJob { data, state: RwSignal::new(LiveState::Connecting), toaster };
+        let page = StoredValue::new(Owner::current());
+        let live = LiveJob { data, state: RwSignal::new(LiveState::Connecting), toaster, page };
         let state = use_live_stream(
             // Job ids are letters, digits, '-', '_' and '.': nothing to escape.
             move || data.with_untracked(|d| format!("/api/v1/jobs/{}/events?since={}", d.job.id, d.cursor)),
@@ -32,6 +36,14 @@ impl LiveJob {
         let live = LiveJob { state, ..live };
         provide_context(live);
         live
+    }
+
+    /// Runs `make` in the page's owner (see `page`).
+    pub fn in_page<T>(&self, make: impl FnOnce() -> T) -> T {
+        match self.page.get_value() {
+            Some(owner) => owner.with(make),
+            None => make(),
+        }
     }
 
     pub fn toaster(&self) -> Toaster {
