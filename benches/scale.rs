@@ -207,7 +207,7 @@ async fn per_change(sizes: &Sizes) -> Row {
     use beacon::server::db::executions::{self, Outcome};
     let bench = start(Answer::Hang, 1).await;
     // The runner is stopped so this measurement owns the rows.
-    bench.server.state.runner.stop();
+    bench.server.state.runner.stop_claiming();
     let db = bench.server.state.db.clone();
     let mut medians = Vec::new();
     for size in [100, sizes.per_change_large] {
@@ -222,7 +222,7 @@ async fn per_change(sizes: &Sizes) -> Row {
             };
             let outcome = Outcome { status: ExecutionStatus::Completed, output: Some("ok".into()), provider_id: None, error_code: None, error: None };
             let started = Instant::now();
-            assert!(executions::finish(&db, &claimed, "bench", &outcome).await.unwrap());
+            assert!(executions::finish(&db, &claimed, &outcome).await.unwrap());
             samples.push(started.elapsed());
         }
         medians.push(median(samples));
@@ -274,7 +274,7 @@ async fn batch_retry(sizes: &Sizes) -> Row {
     let (job, _) = bench.submit(&questions, &ALL_REGIONS).await;
     bench.wait_settled(&job).await;
     // The runner stops, so the queued retries stay queued and only the answer is timed.
-    bench.server.state.runner.stop();
+    bench.server.state.runner.stop_claiming();
     let started = Instant::now();
     let answer: Value = bench
         .http
@@ -298,7 +298,7 @@ async fn batch_retry(sizes: &Sizes) -> Row {
 
 async fn page_ttfb(sizes: &Sizes) -> Row {
     let bench = start(Answer::Hang, 1).await;
-    bench.server.state.runner.stop();
+    bench.server.state.runner.stop_claiming();
     let small = bench.questions(72, 9).await;
     let (small_job, _) = bench.submit(&small[..8], &ALL_REGIONS).await;
     let large = bench.questions(sizes.page_large, 9).await;

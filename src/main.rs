@@ -18,6 +18,8 @@ async fn main() -> std::process::ExitCode {
         None | Some("serve") => serve().await,
         Some("demo-router") => demo_router(&args[1..]).await,
         Some("check") => check().await,
+        Some("users") => beacon::server::cli::users(&args[1..]).await,
+        Some("tokens") => beacon::server::cli::tokens(&args[1..]).await,
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
@@ -26,6 +28,11 @@ async fn main() -> std::process::ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // A bad setting is the operator's to fix, and says which (SAFETY.md §6).
+        Err(err) if err.downcast_ref::<beacon::server::config::ConfigError>().is_some() => {
+            eprintln!("beacon: configuration: {err:#}");
+            ExitCode::from(2)
+        }
         Err(err) => {
             eprintln!("beacon: {err:#}");
             ExitCode::FAILURE
@@ -38,7 +45,13 @@ const USAGE: &str = "usage:
   beacon                          serve Beacon (configured by environment, see README)
   beacon demo-router [--addr A]   serve only the demo inference router (default 127.0.0.1:8095)
   beacon check                    recount every job's progress from its executions (DATABASE_URL)
-                                  and repair counters that drifted";
+                                  and repair counters that drifted
+  beacon users add NAME --role viewer|researcher|admin
+                                  add a user; the password is read from standard input
+  beacon users list | beacon users remove NAME
+  beacon tokens create NAME [--label TEXT]
+                                  print a new API token for NAME (shown once, stored hashed)
+  beacon tokens revoke TOKEN_PREFIX";
 
 #[cfg(feature = "ssr")]
 async fn serve() -> anyhow::Result<()> {

@@ -1,6 +1,7 @@
 //! Types shared by the server and the browser: what a region, a model, a status, an id and a
 //! progress count *are*, independent of where they are stored or shown.
 
+pub mod account;
 pub mod error;
 pub mod ids;
 pub mod model;
@@ -11,6 +12,7 @@ pub mod status;
 pub(crate) mod text_enum;
 pub mod views;
 
+pub use account::{Role, Visitor};
 pub use error::ApiError;
 pub use ids::{ExecutionId, JobId};
 pub use model::Model;

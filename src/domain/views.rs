@@ -23,6 +23,8 @@ pub struct JobView {
     pub regions: Vec<Region>,
     pub created_at: String,
     pub updated_at: String,
+    /// The account that submitted it (null with accounts off).
+    pub created_by: Option<String>,
     pub progress: Progress,
     /// Expected executions: questions × models × regions.
     pub total_executions: i64,
@@ -38,6 +40,7 @@ pub struct JobSummary {
     pub total_executions: i64,
     pub created_at: String,
     pub updated_at: String,
+    pub created_by: Option<String>,
 }
 
 impl JobView {
@@ -49,6 +52,7 @@ impl JobView {
             total_executions: self.total_executions,
             created_at: self.created_at.clone(),
             updated_at: self.updated_at.clone(),
+            created_by: self.created_by.clone(),
         }
     }
 
@@ -69,6 +73,7 @@ impl JobView {
             regions: Vec::new(),
             created_at: summary.created_at,
             updated_at: summary.updated_at,
+            created_by: summary.created_by,
             progress: summary.progress,
             total_executions: summary.total_executions,
         }
@@ -155,6 +160,13 @@ pub struct AttemptView {
     pub duration_ms: Option<i64>,
     /// The router request exactly as sent.
     pub request: serde_json::Value,
+    /// This attempt's own answer: on time, or late (arrived after the execution was cancelled
+    /// or swept; the execution's status did not change).
+    pub output: Option<String>,
+    pub late: bool,
+    /// Who asked for a manual or batch attempt (null with accounts off, and for the runner's
+    /// own attempts).
+    pub requested_by: Option<String>,
 }
 
 /// Everything the job page renders.

@@ -5,6 +5,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::{get, post};
 use axum::Router;
 use leptos::config::get_configuration;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -17,25 +20,47 @@ use super::live::LiveFeed;
 use super::router::{demo, RouterClient};
 use super::runner::Runner;
 use super::state::AppState;
-use super::{api, db};
+use super::{api, auth, db, http};
 
-/// Request bodies above this are refused with 413: the largest legitimate body, a job with
-/// every question, model and region, is a few hundred bytes.
+/// Request bodies above this are refused with 413 (SAFETY.md §3).
 const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Connections the runner keeps for itself: lease renewals, claims and outcomes.
+const RUNNER_CONNECTIONS: u32 = 4;
 
 pub struct RunningServer {
     pub addr: SocketAddr,
     pub state: AppState,
-    shutdown: CancellationToken,
+    /// Closes the listener.
+    stop_accepting: CancellationToken,
+    /// Stops the live feed and the retry committer, last of all.
+    background: CancellationToken,
     served: tokio::task::JoinHandle<()>,
 }
 
 impl RunningServer {
-    /// Stops accepting requests and claiming work, and waits for the listener to close.
+    /// The graceful stop of SAFETY.md §5: no new work is claimed and no new connection
+    /// accepted; router calls in flight get `BEACON_SHUTDOWN_SECONDS` to finish and be
+    /// recorded; whatever still runs then is marked `error`/`INTERRUPTED` with its attempt
+    /// closed and its lease released, so it is retryable at once after a restart. Live streams
+    /// end, open requests finish, and the background tasks stop.
     pub async fn stop(self) {
-        self.state.runner.stop();
-        self.shutdown.cancel();
+        let grace = self.state.config.shutdown_grace;
+        self.state.runner.stop_claiming();
+        self.stop_accepting.cancel();
+        self.state.shutdown.cancel();
+        self.state.runner.finish_in_flight(grace).await;
         let _ = self.served.await;
+        self.background.cancel();
+    }
+
+    /// As if the process had been killed: nothing is finished or recorded, leases are left
+    /// to expire. For tests of crash recovery.
+    pub async fn halt(self) {
+        self.state.runner.halt();
+        self.stop_accepting.cancel();
+        self.state.shutdown.cancel();
+        let _ = self.served.await;
+        self.background.cancel();
     }
 }
 
@@ -50,7 +75,8 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         }
     };
     let router = RouterClient::new(&router_url, config.router_timeout)?;
-    let runner = Runner::new(db.clone(), router.clone(), config.region_concurrency, config.lease);
+    let runner_db = db.with_own_connections(RUNNER_CONNECTIONS).await?;
+    let runner = Runner::new(runner_db, router.clone(), config.region_concurrency, config.lease);
     runner.start();
 
     let mut leptos_options = get_configuration(None)?.leptos_options;
@@ -61,32 +87,55 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     let addr = listener.local_addr()?;
     leptos_options.site_addr = addr;
 
-    let shutdown = CancellationToken::new();
-    let feed = LiveFeed::start(db.clone(), shutdown.clone()).await?;
-    let retries = super::services::retry::RetryCommitter::start(db.clone(), Arc::clone(&runner), shutdown.clone());
-    let state = AppState { leptos_options, db, runner, router, config: Arc::new(config), feed, retries, shutdown: shutdown.clone() };
+    let background = CancellationToken::new();
+    let feed = LiveFeed::start(db.clone(), background.clone()).await?;
+    let retries = super::services::retry::RetryCommitter::start(db.clone(), Arc::clone(&runner), background.clone());
+    super::services::housekeeping::start(db.clone(), background.clone());
+    if config.open_to_the_network() {
+        tracing::warn!(addr = %config.site_addr, "BEACON_AUTH=off on a network address: anyone who can reach it can start, retry and cancel jobs");
+    }
+    let state = AppState {
+        leptos_options,
+        db,
+        runner,
+        router,
+        mutation_limiter: config.mutation_rate.map(|rate| Arc::new(http::limits::MutationLimiter::new(rate))),
+        streams: http::limits::StreamSlots::new(config.max_streams, config.max_streams_per_client),
+        config: Arc::new(config),
+        feed,
+        retries,
+        shutdown: CancellationToken::new(),
+    };
+    let app = app(&state);
+    let stop_accepting = CancellationToken::new();
+    let served = tokio::spawn(http::listener::serve(listener, app, stop_accepting.clone()));
+    tracing::info!("Beacon listening on http://{addr}");
+    Ok(RunningServer { addr, state, stop_accepting, background, served })
+}
+
+/// The routes, and around them the rules every request passes, outermost first: security
+/// headers, JSON errors under `/api/`, the Host check, the cross-site check, who is calling
+/// and whether they may, the mutation rate, the request time-out, the body limit.
+fn app(state: &AppState) -> Router {
     let routes = generate_route_list(App);
-    let app = Router::new()
+    let timeout = tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, state.config.request_timeout);
+    Router::new()
         .merge(api::routes())
-        .leptos_routes(&state, routes, {
+        .route("/login", get(auth::login::page).post(auth::login::log_in))
+        .route("/logout", post(auth::login::log_out))
+        .leptos_routes(state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(axum::middleware::from_fn(api::rejections::json_errors))
+        .layer(timeout)
+        .layer(from_fn_with_state(state.clone(), http::limits::limit_mutations))
+        .layer(from_fn_with_state(state.clone(), auth::authenticate))
+        .layer(from_fn_with_state(state.clone(), http::cross_site::refuse_cross_site))
+        .layer(from_fn_with_state(state.clone(), http::cross_site::check_host))
+        .layer(from_fn(api::rejections::json_errors))
+        .layer(from_fn(http::headers::security_headers))
         .layer(tower_http::trace::TraceLayer::new_for_http())
-        .with_state(state.clone());
-
-    let served = tokio::spawn({
-        let shutdown = shutdown.clone();
-        async move {
-            let serving = axum::serve(listener, app).with_graceful_shutdown(shutdown.cancelled_owned());
-            if let Err(err) = serving.await {
-                tracing::error!(%err, "server stopped");
-            }
-        }
-    });
-    tracing::info!("Beacon listening on http://{addr}");
-    Ok(RunningServer { addr, state, shutdown, served })
+        .with_state(state.clone())
 }

@@ -19,10 +19,13 @@ pub struct AppState {
     pub router: RouterClient,
     pub config: Arc<Config>,
     pub feed: Arc<LiveFeed>,
+    /// `None` with `BEACON_MUTATION_RATE=off`.
+    pub mutation_limiter: Option<Arc<super::http::limits::MutationLimiter>>,
+    pub streams: Arc<super::http::limits::StreamSlots>,
     /// Accepts retries in groups (one transaction for those that arrive together).
     pub retries: Arc<super::services::retry::RetryCommitter>,
-    /// Cancelled when the server stops: ends the live streams, which would otherwise keep
-    /// the graceful shutdown waiting forever.
+    /// Cancelled when the server begins to stop: ends the live streams, which would otherwise
+    /// keep the graceful shutdown waiting forever.
     pub shutdown: tokio_util::sync::CancellationToken,
 }
 

@@ -39,7 +39,7 @@ impl JobPageQuery {
     }
 }
 
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn load_home() -> Result<HomeData, ApiError> {
     use crate::server::{db, services};
     super::serve(|state| async move {
@@ -51,7 +51,7 @@ pub async fn load_home() -> Result<HomeData, ApiError> {
 }
 
 /// A job page: the job, and one page of its executions under the query's filter.
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn load_job_page(
     id: String,
     page: Option<String>,
@@ -93,7 +93,8 @@ pub async fn create_job(
             models: models.unwrap_or_default(),
             regions: regions.unwrap_or_default(),
         };
-        let created = jobs::create(&state, request).await?;
+        let caller = crate::server::auth::Caller::from_context();
+        let created = jobs::create(&state, request, caller.account()).await?;
         page_request::go_to(&format!("/jobs/{}", created.id));
         Ok(created.id)
     })

@@ -7,11 +7,17 @@ use crate::domain::ApiError;
 #[server]
 pub async fn retry_execution(id: String, region: String, question_index: i64) -> Result<RetryAccepted, ApiError> {
     use crate::domain::{ExecutionId, Trigger};
+    use crate::server::auth::Caller;
     use crate::server::page_request;
     use crate::server::services::retry::{retry, RetryRequest};
     super::serve(|state| async move {
-        let request =
-            RetryRequest { execution_id: ExecutionId::parse(&id)?, region: &region, question_index, idempotency_key: None };
+        let request = RetryRequest {
+            execution_id: ExecutionId::parse(&id)?,
+            region: &region,
+            question_index,
+            idempotency_key: None,
+            requested_by: Caller::from_context().account().map(str::to_string),
+        };
         let accepted = retry(&state, request, Trigger::Manual).await?;
         page_request::back_with_notice(&crate::domain::retry::accepted_summary(&accepted));
         Ok(accepted)
@@ -23,18 +29,20 @@ pub async fn retry_execution(id: String, region: String, question_index: i64) ->
 #[server]
 pub async fn retry_all_failed(job_id: String, region: Option<String>) -> Result<BatchRetryResult, ApiError> {
     use crate::domain::JobId;
+    use crate::server::auth::Caller;
     use crate::server::page_request;
     use crate::server::services::retry::{self, BatchFilter};
     super::serve(|state| async move {
         let filter = BatchFilter { region, model_id: None };
-        let result = retry::retry_all_failed(&state, &JobId::parse(&job_id)?, &filter).await?;
+        let caller = Caller::from_context();
+        let result = retry::retry_all_failed(&state, &JobId::parse(&job_id)?, &filter, caller.account()).await?;
         page_request::back_with_notice(&crate::domain::retry::batch_summary(&result));
         Ok(result)
     })
     .await
 }
 
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn load_execution_history(id: String) -> Result<ExecutionHistory, ApiError> {
     use crate::domain::ExecutionId;
     use crate::server::services::jobs;

@@ -180,10 +180,10 @@ impl TestApp {
         sqlx::query_scalar(sql).fetch_one(&self.db().pool).await.unwrap()
     }
 
-    /// Stops the server as a crash would: its runner abandons calls, leases stay behind.
+    /// Stops the server as a crash would: its runner drops its calls, leases stay behind.
     pub async fn stop(&mut self) {
         if let Some(server) = self.server.take() {
-            server.stop().await;
+            server.halt().await;
         }
     }
 }

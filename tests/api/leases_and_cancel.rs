@@ -60,9 +60,15 @@ async fn rows_of_a_dead_server_become_interrupted_when_their_lease_expires() {
 }
 
 #[tokio::test]
-async fn cancelling_a_job_stops_its_router_calls_and_cancels_what_had_not_finished() {
+async fn cancelling_a_job_sends_nothing_more_and_keeps_the_answers_of_calls_already_sent() {
+    // SAFETY.md §5: a call already sent is not cut off (the GPU time is spent either way); its
+    // answer is kept on its attempt as a late answer, and the execution stays cancelled.
     let router = TestRouter::start(|req, _| {
-        if req.prompt.contains("2+2") { Reply::Answer("4".into()) } else { Reply::Hang }
+        if req.prompt.contains("2+2") {
+            Reply::Answer("4".into())
+        } else {
+            Reply::After(Duration::from_millis(1500), Box::new(Reply::Answer("an answer after the cancel".into())))
+        }
     })
     .await;
     let app = spawn_app(Options {
@@ -84,6 +90,7 @@ async fn cancelling_a_job_stops_its_router_calls_and_cancels_what_had_not_finish
     let (status, body) = app.post_json(&format!("/api/v1/jobs/{id}/cancel"), &serde_json::json!({})).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"], "cancelled");
+    assert_eq!(router.in_flight(), 2, "calls already sent are not cut off");
 
     let rows = app.executions(&id).await;
     for row in &rows {
@@ -98,13 +105,25 @@ async fn cancelling_a_job_stops_its_router_calls_and_cancels_what_had_not_finish
     }
     let started = Instant::now();
     while router.in_flight() > 0 {
-        assert!(started.elapsed() < Duration::from_secs(3), "router calls still open after cancel");
+        assert!(started.elapsed() < Duration::from_secs(5), "the sent calls never answered");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let sent = router.received().len();
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(router.received().len(), sent, "nothing is sent after the cancel");
     assert_eq!(sent, 3, "the pending execution was never sent");
+    let rows = app.executions(&id).await;
+    let late: Vec<&serde_json::Value> =
+        rows.iter().flat_map(|r| r["retry_history"].as_array().unwrap()).filter(|a| a["late"] == true).collect();
+    assert_eq!(late.len(), 2, "both answers that came after the cancel are kept: {rows:#?}");
+    for attempt in late {
+        assert_eq!(attempt["output"], "an answer after the cancel");
+        assert_eq!(attempt["status"], "cancelled", "the attempt stays as the cancel left it");
+    }
+    for row in rows.iter().filter(|r| r["question_id"] != "math_basic") {
+        assert_eq!(status_of(row), "cancelled", "a late answer does not change the execution");
+        assert!(row["output"].is_null());
+    }
     let (_, job) = app.get(&format!("/api/v1/jobs/{id}")).await;
     assert_eq!(job["status"], "cancelled");
 }
@@ -116,7 +135,7 @@ async fn a_claim_takes_exactly_as_many_rows_as_it_has_slots_for() {
     let router = TestRouter::answering().await;
     let app = spawn_with_router(&router.url).await;
     // This test claims by hand, as the runner would.
-    app.server.as_ref().unwrap().state.runner.stop();
+    app.server.as_ref().unwrap().state.runner.stop_claiming();
     let questions = ["math_basic", "geography_basic", "identity_basic", "taiwan_status", "hongkong_2019", "greatest_leader"];
     let job = app.submit(&questions, &["llama3.2-1b", "mistral-7b", "qwen2.5-1.5b"], &["US"]).await;
     let db = app.db();

@@ -261,8 +261,15 @@ async fn retry_all_failed_queues_every_eligible_failure_and_paces_them_through_t
 }
 
 #[tokio::test]
-async fn cancelling_a_job_stops_its_retries() {
-    let router = TestRouter::start(|_, nth| if nth == 0 { Reply::Fail("cold".into()) } else { Reply::Hang }).await;
+async fn cancelling_a_job_cancels_its_retries_and_keeps_a_sent_retrys_late_answer() {
+    let router = TestRouter::start(|_, nth| {
+        if nth == 0 {
+            Reply::Fail("cold".into())
+        } else {
+            Reply::After(Duration::from_millis(800), Box::new(Reply::Answer("warm now".into())))
+        }
+    })
+    .await;
     let (app, job, id) = one_failed_execution(&router).await;
     let (status, _) = app.retry(id, "US", 0, None).await;
     assert_eq!(status, 202);
@@ -274,9 +281,20 @@ async fn cancelling_a_job_stops_its_retries() {
     assert_eq!(row["retry_history"][1]["status"], "cancelled");
     let started = std::time::Instant::now();
     while router.in_flight() > 0 {
-        assert!(started.elapsed() < Duration::from_secs(3), "the retry's router call is still open");
+        assert!(started.elapsed() < Duration::from_secs(5), "the retry's router call never answered");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let row = loop {
+        let row = app.details(id).await;
+        if row["retry_history"][1]["late"] == true {
+            break row;
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "late answer not kept: {row:#}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(row["retry_history"][1]["output"], "warm now");
+    assert_eq!(row["status"], "cancelled", "the late answer does not change the execution");
+    assert_eq!(row["retry_history"][0]["late"], false);
 }
 
 #[tokio::test]

@@ -98,6 +98,7 @@ mod tests {
                 regions: vec![Region::EuWest],
                 created_at: "2026-01-01T00:00:00.000Z".into(),
                 updated_at: "2026-01-01T00:00:01.000Z".into(),
+                created_by: None,
                 progress: Progress::default(),
                 total_executions: rows.len() as i64,
             },

@@ -4,8 +4,9 @@ use axum::Json;
 
 use crate::server::state::AppState;
 
-/// Up when the database answers. The router's reachability is reported, not required:
-/// Beacon keeps serving results while a router is down.
+/// Up when the database answers (SAFETY.md §1: open to everyone, so it says only this much;
+/// no addresses, URLs or instance names). The router's reachability is not required: Beacon
+/// keeps serving results while a router is down.
 pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
     let database = sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&state.db.pool).await.is_ok();
     let status = if database { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
@@ -13,13 +14,8 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<serde_js
         status,
         Json(serde_json::json!({
             "status": if database { "healthy" } else { "unhealthy" },
+            "version": env!("CARGO_PKG_VERSION"),
             "database": if database { "ok" } else { "unreachable" },
-            "database_kind": match state.db.dialect {
-                crate::server::db::Dialect::Sqlite => "sqlite",
-                crate::server::db::Dialect::Postgres => "postgres",
-            },
-            "router_url": state.router.base_url(),
-            "instance": state.runner.owner(),
         })),
     )
 }

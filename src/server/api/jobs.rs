@@ -7,6 +7,7 @@ use futures::StreamExt;
 use serde::Deserialize;
 
 use crate::domain::views::{ExecutionFilter, JobView};
+use crate::server::auth::Caller;
 use crate::server::error::AppError;
 use crate::server::services::jobs::{self, CreateJob, ExecutionsPage, JobCancelled, JobCreated, MAX_PAGE};
 use crate::server::state::AppState;
@@ -15,9 +16,10 @@ use super::extract::{JobIdPath, JsonBody};
 
 pub async fn create(
     State(state): State<AppState>,
+    caller: Caller,
     JsonBody(body): JsonBody<CreateJob>,
 ) -> Result<(StatusCode, Json<JobCreated>), AppError> {
-    Ok((StatusCode::ACCEPTED, Json(jobs::create(&state, body).await?)))
+    Ok((StatusCode::ACCEPTED, Json(jobs::create(&state, body, caller.account()).await?)))
 }
 
 pub async fn list(State(state): State<AppState>) -> Result<Json<serde_json::Value>, AppError> {

@@ -5,8 +5,9 @@ use axum::Json;
 use serde::Deserialize;
 
 use crate::domain::views::{BatchRetryResult, RetryAccepted};
-use crate::server::error::AppError;
 use crate::domain::Trigger;
+use crate::server::auth::Caller;
+use crate::server::error::AppError;
 use crate::server::services::retry::{self, BatchFilter, RetryRequest};
 use crate::server::state::AppState;
 
@@ -22,6 +23,7 @@ pub struct RetryBody {
 pub async fn retry_question(
     State(state): State<AppState>,
     ExecutionIdPath(id): ExecutionIdPath,
+    caller: Caller,
     headers: HeaderMap,
     JsonBody(body): JsonBody<RetryBody>,
 ) -> Result<(StatusCode, Json<RetryAccepted>), AppError> {
@@ -33,7 +35,13 @@ pub async fn retry_question(
                 .map_err(|_| AppError::invalid_request("Idempotency-Key: must be visible ASCII"))?,
         ),
     };
-    let request = RetryRequest { execution_id: id, region: &body.region, question_index: body.question_index, idempotency_key: key };
+    let request = RetryRequest {
+        execution_id: id,
+        region: &body.region,
+        question_index: body.question_index,
+        idempotency_key: key,
+        requested_by: caller.account().map(str::to_string),
+    };
     let accepted = retry::retry(&state, request, Trigger::Manual).await?;
     Ok((StatusCode::ACCEPTED, Json(accepted)))
 }
@@ -42,6 +50,7 @@ pub async fn retry_question(
 pub async fn retry_all_failed(
     State(state): State<AppState>,
     JobIdPath(job_id): JobIdPath,
+    caller: Caller,
     body: Bytes,
 ) -> Result<Json<BatchRetryResult>, AppError> {
     let filter: BatchFilter = if body.iter().all(u8::is_ascii_whitespace) {
@@ -49,5 +58,5 @@ pub async fn retry_all_failed(
     } else {
         serde_json::from_slice(&body).map_err(|err| AppError::invalid_request(format!("body: {err}")))?
     };
-    Ok(Json(retry::retry_all_failed(&state, &job_id, &filter).await?))
+    Ok(Json(retry::retry_all_failed(&state, &job_id, &filter, caller.account()).await?))
 }

@@ -12,24 +12,26 @@ pub async fn open(
     conn: &mut sqlx::AnyConnection,
     execution_ids: &[i64],
     trigger: Trigger,
+    requested_by: Option<&str>,
     status: AttemptStatus,
     now: i64,
 ) -> sqlx::Result<Vec<(i64, i64)>> {
     let started_at = (status == AttemptStatus::Running).then_some(now);
     let mut opened = Vec::with_capacity(execution_ids.len());
     for chunk in execution_ids.chunks(500) {
-        let list = super::placeholders(5, chunk.len());
+        let list = super::placeholders(6, chunk.len());
         let mut insert = sqlx::query_as::<_, (i64, i64)>(assembled(format!(
-            "INSERT INTO execution_attempts (execution_id, number, trigger, status, request_json, queued_at, started_at)
+            "INSERT INTO execution_attempts (execution_id, number, trigger, status, request_json, queued_at, started_at, requested_by)
              SELECT e.id, (SELECT COALESCE(MAX(a.number), 0) + 1 FROM execution_attempts a WHERE a.execution_id = e.id),
-                    $1, $2, e.request_json, $3, $4
+                    $1, $2, e.request_json, $3, $4, $5
                FROM executions e WHERE e.id IN ({list})
              RETURNING execution_id, id"
         )))
         .bind(trigger)
         .bind(status)
         .bind(now)
-        .bind(started_at);
+        .bind(started_at)
+        .bind(requested_by);
         for id in chunk {
             insert = insert.bind(*id);
         }
@@ -77,6 +79,9 @@ pub struct AttemptRow {
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
     pub duration_ms: Option<i64>,
+    pub output: Option<String>,
+    pub late_at: Option<i64>,
+    pub requested_by: Option<String>,
 }
 
 impl AttemptRow {
@@ -94,6 +99,9 @@ impl AttemptRow {
             duration_ms: self.duration_ms,
             // Written by Beacon from a serialised request; kept as text if it ever is not JSON.
             request: serde_json::from_str(&self.request_json).unwrap_or(serde_json::Value::String(self.request_json)),
+            output: self.output,
+            late: self.late_at.is_some(),
+            requested_by: self.requested_by,
         }
     }
 }
@@ -105,7 +113,7 @@ pub async fn list_for_executions(db: &Db, execution_ids: &[i64]) -> sqlx::Result
     }
     let sql = format!(
         "SELECT execution_id, number, trigger, status, error_code, error, provider_id,
-                request_json, queued_at, started_at, finished_at, duration_ms
+                request_json, queued_at, started_at, finished_at, duration_ms, output, late_at, requested_by
            FROM execution_attempts WHERE execution_id IN ({}) ORDER BY execution_id, number",
         super::placeholders(1, execution_ids.len())
     );
@@ -127,7 +135,7 @@ struct JobAttemptRow {
 pub async fn list_for_execution(db: &Db, execution_id: i64) -> sqlx::Result<Vec<AttemptRow>> {
     sqlx::query_as(
         "SELECT number, trigger, status, error_code, error, provider_id, request_json, queued_at,
-                started_at, finished_at, duration_ms
+                started_at, finished_at, duration_ms, output, late_at, requested_by
            FROM execution_attempts WHERE execution_id = $1 ORDER BY number",
     )
     .bind(execution_id)

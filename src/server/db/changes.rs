@@ -30,11 +30,12 @@ pub async fn after(db: &Db, after: i64, limit: i64) -> sqlx::Result<Vec<Change>>
         .await
 }
 
-/// Changes of one job after `after`, oldest first.
-pub async fn after_for_job(db: &Db, job_id: &JobId, after: i64) -> sqlx::Result<Vec<Change>> {
-    sqlx::query_as("SELECT seq, job_id, execution_id FROM changes WHERE job_id = $1 AND seq > $2 ORDER BY seq")
+/// Changes of one job after `after`, oldest first, at most `limit`.
+pub async fn after_for_job(db: &Db, job_id: &JobId, after: i64, limit: i64) -> sqlx::Result<Vec<Change>> {
+    sqlx::query_as("SELECT seq, job_id, execution_id FROM changes WHERE job_id = $1 AND seq > $2 ORDER BY seq LIMIT $3")
         .bind(job_id)
         .bind(after)
+        .bind(limit)
         .fetch_all(&db.pool)
         .await
 }

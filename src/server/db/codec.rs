@@ -7,7 +7,7 @@ use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::{Database, Decode, Encode, Type};
 
-use crate::domain::{AttemptStatus, ExecutionStatus, JobId, JobStatus, Region, Trigger};
+use crate::domain::{AttemptStatus, ExecutionStatus, JobId, JobStatus, Region, Role, Trigger};
 
 macro_rules! stored_as_text {
     ($($ty:ty => $parse:expr, $spell:expr;)+) => {$(
@@ -43,6 +43,7 @@ stored_as_text! {
     JobStatus => |raw| JobStatus::parse(raw).ok_or_else(|| unknown("job status", raw)), |v: &JobStatus| v.as_str().to_string();
     AttemptStatus => |raw| AttemptStatus::parse(raw).ok_or_else(|| unknown("attempt status", raw)), |v: &AttemptStatus| v.as_str().to_string();
     Trigger => |raw| Trigger::parse(raw).ok_or_else(|| unknown("trigger", raw)), |v: &Trigger| v.as_str().to_string();
+    Role => |raw| Role::parse(raw).ok_or_else(|| unknown("role", raw)), |v: &Role| v.as_str().to_string();
     // Stored as the router region; only the exact spelling is accepted back.
     Region => |raw: &str| Region::ALL.into_iter().find(|r| r.router_region() == raw).ok_or_else(|| unknown("region", raw)), |v: &Region| v.router_region().to_string();
     JobId => |raw: &str| Ok(JobId::from_stored(raw.to_string())), |v: &JobId| v.as_str().to_string();

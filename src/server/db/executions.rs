@@ -177,6 +177,10 @@ pub struct Claimed {
     pub job_id: JobId,
     pub request_json: String,
     pub attempt_id: i64,
+    /// This claim's own token, held in `lease_owner`: only the task that made the claim can
+    /// renew or finish it. A row swept and claimed again gets a new token, so a stalled task
+    /// that wakes up later changes nothing (SAFETY.md §5).
+    pub claim: String,
 }
 
 /// Claims the oldest queued execution of `region` for `owner` (see [`claim_batch`]).
@@ -185,7 +189,9 @@ pub async fn claim_next(db: &Db, region: Region, owner: &str, lease_until: i64) 
 }
 
 /// Claims up to `limit` of the oldest queued executions of `region` (pending rows, or retries
-/// waiting for their turn) for `owner` until `lease_until`, and opens their attempts: one
+/// waiting for their turn) for `owner` until `lease_until`, and opens their attempts. Each row
+/// gets its own claim token, `owner:batch:id` (unique per claim, and it says which instance
+/// holds the row). One
 /// transaction and a handful of statements however many rows. A row is claimed by one owner
 /// only: the update re-checks that nobody holds it.
 pub async fn claim_batch(db: &Db, region: Region, owner: &str, lease_until: i64, limit: i64) -> sqlx::Result<Vec<Claimed>> {
@@ -197,17 +203,19 @@ pub async fn claim_batch(db: &Db, region: Region, owner: &str, lease_until: i64,
     // The rows are picked once, into a materialised list: an `IN (sub-select … LIMIT n
     // SKIP LOCKED)` may be evaluated more than once by PostgreSQL, each time skipping the rows
     // it has just locked, and so claim more than `limit`.
-    let claimed: Vec<(i64, JobId, String, ExecutionStatus)> = sqlx::query_as(assembled(format!(
+    let batch = uuid::Uuid::new_v4().simple().to_string();
+    let claimed: Vec<(i64, JobId, String, ExecutionStatus, String)> = sqlx::query_as(assembled(format!(
         "WITH picked AS MATERIALIZED (
              SELECT id FROM executions
               WHERE region = $6 AND status IN {claimable} AND lease_owner IS NULL
               ORDER BY updated_at, id LIMIT $7{})
          UPDATE executions
             SET status = CASE WHEN status = $1 THEN $2 ELSE status END,
-                started_at = $3, lease_owner = $4, lease_expires_at = $5, updated_at = $3
+                started_at = $3, lease_owner = $4 || ':' || $8 || ':' || CAST(id AS TEXT),
+                lease_expires_at = $5, updated_at = $3
           WHERE id IN (SELECT id FROM picked)
             AND status IN {claimable} AND lease_owner IS NULL
-      RETURNING id, job_id, request_json, status",
+      RETURNING id, job_id, request_json, status, lease_owner",
         db.skip_locked()
     )))
     .bind(ExecutionStatus::Pending)
@@ -217,6 +225,7 @@ pub async fn claim_batch(db: &Db, region: Region, owner: &str, lease_until: i64,
     .bind(lease_until)
     .bind(region)
     .bind(limit)
+    .bind(&batch)
     .fetch_all(&mut *tx)
     .await?;
     if claimed.is_empty() {
@@ -240,12 +249,12 @@ pub async fn claim_batch(db: &Db, region: Region, owner: &str, lease_until: i64,
     let unopened: Vec<(i64, Trigger)> = claimed
         .iter()
         .filter(|(id, ..)| !attempts.contains_key(id))
-        .map(|(id, _, _, status)| (*id, if *status == ExecutionStatus::Retrying { Trigger::Manual } else { Trigger::Initial }))
+        .map(|(id, _, _, status, _)| (*id, if *status == ExecutionStatus::Retrying { Trigger::Manual } else { Trigger::Initial }))
         .collect();
     for trigger in [Trigger::Initial, Trigger::Manual] {
         let ids: Vec<i64> = unopened.iter().filter(|(_, t)| *t == trigger).map(|(id, _)| *id).collect();
         if !ids.is_empty() {
-            attempts.extend(super::attempts::open(&mut tx, &ids, trigger, AttemptStatus::Running, now).await?);
+            attempts.extend(super::attempts::open(&mut tx, &ids, trigger, None, AttemptStatus::Running, now).await?);
         }
     }
     let mut jobs: Vec<&JobId> = claimed.iter().map(|(_, job, ..)| job).collect();
@@ -257,21 +266,22 @@ pub async fn claim_batch(db: &Db, region: Region, owner: &str, lease_until: i64,
     tx.commit().await?;
     Ok(claimed
         .into_iter()
-        .map(|(id, job_id, request_json, _)| Claimed { id, job_id, request_json, attempt_id: attempts[&id] })
+        .map(|(id, job_id, request_json, _, claim)| Claimed { id, job_id, request_json, attempt_id: attempts[&id], claim })
         .collect())
 }
 
-/// Extends the lease while the router call is alive. False when the row is no longer ours
-/// (cancelled, or swept after we stalled): the caller must then abandon the call.
-pub async fn renew_lease(db: &Db, id: i64, owner: &str, lease_until: i64) -> sqlx::Result<bool> {
+/// Extends the lease while the router call is alive. False when the claim is no longer held
+/// (cancelled, or swept after we stalled): the caller stops renewing, and the answer, when it
+/// comes, is kept as a late answer.
+pub async fn renew_lease(db: &Db, claimed: &Claimed, lease_until: i64) -> sqlx::Result<bool> {
     let leased = ExecutionStatus::sql(&ExecutionStatus::LEASED);
     let renewed = sqlx::query(assembled(format!(
         "UPDATE executions SET lease_expires_at = $1
           WHERE id = $2 AND lease_owner = $3 AND status IN {leased}"
     )))
     .bind(lease_until)
-    .bind(id)
-    .bind(owner)
+    .bind(claimed.id)
+    .bind(&claimed.claim)
     .execute(&db.pool)
     .await?;
     Ok(renewed.rows_affected() == 1)
@@ -287,18 +297,18 @@ pub struct Outcome {
     pub error: Option<String>,
 }
 
-/// Records an attempt's outcome on the attempt and on its execution, if the execution is
-/// still ours. Returns false when it was not (cancelled or swept meanwhile): the outcome is
-/// then kept in the attempt's history only.
-pub async fn finish(db: &Db, claimed: &Claimed, owner: &str, outcome: &Outcome) -> sqlx::Result<bool> {
-    Ok(finish_many(db, owner, &[(claimed, outcome)]).await?.pop().unwrap_or(false))
+/// Records an attempt's outcome on the attempt and on its execution, if the claim is still
+/// held. Returns false when it was not (cancelled or swept meanwhile): an answer is then kept
+/// on its attempt as a late answer, and the execution is not changed.
+pub async fn finish(db: &Db, claimed: &Claimed, outcome: &Outcome) -> sqlx::Result<bool> {
+    Ok(finish_many(db, &[(claimed, outcome)]).await?.pop().unwrap_or(false))
 }
 
 /// Records many outcomes in one transaction (the runner's group commit): one commit, and one
 /// status derivation per job, for any number of finished attempts. Rows are written job by job,
 /// in job order, so on PostgreSQL every group takes the job rows' locks in the same order.
 /// Returns, per item in order, whether its execution was still ours.
-pub async fn finish_many(db: &Db, owner: &str, items: &[(&Claimed, &Outcome)]) -> sqlx::Result<Vec<bool>> {
+pub async fn finish_many(db: &Db, items: &[(&Claimed, &Outcome)]) -> sqlx::Result<Vec<bool>> {
     let now = now_ms();
     let mut order: Vec<usize> = (0..items.len()).collect();
     order.sort_by(|a, b| items[*a].0.job_id.cmp(&items[*b].0.job_id));
@@ -324,27 +334,37 @@ pub async fn finish_many(db: &Db, owner: &str, items: &[(&Claimed, &Outcome)]) -
         .bind(&outcome.error_code)
         .bind(now)
         .bind(claimed.id)
-        .bind(owner)
+        .bind(&claimed.claim)
         .execute(&mut *tx)
         .await?;
         still_ours[index] = execution.rows_affected() == 1;
-        // An attempt that lost its row was already closed (cancelled/interrupted) by whoever
-        // took it; only an attempt still running gets this outcome.
-        sqlx::query(
-            "UPDATE execution_attempts
-                SET status = $1, error_code = $2, error = $3, provider_id = $4, finished_at = $5,
-                    duration_ms = $5 - started_at
-              WHERE id = $6 AND status = $7",
-        )
-        .bind(AttemptStatus::from_outcome(outcome.status))
-        .bind(&outcome.error_code)
-        .bind(&outcome.error)
-        .bind(&outcome.provider_id)
-        .bind(now)
-        .bind(claimed.attempt_id)
-        .bind(AttemptStatus::Running)
-        .execute(&mut *tx)
-        .await?;
+        if still_ours[index] {
+            sqlx::query(
+                "UPDATE execution_attempts
+                    SET status = $1, error_code = $2, error = $3, provider_id = $4, finished_at = $5,
+                        duration_ms = $5 - started_at, output = $7
+                  WHERE id = $6 AND status = $8",
+            )
+            .bind(AttemptStatus::from_outcome(outcome.status))
+            .bind(&outcome.error_code)
+            .bind(&outcome.error)
+            .bind(&outcome.provider_id)
+            .bind(now)
+            .bind(claimed.attempt_id)
+            .bind(&outcome.output)
+            .bind(AttemptStatus::Running)
+            .execute(&mut *tx)
+            .await?;
+        } else if outcome.output.is_some() {
+            // The claim was taken (cancel, sweep) and the attempt closed by whoever took it;
+            // the GPU time was spent, so the answer is kept on its attempt, marked late.
+            sqlx::query("UPDATE execution_attempts SET output = $1, late_at = $2 WHERE id = $3 AND output IS NULL")
+                .bind(&outcome.output)
+                .bind(now)
+                .bind(claimed.attempt_id)
+                .execute(&mut *tx)
+                .await?;
+        }
     }
     let mut jobs: Vec<&JobId> =
         items.iter().zip(&still_ours).filter(|(_, ours)| **ours).map(|((claimed, _), _)| &claimed.job_id).collect();
@@ -356,6 +376,49 @@ pub async fn finish_many(db: &Db, owner: &str, items: &[(&Claimed, &Outcome)]) -
     tx.commit().await?;
     Ok(still_ours)
 }
+
+/// Marks the executions of these claims, if still held, `error`/`INTERRUPTED`, closes their
+/// attempts and releases their leases: a stopping server does this for the calls that did not
+/// finish in its grace period, so they are retryable at once, with no wait for a lease.
+pub async fn interrupt_claims(db: &Db, claims: &[Claimed]) -> sqlx::Result<usize> {
+    let now = now_ms();
+    let mut tx = db.write_tx().await?;
+    let leased = ExecutionStatus::sql(&ExecutionStatus::LEASED);
+    let mut jobs = Vec::new();
+    for claimed in claims {
+        let interrupted = sqlx::query(assembled(format!(
+            "UPDATE executions
+                SET status = $1, error_code = $2, error = $3,
+                    original_error = COALESCE(original_error, $3),
+                    original_error_code = COALESCE(original_error_code, $2),
+                    completed_at = $4, updated_at = $4, lease_owner = NULL, lease_expires_at = NULL
+              WHERE id = $5 AND lease_owner = $6 AND status IN {leased}"
+        )))
+        .bind(ExecutionStatus::Error)
+        .bind("INTERRUPTED")
+        .bind(SHUTDOWN_MESSAGE)
+        .bind(now)
+        .bind(claimed.id)
+        .bind(&claimed.claim)
+        .execute(&mut *tx)
+        .await?;
+        if interrupted.rows_affected() == 1 {
+            super::attempts::close_open(&mut tx, claimed.id, AttemptStatus::Interrupted, Some(("INTERRUPTED", SHUTDOWN_MESSAGE)), now).await?;
+            jobs.push(&claimed.job_id);
+        }
+    }
+    let count = jobs.len();
+    jobs.sort();
+    jobs.dedup();
+    for job in jobs {
+        super::jobs::recompute_in(db, &mut tx, job).await?;
+    }
+    tx.commit().await?;
+    Ok(count)
+}
+
+pub const SHUTDOWN_MESSAGE: &str =
+    "Interrupted: Beacon was stopped before the router answered; retry it";
 
 pub const INTERRUPTED_MESSAGE: &str =
     "Interrupted: the worker running this execution stopped before the router answered";

@@ -16,6 +16,8 @@ pub struct JobRow {
     pub regions: JsonText<Vec<Region>>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The account that submitted the job (None with accounts off).
+    pub created_by: Option<String>,
     #[sqlx(flatten)]
     pub counters: Counters,
 }
@@ -67,6 +69,7 @@ impl JobRow {
             regions,
             created_at: rfc3339(self.created_at),
             updated_at: rfc3339(self.updated_at),
+            created_by: self.created_by,
             progress,
         }
     }
@@ -88,6 +91,7 @@ pub struct NewJob {
     pub regions: Vec<Region>,
     pub max_retries: i64,
     pub executions: Vec<NewExecution>,
+    pub created_by: Option<String>,
 }
 
 /// Rows after which a submission refreshes PostgreSQL's statistics.
@@ -107,8 +111,8 @@ pub async fn insert(db: &Db, job: &NewJob) -> sqlx::Result<InsertOutcome> {
     let now = now_ms();
     let mut tx = db.write_tx().await?;
     let inserted = sqlx::query(
-        "INSERT INTO jobs (id, status, questions, models, regions, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO jobs (id, status, questions, models, regions, created_at, updated_at, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $6, $7) ON CONFLICT (id) DO NOTHING",
     )
     .bind(&job.id)
     .bind(JobStatus::Enqueued)
@@ -116,6 +120,7 @@ pub async fn insert(db: &Db, job: &NewJob) -> sqlx::Result<InsertOutcome> {
     .bind(JsonText(&job.models))
     .bind(JsonText(&job.regions))
     .bind(now)
+    .bind(&job.created_by)
     .execute(&mut *tx)
     .await?;
     if inserted.rows_affected() == 0 {

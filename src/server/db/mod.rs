@@ -7,6 +7,7 @@
 //! from the domain's sets (`ExecutionStatus::sql(&ExecutionStatus::FAILURES)`), and stored
 //! values are decoded into the domain's types by `codec`.
 
+pub mod accounts;
 pub mod attempts;
 pub mod changes;
 pub mod codec;
@@ -30,6 +31,7 @@ pub enum Dialect {
 pub struct Db {
     pub pool: sqlx::AnyPool,
     pub dialect: Dialect,
+    options: AnyConnectOptions,
     /// SQLite has one writer at a time. Queuing writers here, in order, is much faster under
     /// load than letting them collide and sleep in SQLite's busy handler.
     writer: std::sync::Arc<tokio::sync::Mutex<()>>,
@@ -91,8 +93,17 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
         }
     }
     let options: AnyConnectOptions = url.parse()?;
-    let pool = AnyPoolOptions::new()
-        .max_connections(if dialect == Dialect::Sqlite { 8 } else { 16 })
+    let pool = open_pool(&options, dialect, if dialect == Dialect::Sqlite { 8 } else { 16 }).await?;
+    match dialect {
+        Dialect::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
+        Dialect::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
+    }
+    Ok(Db { pool, dialect, options, writer: Default::default(), committed: Default::default() })
+}
+
+async fn open_pool(options: &AnyConnectOptions, dialect: Dialect, max_connections: u32) -> sqlx::Result<sqlx::AnyPool> {
+    AnyPoolOptions::new()
+        .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(10))
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
@@ -108,16 +119,21 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
                 Ok(())
             })
         })
-        .connect_with(options)
-        .await?;
-    match dialect {
-        Dialect::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
-        Dialect::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
-    }
-    Ok(Db { pool, dialect, writer: Default::default(), committed: Default::default() })
+        .connect_with(options.clone())
+        .await
 }
 
+
 impl Db {
+    /// The same database through `max_connections` connections of its own, for the runner
+    /// (SAFETY.md §3): however many page and API reads queue for the main pool, the runner's
+    /// lease renewals and outcomes never wait behind them. It shares the SQLite writer queue
+    /// and the commit signal, so writes stay ordered and the live feed still wakes.
+    pub async fn with_own_connections(&self, max_connections: u32) -> sqlx::Result<Db> {
+        let pool = open_pool(&self.options, self.dialect, max_connections).await?;
+        Ok(Db { pool, options: self.options.clone(), ..self.clone() })
+    }
+
     /// A transaction that takes the write lock up front where that matters. SQLite cannot
     /// upgrade a reader to a writer once another connection has written
     /// (`SQLITE_BUSY_SNAPSHOT`, which the busy timeout does not retry), so every

@@ -56,6 +56,7 @@ pub async fn accept(
     job_status: JobStatus,
     ids: &[i64],
     trigger: Trigger,
+    requested_by: Option<&str>,
 ) -> sqlx::Result<Vec<(i64, i64, i64)>> {
     let now = now_ms();
     let failures = ExecutionStatus::sql(&ExecutionStatus::FAILURES);
@@ -79,7 +80,7 @@ pub async fn accept(
             continue;
         }
         let ids: Vec<i64> = rows.iter().map(|(id, _, _)| *id).collect();
-        super::attempts::open(&mut *conn, &ids, trigger, AttemptStatus::Queued, now).await?;
+        super::attempts::open(&mut *conn, &ids, trigger, requested_by, AttemptStatus::Queued, now).await?;
         accepted.extend(rows);
     }
     // A queued retry makes its job active again, whatever it was (cancelled jobs are refused
@@ -95,9 +96,10 @@ pub async fn find_idempotent(
     key: &str,
     execution_id: i64,
 ) -> sqlx::Result<Option<(i64, String)>> {
-    sqlx::query_as("SELECT status_code, body FROM idempotency_keys WHERE key = $1 AND execution_id = $2")
+    sqlx::query_as("SELECT status_code, body FROM idempotency_keys WHERE key = $1 AND execution_id = $2 AND created_at >= $3")
         .bind(key)
         .bind(execution_id)
+        .bind(idempotency_cutoff())
         .fetch_optional(conn)
         .await
 }
@@ -111,14 +113,41 @@ pub async fn remember_idempotent(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO idempotency_keys (key, execution_id, status_code, body, created_at)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key, execution_id) DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (key, execution_id) DO UPDATE
+         SET status_code = excluded.status_code, body = excluded.body, created_at = excluded.created_at
+         WHERE idempotency_keys.created_at < $6",
     )
     .bind(key)
     .bind(execution_id)
     .bind(i64::from(status_code))
     .bind(body)
     .bind(now_ms())
+    .bind(idempotency_cutoff())
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// How long an Idempotency-Key is remembered (SAFETY.md §5).
+pub const IDEMPOTENCY_TTL_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// Keys stored before this have expired: a reuse is a new request.
+fn idempotency_cutoff() -> i64 {
+    now_ms() - IDEMPOTENCY_TTL_MS
+}
+
+/// Removes expired idempotency keys, browser sessions and failed-login records; returns how
+/// many rows went.
+pub async fn forget_expired(db: &super::Db) -> sqlx::Result<u64> {
+    let now = now_ms();
+    let mut removed = 0;
+    for (sql, before) in [
+        ("DELETE FROM idempotency_keys WHERE created_at < $1", idempotency_cutoff()),
+        ("DELETE FROM sessions WHERE expires_at < $1", now),
+        ("DELETE FROM login_failures WHERE at < $1", now - 10 * 60 * 1000),
+    ] {
+        removed += sqlx::query(sql).bind(before).execute(&db.pool).await?.rows_affected();
+    }
+    Ok(removed)
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::IntoResponse;
 use futures::Stream;
 use serde::Deserialize;
 use std::sync::Arc;
@@ -18,6 +19,8 @@ use tokio_util::sync::CancellationToken;
 use super::feed::{events_for, LiveEvent};
 use crate::domain::LiveEventKind;
 use crate::server::api::extract::JobIdPath;
+use crate::server::http::limits::StreamSlot;
+use crate::server::http::ClientIp;
 use crate::server::db;
 use crate::server::error::AppError;
 use crate::server::state::AppState;
@@ -69,50 +72,64 @@ fn resync() -> Event {
 /// `GET /api/v1/jobs/:id/events`: the job's execution changes and its status and progress.
 pub async fn job_events(
     State(state): State<AppState>,
+    ClientIp(client): ClientIp,
     JobIdPath(job_id): JobIdPath,
     headers: HeaderMap,
     Query(query): Query<SinceQuery>,
-) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
-    let since = resume_point(&headers, &query)?;
-    db::jobs::get(&state.db, &job_id).await?.ok_or_else(|| AppError::NotFound(format!("job {:?} not found", job_id.as_str())))?;
-    // Subscribe before reading what was missed, so nothing falls between the two.
-    let live = state.feed.subscribe();
-    let catch_up = match since {
-        None => CatchUp::Events(Vec::new()),
-        Some(since) => {
-            let changes = db::changes::after_for_job(&state.db, &job_id, since).await?;
-            catch_up(&state, since, changes).await?
-        }
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, axum::response::Response> {
+    let slot = state.streams.acquire(client)?;
+    let opened = async {
+        let since = resume_point(&headers, &query)?;
+        db::jobs::get(&state.db, &job_id).await?.ok_or_else(|| AppError::NotFound(format!("job {:?} not found", job_id.as_str())))?;
+        // Subscribe before reading what was missed, so nothing falls between the two.
+        let live = state.feed.subscribe();
+        let catch_up = match since {
+            None => CatchUp::Events(Vec::new()),
+            Some(since) => {
+                let changes = db::changes::after_for_job(&state.db, &job_id, since, MAX_CATCH_UP as i64 + 1).await?;
+                catch_up(&state, since, changes).await?
+            }
+        };
+        Ok::<_, AppError>(event_stream(slot, catch_up, since, live, state.shutdown.clone(), move |event| event.job_id == job_id))
     };
-    Ok(event_stream(catch_up, since, live, state.shutdown.clone(), move |event| event.job_id == job_id))
+    opened.await.map_err(IntoResponse::into_response)
 }
 
 /// `GET /api/v1/jobs/events`: every job's status and progress as it changes.
 pub async fn jobs_events(
     State(state): State<AppState>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
     Query(query): Query<SinceQuery>,
-) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
-    let since = resume_point(&headers, &query)?;
-    let live = state.feed.subscribe();
-    let catch_up = match since {
-        None => CatchUp::Events(Vec::new()),
-        Some(since) => {
-            // Only the jobs matter here: drop the executions from what was missed.
-            let changes = db::changes::after(&state.db, since, MAX_CATCH_UP as i64 + 1)
-                .await?
-                .into_iter()
-                .map(|change| db::changes::Change { execution_id: None, ..change })
-                .collect();
-            catch_up(&state, since, changes).await?
-        }
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, axum::response::Response> {
+    let slot = state.streams.acquire(client)?;
+    let opened = async {
+        let since = resume_point(&headers, &query)?;
+        let live = state.feed.subscribe();
+        let catch_up = match since {
+            None => CatchUp::Events(Vec::new()),
+            Some(since) => {
+                // Only the jobs matter here: drop the executions from what was missed.
+                let changes = db::changes::after(&state.db, since, MAX_CATCH_UP as i64 + 1)
+                    .await?
+                    .into_iter()
+                    .map(|change| db::changes::Change { execution_id: None, ..change })
+                    .collect();
+                catch_up(&state, since, changes).await?
+            }
+        };
+        Ok::<_, AppError>(event_stream(slot, catch_up, since, live, state.shutdown.clone(), |event| event.kind == LiveEventKind::Job))
     };
-    Ok(event_stream(catch_up, since, live, state.shutdown.clone(), |event| event.kind == LiveEventKind::Job))
+    opened.await.map_err(IntoResponse::into_response)
 }
 
+/// What a resuming client missed, read in one bounded batch; a resync when that is too much,
+/// when the log no longer reaches back so far, or when the client claims a change number this
+/// database has not reached (it was talking to another database, or one restored from backup).
 async fn catch_up(state: &AppState, since: i64, changes: Vec<db::changes::Change>) -> Result<CatchUp, AppError> {
     let pruned = since + 1 < db::changes::oldest_seq(&state.db).await?;
-    if pruned || changes.len() > MAX_CATCH_UP {
+    let from_the_future = since > db::changes::latest_seq(&state.db).await?;
+    if pruned || from_the_future || changes.len() > MAX_CATCH_UP {
         Ok(CatchUp::Resync)
     } else {
         Ok(CatchUp::Events(events_for(&state.db, &changes).await?))
@@ -121,6 +138,7 @@ async fn catch_up(state: &AppState, since: i64, changes: Vec<db::changes::Change
 
 /// What was missed, then the live events `wanted` by this client, until the server stops.
 fn event_stream(
+    slot: StreamSlot,
     catch_up: CatchUp,
     since: Option<i64>,
     mut live: Receiver<Arc<LiveEvent>>,
@@ -128,6 +146,8 @@ fn event_stream(
     wanted: impl Fn(&LiveEvent) -> bool + Send + 'static,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let stream = async_stream::stream! {
+        // Held for as long as the stream lives: a client that goes away frees its slot at once.
+        let _slot = slot;
         yield Ok(Event::default().retry(RECONNECT).comment("beacon live"));
         let mut sent = since.unwrap_or(0);
         match catch_up {

@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
-use crate::domain::{JobId, Region};
+use crate::domain::Region;
 use crate::server::db::executions::{self, Claimed, Outcome};
 use crate::server::db::{now_ms, Db};
 use crate::server::router::RouterClient;
@@ -42,9 +42,15 @@ pub struct Runner {
     owner: String,
     lease: Duration,
     lanes: Vec<Lane>,
-    /// Calls in flight here, by execution id, with their job, so a cancel stops them at once.
-    in_flight: Mutex<HashMap<i64, (JobId, CancellationToken)>>,
+    /// Calls in flight here, by execution id: what a stopping server waits for, and, when its
+    /// grace period is over, interrupts. A cancel does not cut them off (SAFETY.md §5).
+    in_flight: Mutex<HashMap<i64, (Claimed, CancellationToken)>>,
+    /// Signalled whenever a call in flight has been recorded and left `in_flight`.
+    call_ended: Notify,
+    /// Stops the claiming loops and the sweeper.
     shutdown: CancellationToken,
+    /// Stops the task that records outcomes: after the last call in flight is recorded.
+    stopped: CancellationToken,
     /// Finished attempts waiting to be recorded: one task commits them together.
     finishes: mpsc::Sender<Finish>,
     finish_queue: Mutex<Option<mpsc::Receiver<Finish>>>,
@@ -72,7 +78,9 @@ impl Runner {
                 .map(|region| Lane { region, slots: Arc::new(Semaphore::new(region_concurrency)), wake: Notify::new() })
                 .collect(),
             in_flight: Mutex::new(HashMap::new()),
+            call_ended: Notify::new(),
             shutdown: CancellationToken::new(),
+            stopped: CancellationToken::new(),
         })
     }
 
@@ -98,21 +106,54 @@ impl Runner {
         }
     }
 
-    /// Abandons this instance's router calls for `job_id`. The caller has already marked the
-    /// executions cancelled in the database; other instances notice when their lease renewal
-    /// finds the row no longer theirs.
-    pub fn abort_job(&self, job_id: &JobId) {
-        let in_flight = self.in_flight.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        for (job, token) in in_flight.values() {
-            if job == job_id {
-                token.cancel();
-            }
-        }
+    /// Stops claiming new work. Calls in flight go on (see [`Runner::finish_in_flight`]).
+    pub fn stop_claiming(&self) {
+        self.shutdown.cancel();
     }
 
-    /// Stops claiming new work; calls in flight are abandoned and their leases left to expire.
-    pub fn stop(&self) {
+    /// Calls in flight on this instance.
+    pub fn in_flight_count(&self) -> usize {
+        self.in_flight.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).len()
+    }
+
+    /// After [`Runner::stop_claiming`]: waits up to `grace` for the calls in flight to answer
+    /// and be recorded; then gives up on the rest and marks them `error`/`INTERRUPTED` with
+    /// their leases released, so they are retryable at once after a restart.
+    pub async fn finish_in_flight(&self, grace: Duration) {
+        let deadline = tokio::time::Instant::now() + grace;
+        loop {
+            let ended = self.call_ended.notified();
+            if self.in_flight_count() == 0 {
+                break;
+            }
+            if tokio::time::timeout_at(deadline, ended).await.is_err() {
+                break;
+            }
+        }
+        let left: Vec<Claimed> = {
+            let in_flight = self.in_flight.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            for (_, token) in in_flight.values() {
+                token.cancel();
+            }
+            in_flight.values().map(|(claimed, _)| claimed.clone()).collect()
+        };
+        if !left.is_empty() {
+            match executions::interrupt_claims(&self.db, &left).await {
+                Ok(count) => tracing::warn!(count, "marked calls still running at shutdown as interrupted"),
+                Err(err) => tracing::error!(%err, "could not mark calls still running at shutdown; their leases will expire"),
+            }
+        }
+        self.stopped.cancel();
+    }
+
+    /// As if the process had died (tests of crash recovery): claiming stops and calls in
+    /// flight are dropped without a word to the database; their leases expire.
+    pub fn halt(&self) {
         self.shutdown.cancel();
+        self.stopped.cancel();
+        for (_, token) in self.in_flight.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).values() {
+            token.cancel();
+        }
     }
 
     async fn drive_lane(self: Arc<Self>, index: usize) {
@@ -160,24 +201,31 @@ impl Runner {
     }
 
     /// Runs one claimed attempt to its end. Holding `_slot` keeps the region's limit honest
-    /// until the router call is over.
+    /// until the router call is over. A call once sent is never cut off by a cancel or a lost
+    /// lease (the GPU time is spent either way): its answer is recorded, as a late answer if the
+    /// claim was taken meanwhile. Only a stopping server past its grace period drops it.
     async fn execute(self: Arc<Self>, claimed: Claimed, _slot: OwnedSemaphorePermit) {
-        let token = self.shutdown.child_token();
+        let token = CancellationToken::new();
         self.in_flight
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .insert(claimed.id, (claimed.job_id.clone(), token.clone()));
+            .insert(claimed.id, (claimed.clone(), token.clone()));
+        let renewing = async {
+            self.keep_lease(&claimed).await;
+            // The claim is gone: stop renewing, keep waiting for the answer.
+            std::future::pending::<()>().await
+        };
         let outcome = tokio::select! {
             outcome = self.router.infer(&claimed.request_json) => Some(outcome),
+            _ = renewing => None,
             _ = token.cancelled() => None,
-            _ = self.keep_lease(&claimed) => None,
         };
-
-        self.in_flight.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(&claimed.id);
         match outcome {
             Some(outcome) => self.record(&claimed, &outcome).await,
-            None => tracing::info!(execution = claimed.id, "router call abandoned (cancelled or lease lost)"),
+            None => tracing::info!(execution = claimed.id, "router call dropped: the server is stopping"),
         }
+        self.in_flight.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(&claimed.id);
+        self.call_ended.notify_waiters();
     }
 
     /// Records the outcome through the group commit, and waits until it is committed.
@@ -195,7 +243,7 @@ impl Runner {
                 code = outcome.error_code.as_deref().unwrap_or(""),
                 "attempt finished"
             ),
-            Ok(false) => tracing::info!(execution = claimed.id, "attempt finished after its row was taken; kept in history only"),
+            Ok(false) => tracing::info!(execution = claimed.id, "answer arrived after the claim was taken; kept on its attempt as late"),
             // The lease will expire and the sweeper will mark the row interrupted.
             Err(err) => tracing::error!(execution = claimed.id, %err, "could not record an attempt's outcome"),
         }
@@ -212,7 +260,7 @@ impl Runner {
                     Some(finish) => finish,
                     None => return,
                 },
-                _ = self.shutdown.cancelled() => return,
+                _ = self.stopped.cancelled() => return,
             };
             let mut group = vec![first];
             while group.len() < MAX_GROUP {
@@ -222,13 +270,13 @@ impl Runner {
                 }
             }
             let items: Vec<(&Claimed, &Outcome)> = group.iter().map(|f| (&f.claimed, &f.outcome)).collect();
-            let results: Vec<sqlx::Result<bool>> = match executions::finish_many(&self.db, &self.owner, &items).await {
+            let results: Vec<sqlx::Result<bool>> = match executions::finish_many(&self.db, &items).await {
                 Ok(results) => results.into_iter().map(Ok).collect(),
                 Err(err) => {
                     tracing::warn!(%err, attempts = group.len(), "could not record a group of outcomes; recording each alone");
                     let mut results = Vec::with_capacity(group.len());
                     for finish in &group {
-                        results.push(executions::finish(&self.db, &finish.claimed, &self.owner, &finish.outcome).await);
+                        results.push(executions::finish(&self.db, &finish.claimed, &finish.outcome).await);
                     }
                     results
                 }
@@ -245,7 +293,7 @@ impl Runner {
         loop {
             tokio::time::sleep(every).await;
             let until = now_ms() + self.lease.as_millis() as i64;
-            match executions::renew_lease(&self.db, claimed.id, &self.owner, until).await {
+            match executions::renew_lease(&self.db, claimed, until).await {
                 Ok(true) => {}
                 Ok(false) => return,
                 Err(err) => tracing::warn!(execution = claimed.id, %err, "could not renew lease; will try again"),

@@ -32,7 +32,8 @@ pub struct JobCreated {
     pub total_executions: i64,
 }
 
-pub async fn create(state: &AppState, request: CreateJob) -> Result<JobCreated, AppError> {
+/// Creates a job for `created_by` (the account submitting it; None with accounts off).
+pub async fn create(state: &AppState, request: CreateJob, created_by: Option<&str>) -> Result<JobCreated, AppError> {
     let catalogue: HashMap<String, QuestionView> =
         db::questions::list(&state.db).await?.into_iter().map(|q| (q.id.clone(), q)).collect();
 
@@ -69,6 +70,7 @@ pub async fn create(state: &AppState, request: CreateJob) -> Result<JobCreated, 
         regions,
         max_retries: state.config.max_retries,
         executions,
+        created_by: created_by.map(str::to_string),
     };
 
     match requested_id {
@@ -263,9 +265,9 @@ pub struct JobCancelled {
     pub status: JobStatus,
 }
 
-/// Cancels an active job: unfinished executions become `cancelled`, in-flight router calls
-/// here are abandoned at once (elsewhere, when their lease renewal fails). A finished job
-/// keeps its results: 409 `not_cancellable`.
+/// Cancels an active job: unfinished executions become `cancelled` and nothing not yet sent
+/// goes out. Calls already sent are not cut off; their answers are kept as late answers on
+/// their attempts. A finished job keeps its results: 409 `not_cancellable`.
 pub async fn cancel(state: &AppState, id: &JobId) -> Result<JobCancelled, AppError> {
     match db::jobs::cancel(&state.db, id).await? {
         CancelOutcome::Cancelled => {}
@@ -274,7 +276,6 @@ pub async fn cancel(state: &AppState, id: &JobId) -> Result<JobCancelled, AppErr
             return Err(AppError::conflict("not_cancellable", format!("This job is already {status}; there is nothing to cancel")))
         }
     }
-    state.runner.abort_job(id);
     tracing::info!(job = %id, "job cancelled");
     Ok(JobCancelled { id: id.clone(), status: JobStatus::Cancelled })
 }

@@ -1,4 +1,5 @@
 //! What Beacon does, once: REST handlers and server functions are thin callers of these.
 
+pub mod housekeeping;
 pub mod jobs;
 pub mod retry;

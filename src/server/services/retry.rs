@@ -24,6 +24,8 @@ pub struct RetryRequest<'a> {
     pub region: &'a str,
     pub question_index: i64,
     pub idempotency_key: Option<&'a str>,
+    /// The account asking (None with accounts off).
+    pub requested_by: Option<String>,
 }
 
 const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
@@ -49,6 +51,7 @@ pub async fn retry(state: &AppState, request: RetryRequest<'_>, trigger: Trigger
         region,
         question_index: request.question_index,
         idempotency_key: request.idempotency_key.map(str::to_string),
+        requested_by: request.requested_by,
         trigger,
         answer,
     };
@@ -64,6 +67,7 @@ struct Pending {
     region: Region,
     question_index: i64,
     idempotency_key: Option<String>,
+    requested_by: Option<String>,
     trigger: Trigger,
     answer: oneshot::Sender<Result<RetryAccepted, AppError>>,
 }
@@ -204,7 +208,7 @@ async fn decide_and_accept(
     let (row, job_status) =
         row.ok_or_else(|| AppError::NotFound(format!("execution {} not found", pending.execution_id)))?;
     decide(&row.retry_facts(job_status), pending.region, pending.question_index)?;
-    let (_, retry_count, updated_at) = db::retries::accept(tx, &row.job_id, job_status, &[row.id], pending.trigger)
+    let (_, retry_count, updated_at) = db::retries::accept(tx, &row.job_id, job_status, &[row.id], pending.trigger, pending.requested_by.as_deref())
         .await?
         .pop()
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("retry of {} decided but not applied", row.id)))?;
@@ -246,7 +250,12 @@ pub struct BatchFilter {
 /// statements per 500 rows, so thousands answer in well under a second and exactly-once
 /// holds as for one (the rows are locked, and the update re-checks each). Accepted retries are
 /// queued; the runner paces them through the per-region limit.
-pub async fn retry_all_failed(state: &AppState, job_id: &JobId, filter: &BatchFilter) -> Result<BatchRetryResult, AppError> {
+pub async fn retry_all_failed(
+    state: &AppState,
+    job_id: &JobId,
+    filter: &BatchFilter,
+    requested_by: Option<&str>,
+) -> Result<BatchRetryResult, AppError> {
     let region = match filter.region.as_deref() {
         Some(raw) => Some(Region::parse(raw).ok_or_else(|| AppError::invalid_request(format!("region: unknown region {raw:?}")))?),
         None => None,
@@ -272,7 +281,7 @@ pub async fn retry_all_failed(state: &AppState, job_id: &JobId, filter: &BatchFi
             Err(refusal) => result.skipped.push(SkippedRetry { id: row.id, code: refusal.code().to_string() }),
         }
     }
-    let accepted = db::retries::accept(&mut tx, job_id, job_status, &eligible, Trigger::Batch).await?;
+    let accepted = db::retries::accept(&mut tx, job_id, job_status, &eligible, Trigger::Batch, requested_by).await?;
     tx.commit().await?;
     result.queued = accepted.into_iter().map(|(id, _, _)| id).collect();
     if !result.queued.is_empty() {

@@ -1,0 +1,197 @@
+//! `GET /login`, `POST /login`, `POST /logout` (SAFETY.md §1). Plain HTML forms rendered here,
+//! not by the app: they must answer a wrong password with the form and a 401, work without
+//! JavaScript, and set or clear the session cookie.
+
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Form;
+use serde::Deserialize;
+
+use super::{credentials, session_cookie};
+use crate::server::db::{self, now_ms};
+use crate::server::state::AppState;
+
+/// Failed logins for one user name, or from one address, allowed in [`FAILURE_WINDOW`].
+const MAX_FAILURES: usize = 5;
+const FAILURE_WINDOW: Duration = Duration::from_secs(10 * 60);
+const WRONG: &str = "wrong user name or password";
+
+#[derive(Debug, Deserialize, Default)]
+pub struct LoginQuery {
+    next: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    next: Option<String>,
+}
+
+pub async fn page(State(state): State<AppState>, Query(query): Query<LoginQuery>) -> Response {
+    if !state.config.auth {
+        // Accounts are off: there is nobody to be.
+        return see_other("/", None);
+    }
+    form(StatusCode::OK, "", &safe_next(query.next.as_deref()), None)
+}
+
+pub async fn log_in(
+    State(state): State<AppState>,
+    ConnectInfo(remote): ConnectInfo<std::net::SocketAddr>,
+    Form(login): Form<LoginForm>,
+) -> Response {
+    if !state.config.auth {
+        return see_other("/", None);
+    }
+    let next = safe_next(login.next.as_deref());
+    let name = login.username.trim();
+    let address = remote.ip().to_string();
+    let since = now_ms() - FAILURE_WINDOW.as_millis() as i64;
+    let failures = match db::accounts::login_failures(&state.db, name, &address, since).await {
+        Ok(failures) => failures,
+        Err(err) => return unavailable(err),
+    };
+    let by_name: Vec<i64> = failures.iter().filter(|(n, _, _)| n == name).map(|(_, _, at)| *at).collect();
+    let by_address: Vec<i64> = failures.iter().filter(|(_, a, _)| *a == address).map(|(_, _, at)| *at).collect();
+    for times in [&by_name, &by_address] {
+        if times.len() >= MAX_FAILURES {
+            // Free again when the oldest failure that counts leaves the window.
+            let free_at = times[times.len() - MAX_FAILURES] + FAILURE_WINDOW.as_millis() as i64;
+            let wait = ((free_at - now_ms()).max(1000) + 999) / 1000;
+            let mut response = form(StatusCode::TOO_MANY_REQUESTS, name, &next, Some("too many failed logins; try again later"));
+            response.headers_mut().insert(header::RETRY_AFTER, wait.to_string().parse().expect("digits"));
+            return response;
+        }
+    }
+    let user = match db::accounts::user(&state.db, name).await {
+        Ok(user) => user,
+        Err(err) => return unavailable(err),
+    };
+    let password = login.password;
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    // Argon2 is slow by design: off the async threads.
+    let verified = tokio::task::spawn_blocking(move || {
+        let hash = stored.as_deref().unwrap_or_else(|| credentials::decoy_hash());
+        credentials::verify_password(&password, hash) && stored.is_some()
+    })
+    .await
+    .unwrap_or(false);
+    let Some(user) = user.filter(|_| verified) else {
+        if let Err(err) = db::accounts::record_login_failure(&state.db, name, &address, since).await {
+            return unavailable(err);
+        }
+        tracing::warn!(user = name, %address, "failed login");
+        return form(StatusCode::UNAUTHORIZED, name, &next, Some(WRONG));
+    };
+    let session = credentials::random_secret();
+    let expires = now_ms() + session_cookie::LIFETIME_MS;
+    if let Err(err) = db::accounts::add_session(&state.db, &credentials::sha256_hex(&session), user.id, expires).await {
+        return unavailable(err);
+    }
+    tracing::info!(user = %user.name, "logged in");
+    see_other(&next, Some(session_cookie::set(&session, secure(&state))))
+}
+
+pub async fn log_out(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let session = headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(session_cookie::find);
+    if let Some(session) = session {
+        if let Err(err) = db::accounts::remove_session(&state.db, &credentials::sha256_hex(&session)).await {
+            return unavailable(err);
+        }
+    }
+    let target = if state.config.auth { "/login" } else { "/" };
+    see_other(target, Some(session_cookie::clear(secure(&state))))
+}
+
+fn secure(state: &AppState) -> bool {
+    state.config.public_url.as_ref().is_some_and(|public| public.https)
+}
+
+/// Only a path on this site: never `//elsewhere`, a scheme, or a backslash trick.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(next) if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && !next.starts_with("/login") => {
+            next.to_string()
+        }
+        _ => "/".to_string(),
+    }
+}
+
+fn see_other(location: &str, cookie: Option<String>) -> Response {
+    let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, location.to_string())]).into_response();
+    if let Some(cookie) = cookie.and_then(|c| c.parse().ok()) {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    response
+}
+
+fn unavailable(err: sqlx::Error) -> Response {
+    tracing::error!(%err, "login could not reach the database");
+    form(StatusCode::SERVICE_UNAVAILABLE, "", "/", Some("Beacon cannot check logins right now; try again shortly"))
+}
+
+fn form(status: StatusCode, name: &str, next: &str, problem: Option<&str>) -> Response {
+    let problem = problem
+        .map(|p| format!(r#"<p class="error-banner" role="alert" data-testid="login-error">{}</p>"#, escape(p)))
+        .unwrap_or_default();
+    let body = format!(
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Log in · Beacon</title><link rel="stylesheet" href="/pkg/beacon.css"></head>
+<body><div class="app"><header class="topbar"><a class="brand" href="/">Beacon</a><span class="tagline">cross-region LLM bias detection</span></header>
+<main><section class="card login"><h1>Log in</h1>{problem}
+<form method="post" action="/login">
+<input type="hidden" name="next" value="{next}">
+<label>User name <input name="username" autocomplete="username" required value="{name}"></label>
+<label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+<button type="submit">Log in</button>
+</form></section></main></div></body></html>"#,
+        next = escape(next),
+        name = escape(name),
+    );
+    let mut response = (status, Html(body)).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Text into HTML text or a quoted attribute.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(safe_next(Some("/jobs/abc?status=failed")), "/jobs/abc?status=failed");
+        for bad in ["//evil.example", "https://evil.example", "/\\evil.example", "evil", "/login?next=/"] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn escaping() {
+        assert_eq!(escape(r#"<a href="x">'&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+    }
+}

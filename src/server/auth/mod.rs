@@ -1,0 +1,145 @@
+//! Accounts (SAFETY.md §1): who is calling, and whether they may. One middleware resolves the
+//! caller from a bearer token or the session cookie and applies [`policy::needed_role`]; every
+//! handler and server function below it can read the [`Caller`] for attribution.
+
+pub mod accounts;
+pub mod credentials;
+pub mod login;
+pub mod policy;
+pub mod session_cookie;
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+
+use crate::domain::{ApiError, Role, Visitor};
+use crate::server::db;
+use crate::server::state::AppState;
+
+/// Who is calling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// Accounts are off: everyone may do everything, and nothing is attributed.
+    Open,
+    /// Accounts are on and no credential was given (or it was not valid).
+    Anonymous,
+    Account { name: String, role: Role },
+}
+
+impl Caller {
+    /// The account name, for attribution and per-account limits.
+    pub fn account(&self) -> Option<&str> {
+        match self {
+            Caller::Account { name, .. } => Some(name),
+            _ => None,
+        }
+    }
+
+    pub fn may(&self, needed: Role) -> bool {
+        match self {
+            Caller::Open => true,
+            Caller::Anonymous => false,
+            Caller::Account { role, .. } => role.allows(needed),
+        }
+    }
+
+    pub fn visitor(&self) -> Visitor {
+        match self {
+            Caller::Open => Visitor::OPEN,
+            Caller::Anonymous => Visitor { accounts: true, name: None, role: None },
+            Caller::Account { name, role } => Visitor { accounts: true, name: Some(name.clone()), role: Some(*role) },
+        }
+    }
+
+    /// The caller of the server function being run (leptos_axum provides the request parts).
+    pub fn from_context() -> Caller {
+        leptos::prelude::use_context::<Parts>()
+            .and_then(|parts| parts.extensions.get::<Caller>().cloned())
+            .unwrap_or(Caller::Anonymous)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts.extensions.get::<Caller>().cloned().unwrap_or(Caller::Anonymous))
+    }
+}
+
+/// Resolves the caller, then lets the request through only if the route's role allows it.
+pub async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let caller = if state.config.auth {
+        match identify(&state, request.headers()).await {
+            Ok(caller) => caller,
+            Err(response) => return response,
+        }
+    } else {
+        Caller::Open
+    };
+    let path = request.uri().path().to_string();
+    if let Some(needed) = policy::needed_role(request.method(), &path) {
+        if !caller.may(needed) {
+            return refuse(&caller, needed, &request);
+        }
+    }
+    request.extensions_mut().insert(caller);
+    next.run(request).await
+}
+
+async fn identify(state: &AppState, headers: &axum::http::HeaderMap) -> Result<Caller, Response> {
+    let internal = |err: sqlx::Error| {
+        tracing::error!(%err, "could not look up a credential");
+        json_error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "could not check credentials; try again")
+    };
+    if let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        let token = value.trim().strip_prefix("Bearer ").or_else(|| value.trim().strip_prefix("bearer ")).map(str::trim);
+        let account = match token {
+            Some(token) if !token.is_empty() => {
+                db::accounts::account_for_token(&state.db, &credentials::sha256_hex(token)).await.map_err(internal)?
+            }
+            _ => None,
+        };
+        // A wrong token is an error even on a page: the caller meant to authenticate.
+        return match account {
+            Some(account) => Ok(Caller::Account { name: account.name, role: account.role }),
+            None => Err(json_error(StatusCode::UNAUTHORIZED, "unauthenticated", "the bearer token is not valid")),
+        };
+    }
+    let session = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find_map(session_cookie::find);
+    if let Some(session) = session {
+        let account = db::accounts::account_for_session(&state.db, &credentials::sha256_hex(&session)).await.map_err(internal)?;
+        if let Some(account) = account {
+            return Ok(Caller::Account { name: account.name, role: account.role });
+        }
+    }
+    Ok(Caller::Anonymous)
+}
+
+fn refuse(caller: &Caller, needed: Role, request: &Request) -> Response {
+    let path = request.uri().path();
+    let wants_page = !path.starts_with("/api/") && request.method() == axum::http::Method::GET;
+    match caller {
+        Caller::Anonymous if wants_page => {
+            let next = request.uri().path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
+            let target: String = form_urlencoded::Serializer::new(String::new()).append_pair("next", next).finish();
+            Redirect::to(&format!("/login?{target}")).into_response()
+        }
+        Caller::Anonymous => json_error(StatusCode::UNAUTHORIZED, "unauthenticated", "log in, or send Authorization: Bearer <token>"),
+        _ => json_error(StatusCode::FORBIDDEN, "forbidden", &format!("this needs the {needed} role")),
+    }
+}
+
+fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
+    let mut response = (status, axum::Json(ApiError::new(status.as_u16(), code, message).body())).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+    }
+    response
+}

@@ -1,0 +1,162 @@
+//! Limits that keep overload from hurting running work (SAFETY.md §3): a rate on mutations per
+//! account (or client address with auth off), and caps on live streams in all and per client
+//! address. Request time-outs and body limits are layers set in `startup`.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use super::{client_ip, is_mutation};
+use crate::domain::ApiError;
+use crate::server::auth::Caller;
+use crate::server::config::MutationRate;
+use crate::server::state::AppState;
+
+/// Token buckets for mutations, one per account or client address.
+pub struct MutationLimiter {
+    buckets: DefaultKeyedRateLimiter<String>,
+}
+
+impl MutationLimiter {
+    pub fn new(rate: MutationRate) -> MutationLimiter {
+        let per_second = NonZeroU32::new(rate.per_second).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(rate.burst).unwrap_or(NonZeroU32::MIN);
+        MutationLimiter { buckets: RateLimiter::keyed(Quota::per_second(per_second).allow_burst(burst)) }
+    }
+
+    /// `Err(wait)` when `key` has used its burst.
+    fn check(&self, key: String) -> Result<(), Duration> {
+        // Buckets of callers that have been quiet long enough to be full again hold nothing.
+        if self.buckets.len() > 10_000 {
+            self.buckets.retain_recent();
+        }
+        self.buckets.check_key(&key).map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    }
+}
+
+/// Every mutation counts, including those refused later for bad input: a flood of bad
+/// requests costs the server too.
+pub async fn limit_mutations(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let Some(limiter) = state.mutation_limiter.as_ref().filter(|_| is_mutation(request.method())) else {
+        return next.run(request).await;
+    };
+    let key = match request.extensions().get::<Caller>().and_then(Caller::account) {
+        Some(account) => format!("account:{account}"),
+        None => format!("address:{}", client_ip(&request)),
+    };
+    match limiter.check(key) {
+        Ok(()) => next.run(request).await,
+        Err(wait) => too_many(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many changes at once; wait a moment and try again (BEACON_MUTATION_RATE)",
+            wait,
+        ),
+    }
+}
+
+/// An answer that tells the client when to come back.
+pub fn too_many(status: StatusCode, code: &str, message: &str, wait: Duration) -> Response {
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let mut response = (status, axum::Json(ApiError::new(status.as_u16(), code, message).body())).into_response();
+    if let Ok(value) = HeaderValue::from_str(&seconds.max(1).to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
+/// Open live streams, in all and per client address.
+pub struct StreamSlots {
+    max_total: usize,
+    max_per_client: usize,
+    open: Mutex<(usize, HashMap<IpAddr, usize>)>,
+}
+
+/// One open stream; dropping it (the client went away, the server stops) frees the slot.
+pub struct StreamSlot {
+    slots: Arc<StreamSlots>,
+    client: IpAddr,
+}
+
+impl StreamSlots {
+    pub fn new(max_total: usize, max_per_client: usize) -> Arc<StreamSlots> {
+        Arc::new(StreamSlots { max_total, max_per_client, open: Mutex::new((0, HashMap::new())) })
+    }
+
+    /// A slot for `client`, or the 503 that tells it to poll for a while instead.
+    pub fn acquire(self: &Arc<Self>, client: IpAddr) -> Result<StreamSlot, Response> {
+        let mut open = self.open.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (total, per_client) = &mut *open;
+        let mine = per_client.get(&client).copied().unwrap_or(0);
+        if *total >= self.max_total || mine >= self.max_per_client {
+            let which = if *total >= self.max_total { "BEACON_MAX_STREAMS" } else { "BEACON_MAX_STREAMS_PER_CLIENT" };
+            return Err(too_many(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too_many_streams",
+                &format!("too many live streams are open ({which}); the page polls instead"),
+                Duration::from_secs(5),
+            ));
+        }
+        *total += 1;
+        per_client.insert(client, mine + 1);
+        Ok(StreamSlot { slots: Arc::clone(self), client })
+    }
+
+    pub fn open_count(&self) -> usize {
+        self.open.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).0
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self.slots.open.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (total, per_client) = &mut *open;
+        *total = total.saturating_sub(1);
+        if let Some(mine) = per_client.get_mut(&self.client) {
+            *mine = mine.saturating_sub(1);
+            if *mine == 0 {
+                per_client.remove(&self.client);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stream_caps_count_and_free() {
+        let slots = StreamSlots::new(3, 2);
+        let a: IpAddr = [10, 0, 0, 1].into();
+        let b: IpAddr = [10, 0, 0, 2].into();
+        let first = slots.acquire(a).ok().unwrap();
+        let _second = slots.acquire(a).ok().unwrap();
+        assert!(slots.acquire(a).is_err(), "per-client cap");
+        let _third = slots.acquire(b).ok().unwrap();
+        assert!(slots.acquire(b).is_err(), "total cap");
+        drop(first);
+        assert_eq!(slots.open_count(), 2);
+        assert!(slots.acquire(b).is_ok(), "a closed stream stops counting at once");
+    }
+
+    #[test]
+    fn the_burst_then_refusal() {
+        let limiter = MutationLimiter::new(MutationRate { per_second: 1, burst: 3 });
+        for _ in 0..3 {
+            assert!(limiter.check("a".into()).is_ok());
+        }
+        let wait = limiter.check("a".into()).unwrap_err();
+        assert!(wait <= Duration::from_secs(1));
+        assert!(limiter.check("b".into()).is_ok(), "each caller has their own bucket");
+    }
+}

@@ -1,0 +1,41 @@
+//! Everything between the socket and the handlers (SAFETY.md §2–§3): the listener with its
+//! header-read time-out and graceful shutdown, the Host and cross-site checks, the security
+//! headers, and the limits on mutations and live streams. Each rule lives in one file here.
+
+pub mod cross_site;
+pub mod headers;
+pub mod limits;
+pub mod listener;
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts, Request};
+use axum::http::request::Parts;
+
+/// The address of the client that opened the connection (the listener records it on every
+/// request). Beacon does not trust `X-Forwarded-For`: behind a proxy every client is the proxy.
+pub fn client_ip(request: &Request) -> IpAddr {
+    ip_in(request.extensions())
+}
+
+fn ip_in(extensions: &axum::http::Extensions) -> IpAddr {
+    extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip()).unwrap_or(IpAddr::from([127, 0, 0, 1]))
+}
+
+/// The client's address, as a handler argument.
+pub struct ClientIp(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(ip_in(&parts.extensions)))
+    }
+}
+
+/// Whether the method changes something: these are the requests the cross-site rule, the
+/// roles and the rate limit look at.
+pub fn is_mutation(method: &axum::http::Method) -> bool {
+    use axum::http::Method;
+    matches!(*method, Method::POST | Method::PUT | Method::PATCH | Method::DELETE)
+}
