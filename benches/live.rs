@@ -80,6 +80,8 @@ async fn bytes_per_change(size: usize) -> (usize, usize, f64) {
     let questions = add_questions(&url, size.div_ceil(9)).await;
     let router = router(false).await;
     let mut config = Config::from_lookup(|_| None).unwrap();
+    // Load generators: measured without the per-client mutation rate (BEACON_MUTATION_RATE=off).
+    config.mutation_rate = None;
     config.site_addr = "127.0.0.1:0".parse().unwrap();
     config.database_url = url;
     config.router_url = Some(format!("http://{router}"));

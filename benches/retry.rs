@@ -106,6 +106,8 @@ async fn main() {
     let router = instant_router().await;
     let db_dir = tempfile::tempdir().unwrap();
     let mut config = Config::from_lookup(|_| None).unwrap();
+    // Load generators: measured without the per-client mutation rate (BEACON_MUTATION_RATE=off).
+    config.mutation_rate = None;
     config.site_addr = "127.0.0.1:0".parse().unwrap();
     config.database_url =
         args.database_url.clone().unwrap_or_else(|| format!("sqlite:{}", db_dir.path().join("bench.db").display()));

@@ -113,6 +113,8 @@ async fn start(answer: Answer, concurrency: usize) -> Bench {
     let router = router(answer).await;
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::from_lookup(|_| None).unwrap();
+    // Load generators: measured without the per-client mutation rate (BEACON_MUTATION_RATE=off).
+    config.mutation_rate = None;
     config.site_addr = "127.0.0.1:0".parse().unwrap();
     config.database_url = fresh_database(&dir).await;
     config.router_url = Some(format!("http://{router}"));

@@ -3,11 +3,15 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
+use crate::components::visitor::{provide_visitor, AccountMenu};
 use crate::components::{provide_toaster, ToastRegion};
-use crate::pages::{ExecutionPage, HomePage, JobPage, NotFound};
+use crate::pages::{AdminPage, ExecutionPage, HomePage, JobPage, NotFound};
 
 /// The HTML document around the app (server only renders this).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // The page's Content-Security-Policy names the nonce Leptos puts on its inline scripts.
+    #[cfg(feature = "ssr")]
+    crate::server::http::headers::policy_for_this_page();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -29,6 +33,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_toaster();
+    provide_visitor();
     // Set by an effect, which only ever runs in the browser: tests (and curious humans) can
     // tell server HTML from a hydrated page.
     let hydrated = RwSignal::new(false);
@@ -42,6 +47,7 @@ pub fn App() -> impl IntoView {
                 <header class="topbar">
                     <a class="brand" href="/">"Beacon"</a>
                     <span class="tagline">"cross-region LLM bias detection"</span>
+                    <AccountMenu />
                 </header>
                 <main>
                     // Async: the pages' tables must be complete in the first HTML, before any
@@ -50,6 +56,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
                         <Route path=path!("/jobs/:id") view=JobPage ssr=SsrMode::Async />
                         <Route path=path!("/executions/:id") view=ExecutionPage ssr=SsrMode::Async />
+                        <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async />
                     </Routes>
                 </main>
                 <ToastRegion />

@@ -71,7 +71,11 @@ where
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || {
                 let show = show.clone();
+                let visitor = super::visitor::loading();
                 Suspend::new(async move {
+                    if let Some(visitor) = visitor {
+                        visitor.await;
+                    }
                     match resource.await {
                         Ok(data) => show(data).into_any(),
                         Err(error) => view! { <LoadError error /> }.into_any(),

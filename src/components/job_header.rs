@@ -9,6 +9,8 @@ use super::format::{job_status_line, plural};
 use super::live::{LiveJob, LiveState};
 use super::retry_buttons::RetryAllButton;
 use super::toaster::ToastKind;
+use super::visitor;
+use crate::domain::Role;
 use super::{ProgressBar, StatusBadge};
 
 #[component]
@@ -34,6 +36,7 @@ pub fn JobHeader(
     let status = move || job.with(|j| j.status);
     let status_line = move || job_status_line(status(), &progress.get());
     let cancel = ServerAction::<CancelJob>::new();
+    let allowed = visitor::may(Role::Researcher);
     if let Some(live) = use_context::<LiveJob>() {
         Effect::new(move |_| {
             if cancel.version().get() == 0 {
@@ -61,6 +64,7 @@ pub fn JobHeader(
             </div>
             <p class="muted">
                 <span data-testid="job-shape">{shape}</span>
+                {move || job.with(|j| j.created_by.clone()).map(|by| view! { <span data-testid="created-by">" · started by "{by}</span> })}
                 <span
                     class=move || format!("live-state live-{:?}", live_state.get()).to_lowercase()
                     data-testid="live-state"
@@ -78,7 +82,12 @@ pub fn JobHeader(
                 />
                 <ActionForm action=cancel attr:class="inline">
                     <input type="hidden" name="id" value=id />
-                    <button type="submit" class="danger" disabled=move || cancelling.get() || status().is_finished()>
+                    <button
+                        type="submit"
+                        class="danger"
+                        title=move || (!allowed.get()).then(|| visitor::needs(Role::Researcher))
+                        disabled=move || cancelling.get() || status().is_finished() || !allowed.get()
+                    >
                         "Cancel job"
                     </button>
                 </ActionForm>

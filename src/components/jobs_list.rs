@@ -58,6 +58,7 @@ pub fn JobsList(jobs: Vec<JobView>) -> impl IntoView {
                                         </td>
                                         <td>
                                             <time datetime=job.created_at.clone()>{job.created_at.replace('T', " ")}</time>
+                                            {job.created_by.clone().map(|by| view! { <span class="muted by" data-testid="created-by">" by "{by}</span> })}
                                         </td>
                                     </tr>
                                 }

@@ -15,6 +15,7 @@ mod retry_buttons;
 mod status_badge;
 mod table_head;
 mod toaster;
+pub mod visitor;
 
 pub use error_banner::{loaded, ErrorBanner, FormOutcome, LoadError, NoticeBanner};
 pub use execution_row::ExecutionRow;

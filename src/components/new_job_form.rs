@@ -14,6 +14,7 @@ use super::error_banner::ErrorBanner;
 pub fn NewJobForm(questions: Vec<QuestionView>) -> impl IntoView {
     let action = ServerAction::<CreateJob>::new();
     let pending = action.pending();
+    let allowed = super::visitor::may(crate::domain::Role::Researcher);
     let refusal = move || match action.value().get() {
         Some(Err(err)) if action.version().get() > 0 => Some(view! { <ErrorBanner message=err.error /> }),
         _ => None,
@@ -67,7 +68,14 @@ pub fn NewJobForm(questions: Vec<QuestionView>) -> impl IntoView {
                         .collect_view()}
                 </fieldset>
                 {refusal}
-                <button type="submit" class="primary" disabled=move || pending.get()>"Start job"</button>
+                <button
+                    type="submit"
+                    class="primary"
+                    title=move || (!allowed.get()).then(|| super::visitor::needs(crate::domain::Role::Researcher))
+                    disabled=move || pending.get() || !allowed.get()
+                >
+                    "Start job"
+                </button>
             </ActionForm>
         </section>
     }

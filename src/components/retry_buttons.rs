@@ -11,6 +11,8 @@ use crate::serverfns::retries::{RetryAllFailed, RetryExecution};
 
 use super::live::LiveJob;
 use super::toaster::ToastKind;
+use super::visitor;
+use crate::domain::Role;
 
 /// Calls `done` with each answer the action gets after a submit made on this page (not with
 /// an error Leptos read from the URL after a plain form post: the page shows that one).
@@ -61,6 +63,7 @@ pub fn RetryButton(execution: ExecutionView, label: String) -> impl IntoView {
     });
     let accessible = format!("{label}: {} · {} · {}", execution.question_id, execution.model_id, execution.region);
     let pending = action.pending();
+    let allowed = visitor::may(Role::Researcher);
     view! {
         <ActionForm action attr:class="inline">
             <input type="hidden" name="id" value=execution.id.to_string() />
@@ -70,7 +73,8 @@ pub fn RetryButton(execution: ExecutionView, label: String) -> impl IntoView {
                 type="submit"
                 class="retry"
                 aria-label=move || (!pending.get()).then(|| accessible.clone())
-                disabled=move || pending.get()
+                title=move || (!allowed.get()).then(|| visitor::needs(Role::Researcher))
+                disabled=move || pending.get() || !allowed.get()
             >
                 {move || if pending.get() { "Retrying…".to_string() } else { label.clone() }}
             </button>
@@ -98,11 +102,17 @@ pub fn RetryAllButton(
         leptos::task::spawn_local(async move { live.refresh().await });
     });
     let pending = action.pending();
+    let allowed = visitor::may(Role::Researcher);
     view! {
         <ActionForm action attr:class="inline">
             <input type="hidden" name="job_id" value=job_id />
             {region.map(|region| view! { <input type="hidden" name="region" value=region /> })}
-            <button type="submit" class="retry-all" disabled=move || pending.get() || eligible.get() == 0>
+            <button
+                type="submit"
+                class="retry-all"
+                title=move || (!allowed.get()).then(|| visitor::needs(Role::Researcher))
+                disabled=move || pending.get() || eligible.get() == 0 || !allowed.get()
+            >
                 {move || label.get()}
             </button>
         </ActionForm>

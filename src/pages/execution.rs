@@ -48,7 +48,7 @@ fn History(history: ExecutionHistory) -> impl IntoView {
             {original}
             <h2>"Attempts"</h2>
             <table class="attempts">
-                <TableHead columns=&["#", "Trigger", "Started", "Duration", "Outcome", "Error code", "Message", "Provider"] />
+                <TableHead columns=&["#", "Trigger", "Started", "Duration", "Outcome", "Error code", "Message", "Provider", "Answer"] />
                 <tbody>
                     {history
                         .attempts
@@ -57,13 +57,21 @@ fn History(history: ExecutionHistory) -> impl IntoView {
                             view! {
                                 <tr data-testid="attempt-row" data-status=a.status.as_str()>
                                     <td class="num">{a.number}</td>
-                                    <td>{a.trigger.as_str()}</td>
+                                    <td>
+                                        {a.trigger.as_str()}
+                                        {a.requested_by.map(|by| view! { <span class="muted by" data-testid="requested-by">" by "{by}</span> })}
+                                    </td>
                                     <td>{a.started_at.unwrap_or_else(|| format!("queued {}", a.queued_at)).replace('T', " ")}</td>
                                     <td class="num">{crate::components::format_duration(a.duration_ms)}</td>
                                     <td><StatusBadge status=a.status.as_str() /></td>
                                     <td><code>{a.error_code.unwrap_or_default()}</code></td>
                                     <td class="message">{a.error.unwrap_or_default()}</td>
                                     <td>{a.provider_id.unwrap_or_else(|| "—".into())}</td>
+                                    // Model output is untrusted text: rendered as text, never as HTML.
+                                    <td class="message answer">
+                                        {a.late.then(|| view! { <span class="badge late" title="Arrived after the execution was cancelled or taken over; it did not change the execution">"late"</span>" " })}
+                                        {a.output.unwrap_or_default()}
+                                    </td>
                                 </tr>
                             }
                         })

@@ -1,10 +1,12 @@
 //! One file per route.
 
+mod admin;
 mod execution;
 mod home;
 mod job;
 mod not_found;
 
+pub use admin::AdminPage;
 pub use execution::ExecutionPage;
 pub use home::HomePage;
 pub use job::JobPage;

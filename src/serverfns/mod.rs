@@ -3,6 +3,8 @@
 //! handler, calls the same service, and answers errors as [`ApiError`]s that keep their HTTP
 //! status and code.
 
+pub mod account;
+pub mod admin;
 pub mod jobs;
 pub mod retries;
 

@@ -20,16 +20,27 @@ pub struct Options {
     pub region_concurrency: usize,
     pub lease_secs: u64,
     pub max_retries: i64,
+    /// Settings as environment variables would give them (`BEACON_AUTH=on`, …).
+    pub env: Vec<(&'static str, String)>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { router_url: None, router_timeout_secs: 5, region_concurrency: 10, lease_secs: 30, max_retries: 3 }
+        Options { router_url: None, router_timeout_secs: 5, region_concurrency: 10, lease_secs: 30, max_retries: 3, env: Vec::new() }
+    }
+}
+
+impl Options {
+    /// Accounts required (`BEACON_AUTH=on`).
+    pub fn with_auth() -> Options {
+        Options { env: vec![("BEACON_AUTH", "on".to_string())], ..Options::default() }
     }
 }
 
 pub fn config(options: &Options, database_url: String) -> Config {
-    let mut config = Config::from_lookup(|_| None).unwrap();
+    let env = options.env.clone();
+    let mut config =
+        Config::from_lookup(move |name| env.iter().find(|(key, _)| *key == name).map(|(_, value)| value.clone())).unwrap();
     config.site_addr = "127.0.0.1:0".parse().unwrap();
     config.database_url = database_url;
     config.router_url = options.router_url.clone();
@@ -283,4 +294,33 @@ impl TestApp {
         }
         ids
     }
+}
+
+/// Accounts for tests with `BEACON_AUTH=on` (SAFETY.md §1).
+impl TestApp {
+    /// Adds a user (password `password-of-NAME`) and returns a new API token of theirs.
+    pub async fn user_with_token(&self, name: &str, role: beacon::domain::Role) -> String {
+        use beacon::server::auth::accounts;
+        accounts::add_user(self.db(), name, role, &format!("password-of-{name}")).await.unwrap();
+        accounts::create_token(self.db(), name, Some("tests")).await.unwrap()
+    }
+
+    /// From now on, every request of `self.http` carries this bearer token.
+    pub fn use_token(&mut self, token: &str) {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse().unwrap());
+        self.http = reqwest::Client::builder().default_headers(headers).build().unwrap();
+    }
+
+    /// A client that does not follow redirects, for the login flow.
+    pub fn browser() -> reqwest::Client {
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    }
+}
+
+/// The `beacon` binary, for tests of start-up and signals.
+pub fn beacon_binary() -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_beacon"));
+    command.env_clear().env("PATH", std::env::var("PATH").unwrap_or_default()).env("RUST_LOG", "warn");
+    command
 }

@@ -5,15 +5,19 @@
 mod helpers;
 mod test_router;
 
+mod accounts;
 mod counters;
+mod cross_site;
 mod demo_router;
 mod jobs;
 mod leases_and_cancel;
+mod limits;
 mod live_events;
 mod multi_instance;
 mod pages;
 mod paging;
 mod retries;
 mod router_failures;
+mod shutdown;
 mod typed_core;
 mod validation;

@@ -1,0 +1,123 @@
+//! SAFETY.md §3: overload slows Beacon down but never damages running work.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::helpers::*;
+use crate::test_router::{Reply, TestRouter};
+
+#[tokio::test]
+async fn mutations_past_the_burst_wait_and_every_one_counts() {
+    let app = spawn_app(Options { env: vec![("BEACON_MUTATION_RATE", "1/s,burst=3".into())], ..Options::default() }).await;
+    // Refused requests count too: two bad bodies and one good job use the burst.
+    let (status, _) = app.post_json("/api/v1/jobs", &json!({"questions": []})).await;
+    assert_eq!(status, 400);
+    let (status, _) = app.post_json("/api/v1/jobs", &json!({"nope": 1})).await;
+    assert_eq!(status, 400);
+    app.submit(&["math_basic"], &["llama3.2-1b"], &["US"]).await;
+    let response = app
+        .http
+        .post(format!("{}/api/v1/jobs", app.base))
+        .json(&json!({"questions": ["math_basic"], "models": ["llama3.2-1b"], "regions": ["US"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+    assert_eq!(response.headers()["retry-after"], "1");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "rate_limited");
+    assert_eq!(app.count("SELECT COUNT(*) FROM jobs").await, 1, "the refused job was not created");
+    // Reads are not limited.
+    for _ in 0..20 {
+        assert_eq!(app.get("/api/v1/jobs").await.0, 200);
+    }
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.submit(&["math_basic"], &["llama3.2-1b"], &["EU"]).await;
+}
+
+#[tokio::test]
+async fn live_streams_are_capped_per_client_and_a_closed_one_frees_its_slot() {
+    let app = spawn_app(Options { env: vec![("BEACON_MAX_STREAMS_PER_CLIENT", "2".into())], ..Options::default() }).await;
+    let open = || app.http.get(format!("{}/api/v1/jobs/events", app.base)).send();
+    let first = open().await.unwrap();
+    let second = open().await.unwrap();
+    assert_eq!((first.status().as_u16(), second.status().as_u16()), (200, 200));
+    let third = open().await.unwrap();
+    assert_eq!(third.status(), 503);
+    assert!(third.headers().contains_key("retry-after"));
+    let body: Value = third.json().await.unwrap();
+    assert_eq!(body["code"], "too_many_streams");
+    drop(first);
+    let started = Instant::now();
+    loop {
+        let again = open().await.unwrap();
+        if again.status() == 200 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "a closed stream still counts");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_client_that_stalls_in_its_headers_is_cut_off_while_others_are_served() {
+    let app = spawn_app(Options::default()).await;
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let mut stalled = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    stalled.write_all(b"GET /api/v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ").await.unwrap();
+    let started = Instant::now();
+    let closed = async {
+        let mut buffer = [0u8; 1024];
+        // Read until the server closes (it may first send a 408).
+        while stalled.read(&mut buffer).await.map(|n| n > 0).unwrap_or(false) {}
+    };
+    let health = async {
+        loop {
+            assert_eq!(app.get("/health").await.0, 200, "others are served meanwhile");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    };
+    tokio::select! {
+        _ = closed => {}
+        _ = health => unreachable!(),
+        _ = tokio::time::sleep(Duration::from_secs(40)) => panic!("the stalled client was never disconnected"),
+    }
+    let after = started.elapsed();
+    assert!(after >= Duration::from_secs(25) && after <= Duration::from_secs(35), "disconnected after {after:?}");
+}
+
+#[tokio::test]
+async fn a_flood_of_reads_does_not_cost_running_calls_their_leases() {
+    // One-second leases, renewed every 333 ms, while 3-second router calls run and twelve
+    // clients read the whole job as fast as they can: every call must still complete.
+    let router = TestRouter::start(|_, _| Reply::After(Duration::from_secs(3), Box::new(Reply::Answer("fine".into())))).await;
+    let app = spawn_app(Options { router_url: Some(router.url.clone()), lease_secs: 1, region_concurrency: 20, ..Options::default() }).await;
+    let questions = app.add_questions(40).await;
+    let questions: Vec<&str> = questions.iter().map(String::as_str).collect();
+    let job = app.submit(&questions, &["llama3.2-1b"], &["US"]).await;
+    let stop = tokio_util::sync::CancellationToken::new();
+    let mut readers = Vec::new();
+    for _ in 0..12 {
+        let (http, url, stop) = (app.http.clone(), format!("{}/api/v1/jobs/{job}/executions/all", app.base), stop.clone());
+        readers.push(tokio::spawn(async move {
+            let mut reads = 0u32;
+            while !stop.is_cancelled() {
+                if http.get(&url).send().await.is_ok_and(|r| r.status() == 200) {
+                    reads += 1;
+                }
+            }
+            reads
+        }));
+    }
+    let rows = app.wait_for(&job, Duration::from_secs(60), |rows| rows.iter().all(is_finished)).await;
+    stop.cancel();
+    let mut reads = 0;
+    for reader in readers {
+        reads += reader.await.unwrap();
+    }
+    assert!(reads > 50, "the readers did read ({reads})");
+    let interrupted: Vec<&Value> = rows.iter().filter(|r| r["status"] != "completed").collect();
+    assert!(interrupted.is_empty(), "{} of {} calls lost their lease under reads: {interrupted:#?}", interrupted.len(), rows.len());
+}
