@@ -25,6 +25,21 @@ export const demoEnv: Record<string, string> = {
   RUST_LOG: 'warn',
 };
 
+// A second Beacon with accounts on (SAFETY.md §1), its own database and demo router, and two
+// users made with `beacon users add` before it starts.
+export const authPort = 8099;
+const authDir = fs.mkdtempSync(path.join(os.tmpdir(), 'beacon-e2e-auth-'));
+export const authEnv: Record<string, string> = {
+  ...demoEnv,
+  LEPTOS_SITE_ADDR: `127.0.0.1:${authPort}`,
+  DATABASE_URL: `sqlite:${path.join(authDir, 'beacon.db')}`,
+  BEACON_AUTH: 'on',
+};
+export const users = {
+  researcher: { name: 'rita', password: 'rita-password-1' },
+  viewer: { name: 'vera', password: 'vera-password-1' },
+};
+
 export default defineConfig({
   testDir: './tests',
   timeout: 90_000,
@@ -50,13 +65,27 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    command: '../target/release/beacon',
-    url: `http://127.0.0.1:${port}/health`,
-    env: { ...process.env, ...demoEnv } as Record<string, string>,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: 'pipe',
-    stderr: 'pipe',
-  },
+  webServer: [
+    {
+      command: '../target/release/beacon',
+      url: `http://127.0.0.1:${port}/health`,
+      env: { ...process.env, ...demoEnv } as Record<string, string>,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'pipe',
+      stderr: 'pipe',
+    },
+    {
+      command:
+        `printf '%s\\n' '${users.researcher.password}' | ../target/release/beacon users add ${users.researcher.name} --role researcher && ` +
+        `printf '%s\\n' '${users.viewer.password}' | ../target/release/beacon users add ${users.viewer.name} --role viewer && ` +
+        'exec ../target/release/beacon',
+      url: `http://127.0.0.1:${authPort}/health`,
+      env: { ...process.env, ...authEnv } as Record<string, string>,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'pipe',
+      stderr: 'pipe',
+    },
+  ],
 });

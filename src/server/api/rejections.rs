@@ -31,6 +31,10 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
         StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", format!("{method} is not allowed on {path}")),
         StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "request body is too large".to_string()),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", text),
+        // The request time-out's answer has no body of its own.
+        StatusCode::SERVICE_UNAVAILABLE if text.is_empty() => {
+            ("request_timeout", "the request took longer than BEACON_REQUEST_TIMEOUT; try again".to_string())
+        }
         status if status.is_server_error() => {
             tracing::error!(%path, %status, body = %text, "request failed outside a handler");
             ("internal", "Something went wrong on the server; it has been logged.".to_string())

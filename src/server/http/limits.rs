@@ -15,7 +15,8 @@ use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use super::{client_ip, is_mutation};
+use super::client_ip;
+use crate::server::auth::policy::changes_something;
 use crate::domain::ApiError;
 use crate::server::auth::Caller;
 use crate::server::config::MutationRate;
@@ -46,7 +47,8 @@ impl MutationLimiter {
 /// Every mutation counts, including those refused later for bad input: a flood of bad
 /// requests costs the server too.
 pub async fn limit_mutations(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let Some(limiter) = state.mutation_limiter.as_ref().filter(|_| is_mutation(request.method())) else {
+    let changes = changes_something(request.method(), request.uri().path());
+    let Some(limiter) = state.mutation_limiter.as_ref().filter(|_| changes) else {
         return next.run(request).await;
     };
     let key = match request.extensions().get::<Caller>().and_then(Caller::account) {

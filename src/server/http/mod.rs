@@ -33,8 +33,8 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     }
 }
 
-/// Whether the method changes something: these are the requests the cross-site rule, the
-/// roles and the rate limit look at.
+/// Whether the method may change something: the requests the cross-site rule looks at. (Roles
+/// and the rate limit also know which server functions only read: `auth::policy`.)
 pub fn is_mutation(method: &axum::http::Method) -> bool {
     use axum::http::Method;
     matches!(*method, Method::POST | Method::PUT | Method::PATCH | Method::DELETE)
