@@ -40,7 +40,8 @@ async fn a_stale_claim_can_neither_renew_nor_finish_and_its_answer_is_kept_as_la
     assert_eq!(fresh.id, id);
     assert_ne!(fresh.claim, stale.claim, "every claim has its own token");
 
-    assert!(!executions::renew_lease(db, &stale, i64::MAX).await.unwrap(), "A cannot renew B's claim");
+    assert!(executions::renew_leases(db, &[stale.claim.clone()], i64::MAX).await.unwrap().is_empty(), "A cannot renew B's claim");
+    assert_eq!(executions::renew_leases(db, &[fresh.claim.clone()], i64::MAX).await.unwrap(), [fresh.claim.clone()]);
     assert!(!executions::finish(db, &stale, &answer("from A")).await.unwrap(), "nor finish it");
     let row = app.details(id).await;
     assert_eq!(row["status"], "retrying", "A changed nothing on the execution");
@@ -117,6 +118,7 @@ async fn sigterm_lets_calls_finish_within_the_grace_then_interrupts_the_rest_and
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     let took = signalled.elapsed();
+    eprintln!("figure: SIGTERM with a 3 s grace: exited after {:.1} s", took.as_secs_f64());
     let mut stderr = String::new();
     std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
     assert_eq!(status.code(), Some(0), "exit status; stderr: {stderr}");

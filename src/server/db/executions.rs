@@ -270,21 +270,25 @@ pub async fn claim_batch(db: &Db, region: Region, owner: &str, lease_until: i64,
         .collect())
 }
 
-/// Extends the lease while the router call is alive. False when the claim is no longer held
-/// (cancelled, or swept after we stalled): the caller stops renewing, and the answer, when it
-/// comes, is kept as a late answer.
-pub async fn renew_lease(db: &Db, claimed: &Claimed, lease_until: i64) -> sqlx::Result<bool> {
+/// Renews every claim in `claims` (the runner's calls in flight) in one statement per 500.
+/// Returns the claims still held; the others were taken (cancel, sweep) and need no renewal.
+pub async fn renew_leases(db: &Db, claims: &[String], lease_until: i64) -> sqlx::Result<Vec<String>> {
     let leased = ExecutionStatus::sql(&ExecutionStatus::LEASED);
-    let renewed = sqlx::query(assembled(format!(
-        "UPDATE executions SET lease_expires_at = $1
-          WHERE id = $2 AND lease_owner = $3 AND status IN {leased}"
-    )))
-    .bind(lease_until)
-    .bind(claimed.id)
-    .bind(&claimed.claim)
-    .execute(&db.pool)
-    .await?;
-    Ok(renewed.rows_affected() == 1)
+    let mut held = Vec::with_capacity(claims.len());
+    for chunk in claims.chunks(500) {
+        let mut renew = sqlx::query_scalar::<_, String>(assembled(format!(
+            "UPDATE executions SET lease_expires_at = $1
+              WHERE lease_owner IN ({}) AND status IN {leased}
+          RETURNING lease_owner",
+            super::placeholders(2, chunk.len())
+        )))
+        .bind(lease_until);
+        for claim in chunk {
+            renew = renew.bind(claim);
+        }
+        held.extend(renew.fetch_all(&db.pool).await?);
+    }
+    Ok(held)
 }
 
 /// How one attempt ended.

@@ -2,11 +2,14 @@
 //! When a process dies, its leases expire and the sweeper turns those rows into
 //! `error`/`INTERRUPTED`, closing their attempts, so nothing stays running forever.
 
+use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::server::db::{self, Db};
+use super::InFlight;
+use crate::server::db::{self, now_ms, Db};
 
 pub fn spawn_sweeper(db: Db, lease: Duration, shutdown: CancellationToken) {
     let every = (lease / 2).clamp(Duration::from_millis(200), Duration::from_secs(10));
@@ -30,4 +33,64 @@ pub async fn sweep_once(db: &Db) -> sqlx::Result<usize> {
         tracing::warn!(jobs = ?jobs, "recovered executions whose worker stopped");
     }
     Ok(jobs.len())
+}
+
+/// Keeps the leases of this instance's calls in flight, all of them in one statement every
+/// third of a lease, from a thread of its own with a runtime and a database connection of its
+/// own (SAFETY.md §3): however busy the server's threads and its connection pool are with
+/// reads, renewals go out on time, so no live call is ever swept as interrupted.
+pub fn spawn_keeper(db: Db, lease: Duration, in_flight: Arc<InFlight>, stop: CancellationToken) {
+    let every = (lease / 3).max(Duration::from_millis(100));
+    let spawned = std::thread::Builder::new().name("beacon-leases".into()).spawn(move || {
+        let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(runtime) => runtime,
+            Err(err) => return tracing::error!(%err, "could not start the lease keeper"),
+        };
+        runtime.block_on(async move {
+            // Connections made here belong to this thread's runtime and are polled by it alone.
+            let db = loop {
+                match db.with_own_connections(1).await {
+                    Ok(db) => break db,
+                    Err(err) => {
+                        tracing::error!(%err, "the lease keeper could not connect; trying again");
+                        tokio::select! {
+                            _ = tokio::time::sleep(every) => {}
+                            _ = stop.cancelled() => return,
+                        }
+                    }
+                }
+            };
+            // Claims found taken: renewing them again would be pointless.
+            let mut lost: HashSet<String> = HashSet::new();
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(every) => {}
+                    _ = stop.cancelled() => return,
+                }
+                let claims: Vec<String> = {
+                    let in_flight = in_flight.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                    in_flight.values().map(|(claimed, _)| claimed.claim.clone()).collect()
+                };
+                lost.retain(|claim| claims.contains(claim));
+                let claims: Vec<String> = claims.into_iter().filter(|claim| !lost.contains(claim)).collect();
+                if claims.is_empty() {
+                    continue;
+                }
+                let until = now_ms() + lease.as_millis() as i64;
+                match db::executions::renew_leases(&db, &claims, until).await {
+                    Ok(held) => {
+                        let held: HashSet<String> = held.into_iter().collect();
+                        for claim in claims.into_iter().filter(|claim| !held.contains(claim)) {
+                            tracing::info!(%claim, "a call's claim was taken (cancelled or swept); its answer will be kept as late");
+                            lost.insert(claim);
+                        }
+                    }
+                    Err(err) => tracing::warn!(%err, "could not renew leases; will try again"),
+                }
+            }
+        });
+    });
+    if let Err(err) = spawned {
+        tracing::error!(%err, "could not start the lease keeper thread");
+    }
 }

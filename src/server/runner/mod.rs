@@ -19,6 +19,9 @@ use crate::server::router::RouterClient;
 
 pub use lease::spawn_sweeper;
 
+/// Calls in flight on this instance, by execution id, with the token that drops one.
+pub(crate) type InFlight = Mutex<HashMap<i64, (Claimed, CancellationToken)>>;
+
 /// How often an idle region looks for work it was not told about (another instance's
 /// submissions, rows freed by the sweeper).
 const IDLE_POLL: Duration = Duration::from_secs(1);
@@ -44,7 +47,7 @@ pub struct Runner {
     lanes: Vec<Lane>,
     /// Calls in flight here, by execution id: what a stopping server waits for, and, when its
     /// grace period is over, interrupts. A cancel does not cut them off (SAFETY.md §5).
-    in_flight: Mutex<HashMap<i64, (Claimed, CancellationToken)>>,
+    in_flight: Arc<InFlight>,
     /// Signalled whenever a call in flight has been recorded and left `in_flight`.
     call_ended: Notify,
     /// Stops the claiming loops and the sweeper.
@@ -77,7 +80,7 @@ impl Runner {
                 .into_iter()
                 .map(|region| Lane { region, slots: Arc::new(Semaphore::new(region_concurrency)), wake: Notify::new() })
                 .collect(),
-            in_flight: Mutex::new(HashMap::new()),
+            in_flight: Arc::default(),
             call_ended: Notify::new(),
             shutdown: CancellationToken::new(),
             stopped: CancellationToken::new(),
@@ -97,6 +100,7 @@ impl Runner {
             tokio::spawn(Arc::clone(self).drive_lane(index));
         }
         spawn_sweeper(self.db.clone(), self.lease, self.shutdown.clone());
+        lease::spawn_keeper(self.db.clone(), self.lease, Arc::clone(&self.in_flight), self.stopped.clone());
     }
 
     /// Tells the region loops that new work is queued, so they need not wait for their poll.
@@ -210,14 +214,9 @@ impl Runner {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .insert(claimed.id, (claimed.clone(), token.clone()));
-        let renewing = async {
-            self.keep_lease(&claimed).await;
-            // The claim is gone: stop renewing, keep waiting for the answer.
-            std::future::pending::<()>().await
-        };
+        // The lease keeper renews the claim while it is in `in_flight`.
         let outcome = tokio::select! {
             outcome = self.router.infer(&claimed.request_json) => Some(outcome),
-            _ = renewing => None,
             _ = token.cancelled() => None,
         };
         match outcome {
@@ -283,20 +282,6 @@ impl Runner {
             };
             for (finish, result) in group.into_iter().zip(results) {
                 let _ = finish.recorded.send(result);
-            }
-        }
-    }
-
-    /// Renews the lease while the call is alive; returns only when the row is no longer ours.
-    async fn keep_lease(&self, claimed: &Claimed) {
-        let every = (self.lease / 3).max(Duration::from_millis(100));
-        loop {
-            tokio::time::sleep(every).await;
-            let until = now_ms() + self.lease.as_millis() as i64;
-            match executions::renew_lease(&self.db, claimed, until).await {
-                Ok(true) => {}
-                Ok(false) => return,
-                Err(err) => tracing::warn!(execution = claimed.id, %err, "could not renew lease; will try again"),
             }
         }
     }
