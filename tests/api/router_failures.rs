@@ -85,8 +85,10 @@ async fn a_refused_connection_is_a_network_error() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
     };
-    let row = single_execution_outcome(&format!("http://127.0.0.1:{port}"), 2).await;
+    // A router URL with credentials: the stored error text must not carry them (SAFETY.md §6).
+    let row = single_execution_outcome(&format!("http://beacon:router-s3cret@127.0.0.1:{port}"), 2).await;
     assert_failure(&row, "failed", "ROUTER_NETWORK", "network error");
+    assert!(!row.to_string().contains("router-s3cret"), "{row:#}");
 }
 
 #[tokio::test]

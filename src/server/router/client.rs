@@ -16,7 +16,6 @@ pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 pub struct RouterClient {
     http: reqwest::Client,
     inference_url: String,
-    base_url: String,
 }
 
 impl RouterClient {
@@ -26,14 +25,12 @@ impl RouterClient {
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .build()?;
         let base_url = base_url.trim_end_matches('/').to_string();
-        Ok(RouterClient { http, inference_url: format!("{base_url}/inference"), base_url })
+        Ok(RouterClient { http, inference_url: format!("{base_url}/inference") })
     }
 
-    pub fn base_url(&self) -> &str {
-        &self.base_url
-    }
-
-    /// Sends one stored request body and classifies what came back.
+    /// Sends one stored request body and classifies what came back. Transport errors are
+    /// described without the URL: the text is stored and shown, and a URL is no one's business
+    /// there (reqwest already moves a URL's credentials into a header).
     pub async fn infer(&self, request_json: &str) -> Outcome {
         let sent = self
             .http
@@ -44,12 +41,12 @@ impl RouterClient {
             .await;
         let response = match sent {
             Ok(response) => response,
-            Err(err) => return classify_transport_error(&err),
+            Err(err) => return classify_transport_error(&err.without_url()),
         };
         let status = response.status();
         let body = match read_capped(response).await {
             Ok(body) => body,
-            Err(BodyError::Transport(err)) => return classify_transport_error(&err),
+            Err(BodyError::Transport(err)) => return classify_transport_error(&err.without_url()),
             Err(BodyError::TooLarge) => {
                 return failure(
                     ExecutionStatus::Failed,
