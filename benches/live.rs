@@ -79,13 +79,16 @@ async fn bytes_per_change(size: usize) -> (usize, usize, f64) {
     // job's body under the 64 KiB limit)
     let questions = add_questions(&url, size.div_ceil(9)).await;
     let router = router(false).await;
-    let mut config = Config::from_lookup(|_| None).unwrap();
-    // Load generators: measured without the per-client mutation rate (BEACON_MUTATION_RATE=off).
-    config.mutation_rate = None;
+    // Load generators: measured without the per-client mutation rate.
+    let mut config = Config::from_lookup(|name| match name {
+        "BEACON_MUTATION_RATE" => Some("off".into()),
+        "BEACON_REGION_CONCURRENCY" => Some("50".into()),
+        _ => None,
+    })
+    .unwrap();
     config.site_addr = "127.0.0.1:0".parse().unwrap();
     config.database_url = url;
     config.router_url = Some(format!("http://{router}"));
-    config.region_concurrency = 50;
     let server = beacon::server::startup::start(config).await.unwrap();
     let base = format!("http://{}", server.addr);
     let client = reqwest::Client::new();

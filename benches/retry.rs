@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 
 use axum::routing::post;
 use axum::{Json, Router};
-use beacon::domain::Region;
 use beacon::server::config::Config;
 use serde_json::{json, Value};
 
@@ -153,7 +152,8 @@ async fn main() {
     let retry_requests: Vec<(String, Value)> = targets
         .iter()
         .map(|row| {
-            let region = Region::parse(row["region"].as_str().unwrap()).unwrap().code();
+            // The router region as stored: retries accept ids as well as aliases.
+            let region = row["region"].as_str().unwrap().to_string();
             (
                 format!("{base}/api/v1/executions/{}/retry-question", row["id"]),
                 json!({"region": region, "question_index": row["question_index"]}),

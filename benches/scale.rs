@@ -112,13 +112,17 @@ async fn fresh_database(dir: &tempfile::TempDir) -> String {
 async fn start(answer: Answer, concurrency: usize) -> Bench {
     let router = router(answer).await;
     let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::from_lookup(|_| None).unwrap();
-    // Load generators: measured without the per-client mutation rate (BEACON_MUTATION_RATE=off).
-    config.mutation_rate = None;
+    // Load generators: measured without the per-client mutation rate.
+    let concurrency_setting = concurrency.to_string();
+    let mut config = Config::from_lookup(|name| match name {
+        "BEACON_MUTATION_RATE" => Some("off".into()),
+        "BEACON_REGION_CONCURRENCY" => Some(concurrency_setting.clone()),
+        _ => None,
+    })
+    .unwrap();
     config.site_addr = "127.0.0.1:0".parse().unwrap();
     config.database_url = fresh_database(&dir).await;
     config.router_url = Some(format!("http://{router}"));
-    config.region_concurrency = concurrency;
     let server = beacon::server::startup::start(config).await.expect("Beacon starts");
     let base = format!("http://{}", server.addr);
     Bench { server, base, http: reqwest::Client::new(), _dir: dir }
@@ -205,7 +209,7 @@ async fn submission(sizes: &Sizes) -> Row {
 /// The cost of one execution finishing, through the runner's own statements, in a small and
 /// a large job.
 async fn per_change(sizes: &Sizes) -> Row {
-    use beacon::domain::{ExecutionStatus, Region};
+    use beacon::domain::Region;
     use beacon::server::db::executions::{self, Outcome};
     let bench = start(Answer::Hang, 1).await;
     // The runner is stopped so this measurement owns the rows.
@@ -217,12 +221,13 @@ async fn per_change(sizes: &Sizes) -> Row {
         bench.submit(&questions, &ALL_REGIONS).await;
         let mut samples = Vec::new();
         for i in 0..60 {
-            let region = Region::ALL[i % 3];
-            let Some(claimed) = executions::claim_next(&db, region, "bench", i64::MAX).await.unwrap() else {
+            let region = Region::new(["us-east", "eu-west", "asia-pacific"][i % 3]).unwrap();
+            let models: Vec<String> = MODELS.iter().map(|m| m.to_string()).collect();
+            let Some(claimed) = executions::claim_next(&db, &region, &models, "bench", i64::MAX).await.unwrap() else {
                 let left: Vec<(String, String, i64)> = sqlx::query_as("SELECT region, status, COUNT(*) FROM executions GROUP BY region, status").fetch_all(&db.pool).await.unwrap();
                 panic!("no queued work in {region} at sample {i}: {left:?}");
             };
-            let outcome = Outcome { status: ExecutionStatus::Completed, output: Some("ok".into()), provider_id: None, error_code: None, error: None };
+            let outcome = Outcome::answered("ok".into());
             let started = Instant::now();
             assert!(executions::finish(&db, &claimed, &outcome).await.unwrap());
             samples.push(started.elapsed());

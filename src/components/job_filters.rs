@@ -31,8 +31,8 @@ pub fn JobFilters(job_id: String, paging: PageInfo, regions: Vec<Region>, models
     let region_links = std::iter::once(None)
         .chain(regions.into_iter().map(Some))
         .map(|region| {
-            let filter = ExecutionFilter { region, ..current.clone() };
-            let label = region.map_or("All regions".to_string(), |r| r.router_region().to_string());
+            let filter = ExecutionFilter { region: region.clone(), ..current.clone() };
+            let label = region.as_ref().map_or("All regions".to_string(), |r| r.router_region().to_string());
             chip(label, link(&filter, 1), current.region == region)
         })
         .collect_view();

@@ -19,6 +19,7 @@ pub fn JobTable(initial: JobPageData) -> impl IntoView {
         initial.questions.iter().map(|q| (q.id.clone(), q.text.clone())).collect();
     let question_texts = StoredValue::new(question_texts);
     let regions = initial.job.regions.clone();
+    let labels: HashMap<_, _> = initial.region_labels.iter().cloned().collect();
     // With every row on the page, a region's own bar and count are exact; otherwise the
     // header's whole-job numbers are the ones to trust.
     let whole_job = initial.paging.pages == 1 && initial.paging.filter.is_empty();
@@ -43,14 +44,16 @@ pub fn JobTable(initial: JobPageData) -> impl IntoView {
         {regions
             .into_iter()
             .map(|region| {
+                let label = labels.get(&region).cloned().unwrap_or_else(|| region.to_string());
+                let wanted = region.clone();
                 let rows = Memo::new(move |_| {
-                    data.with(|d| d.executions.iter().filter(|e| e.region == region).cloned().collect::<Vec<_>>())
+                    data.with(|d| d.executions.iter().filter(|e| e.region == wanted).cloned().collect::<Vec<_>>())
                 });
                 let shown = Signal::derive(move || rows.with(|rows| !rows.is_empty()));
                 let job_id = job_id.clone();
                 view! {
                     <Show when=move || shown.get()>
-                        <RegionSection region rows question_texts job_id=job_id.clone() job_cancelled whole_job />
+                        <RegionSection region=region.clone() label=label.clone() rows question_texts job_id=job_id.clone() job_cancelled whole_job />
                     </Show>
                 }
             })

@@ -1,17 +1,17 @@
 use leptos::prelude::*;
 
 use crate::domain::views::QuestionView;
-use crate::domain::{Model, Region};
+use crate::domain::Catalogue;
 use crate::serverfns::jobs::CreateJob;
 
 use super::error_banner::ErrorBanner;
 
-/// The new-job form, prefilled (every question, every model, US and EU) so that one click
-/// starts a meaningful job. An `ActionForm`: without the WASM the browser posts it and the
+/// The new-job form, prefilled (every question, every model, the first two regions) so that
+/// one click starts a meaningful job. Regions and models are the configuration's. An `ActionForm`: without the WASM the browser posts it and the
 /// server answers with the new job's page; with it, the same server function runs and the
 /// page navigates there. A refusal is shown above the button.
 #[component]
-pub fn NewJobForm(questions: Vec<QuestionView>) -> impl IntoView {
+pub fn NewJobForm(questions: Vec<QuestionView>, catalogue: Catalogue) -> impl IntoView {
     let action = ServerAction::<CreateJob>::new();
     let pending = action.pending();
     let allowed = super::visitor::may(crate::domain::Role::Researcher);
@@ -40,13 +40,15 @@ pub fn NewJobForm(questions: Vec<QuestionView>) -> impl IntoView {
                 </fieldset>
                 <fieldset>
                     <legend>"Models"</legend>
-                    {Model::ALL
-                        .into_iter()
+                    {catalogue
+                        .models
+                        .iter()
                         .map(|m| {
+                            let served = m.regions.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(", ");
                             view! {
-                                <label class="choice">
-                                    <input type="checkbox" name="models[]" value=m.id checked />
-                                    {m.name}
+                                <label class="choice" title=format!("served in {served}")>
+                                    <input type="checkbox" name="models[]" value=m.id.clone() checked />
+                                    {m.name.clone()}
                                 </label>
                             }
                         })
@@ -54,14 +56,17 @@ pub fn NewJobForm(questions: Vec<QuestionView>) -> impl IntoView {
                 </fieldset>
                 <fieldset>
                     <legend>"Regions"</legend>
-                    {Region::ALL
-                        .into_iter()
-                        .map(|r| {
-                            let checked = r != Region::AsiaPacific;
+                    {catalogue
+                        .regions
+                        .iter()
+                        .enumerate()
+                        .map(|(i, r)| {
+                            // The form's value is the region's first alias (`US`), as researchers say it.
+                            let value = r.aliases.first().cloned().unwrap_or_else(|| r.id.to_string());
                             view! {
                                 <label class="choice">
-                                    <input type="checkbox" name="regions[]" value=r.code() checked=checked />
-                                    {format!("{} ({})", r.display_name(), r.router_region())}
+                                    <input type="checkbox" name="regions[]" value=value checked=i < 2 />
+                                    {format!("{} ({})", r.label, r.id)}
                                 </label>
                             }
                         })

@@ -15,6 +15,8 @@ use super::{ExecutionRow, ProgressBar, TableHead};
 #[component]
 pub fn RegionSection(
     region: Region,
+    /// The region's label from the configuration.
+    label: String,
     #[prop(into)] rows: Signal<Vec<ExecutionView>>,
     question_texts: StoredValue<HashMap<String, String>>,
     job_id: String,
@@ -26,7 +28,7 @@ pub fn RegionSection(
         rows.with(|rows| retryable_count(rows, cancelled))
     });
     let progress = Signal::derive(move || rows.with(|rows| Progress::from_executions(rows)));
-    let heading = format!("{} ({})", region.display_name(), region.router_region());
+    let heading = format!("{label} ({})", region.router_region());
     view! {
         <details class="panel region" open data-testid=format!("region-{}", region.router_region())>
             <summary>

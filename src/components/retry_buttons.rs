@@ -67,7 +67,7 @@ pub fn RetryButton(execution: ExecutionView, label: String) -> impl IntoView {
     view! {
         <ActionForm action attr:class="inline">
             <input type="hidden" name="id" value=execution.id.to_string() />
-            <input type="hidden" name="region" value=execution.region.router_region() />
+            <input type="hidden" name="region" value=execution.region.to_string() />
             <input type="hidden" name="question_index" value=execution.question_index.to_string() />
             <button
                 type="submit"

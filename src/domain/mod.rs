@@ -15,7 +15,7 @@ pub mod views;
 pub use account::{Role, Visitor};
 pub use error::ApiError;
 pub use ids::{ExecutionId, JobId};
-pub use model::Model;
+pub use model::{Catalogue, ModelInfo, RegionInfo};
 pub use progress::Progress;
 pub use region::Region;
 pub use status::{AttemptStatus, ExecutionStatus, JobStatus, LiveEventKind, Trigger};

@@ -1,72 +1,38 @@
 use serde::{Deserialize, Serialize};
 
-/// A serving region. Users and the earlier UI speak in codes (`US`, `EU`, `ASIA`/`APAC`);
-/// the database and the router speak in router regions (`us-east`, …). Parsing accepts both,
-/// in any case, so the earlier system's `US` vs `us-east` mismatch cannot come back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(into = "&'static str", try_from = "String")]
-pub enum Region {
-    UsEast,
-    EuWest,
-    AsiaPacific,
-}
+/// A serving region, by its id: the name stored in the database and sent to the router
+/// (`us-east`, `us-central`, …). Which regions exist is configuration (`beacon.toml`), not code:
+/// a request's region (an id or an alias, any case) is resolved against the [`Catalogue`]
+/// (crate::domain::Catalogue) at the edge, so a `Region` inside Beacon is always a known one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Region(String);
 
 impl Region {
-    pub const ALL: [Region; 3] = [Region::UsEast, Region::EuWest, Region::AsiaPacific];
+    /// A region id as configured: `[a-z0-9-]{1,32}`.
+    pub fn new(id: &str) -> Option<Region> {
+        let fine = !id.is_empty() && id.len() <= 32 && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        fine.then(|| Region(id.to_string()))
+    }
 
-    /// Accepts a UI code or a router region, in any case.
-    pub fn parse(raw: &str) -> Option<Region> {
-        match raw.trim().to_ascii_lowercase().as_str() {
-            "us" | "us-east" => Some(Region::UsEast),
-            "eu" | "eu-west" => Some(Region::EuWest),
-            "asia" | "apac" | "asia-pacific" => Some(Region::AsiaPacific),
-            _ => None,
-        }
+    /// A region read back from Beacon's own storage, which only ever holds configured ids.
+    pub fn from_stored(id: String) -> Region {
+        Region(id)
     }
 
     /// The name stored in the database and sent to the router.
-    pub fn router_region(self) -> &'static str {
-        match self {
-            Region::UsEast => "us-east",
-            Region::EuWest => "eu-west",
-            Region::AsiaPacific => "asia-pacific",
-        }
+    pub fn router_region(&self) -> &str {
+        &self.0
     }
 
-    /// The short code researchers use.
-    pub fn code(self) -> &'static str {
-        match self {
-            Region::UsEast => "US",
-            Region::EuWest => "EU",
-            Region::AsiaPacific => "ASIA",
-        }
-    }
-
-    pub fn display_name(self) -> &'static str {
-        match self {
-            Region::UsEast => "United States",
-            Region::EuWest => "Europe",
-            Region::AsiaPacific => "Asia Pacific",
-        }
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
 impl std::fmt::Display for Region {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.router_region())
-    }
-}
-
-impl From<Region> for &'static str {
-    fn from(region: Region) -> Self {
-        region.router_region()
-    }
-}
-
-impl TryFrom<String> for Region {
-    type Error = String;
-    fn try_from(raw: String) -> Result<Self, Self::Error> {
-        Region::parse(&raw).ok_or_else(|| format!("unknown region {raw:?}"))
+        f.write_str(&self.0)
     }
 }
 
@@ -75,20 +41,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn codes_and_router_regions_parse_in_any_case() {
-        for (raw, want) in [
-            ("US", Region::UsEast),
-            ("us", Region::UsEast),
-            ("US-EAST", Region::UsEast),
-            ("eu", Region::EuWest),
-            ("eu-west", Region::EuWest),
-            ("ASIA", Region::AsiaPacific),
-            ("apac", Region::AsiaPacific),
-            ("Asia-Pacific", Region::AsiaPacific),
-        ] {
-            assert_eq!(Region::parse(raw), Some(want), "{raw}");
+    fn region_ids_are_lowercase_names() {
+        assert!(Region::new("us-central").is_some());
+        assert!(Region::new("eu2").is_some());
+        for bad in ["", "US", "us east", "us_east", &"a".repeat(33)] {
+            assert!(Region::new(bad).is_none(), "{bad:?}");
         }
-        assert_eq!(Region::parse("mars"), None);
-        assert_eq!(Region::parse(""), None);
     }
 }

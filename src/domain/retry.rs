@@ -8,7 +8,7 @@ use super::views::ExecutionView;
 use super::{ExecutionStatus, Region};
 
 /// What is known about an execution when a retry is asked for.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct RetryFacts {
     pub status: ExecutionStatus,
     pub job_cancelled: bool,
@@ -61,9 +61,9 @@ impl RetryRefusal {
 
 /// Applies the rules in order. `region` is the requested region as a caller wrote it (code
 /// or router region, any case) and has already been parsed.
-pub fn decide(facts: &RetryFacts, region: Region, question_index: i64) -> Result<(), RetryRefusal> {
-    if region != facts.region {
-        return Err(RetryRefusal::RegionMismatch { expected: facts.region, got: region });
+pub fn decide(facts: &RetryFacts, region: &Region, question_index: i64) -> Result<(), RetryRefusal> {
+    if *region != facts.region {
+        return Err(RetryRefusal::RegionMismatch { expected: facts.region.clone(), got: region.clone() });
     }
     if question_index != facts.question_index {
         return Err(RetryRefusal::QuestionMismatch { expected: facts.question_index, got: question_index });
@@ -146,22 +146,26 @@ pub fn batch_summary(result: &super::views::BatchRetryResult) -> String {
 mod tests {
     use super::*;
 
+    fn eu() -> Region {
+        Region::new("eu-west").unwrap()
+    }
+
     fn facts(status: ExecutionStatus, retry_count: i64) -> RetryFacts {
-        RetryFacts { status, job_cancelled: false, region: Region::EuWest, question_index: 2, retry_count, max_retries: 3 }
+        RetryFacts { status, job_cancelled: false, region: eu(), question_index: 2, retry_count, max_retries: 3 }
     }
 
     #[test]
     fn rules_apply_in_their_order() {
         let f = facts(ExecutionStatus::Completed, 3);
-        assert_eq!(decide(&f, Region::UsEast, 9).unwrap_err().code(), "region_mismatch");
-        assert_eq!(decide(&f, Region::EuWest, 9).unwrap_err().code(), "question_mismatch");
-        assert_eq!(decide(&RetryFacts { job_cancelled: true, ..f }, Region::EuWest, 2).unwrap_err().code(), "not_retryable");
-        assert_eq!(decide(&f, Region::EuWest, 2).unwrap_err().code(), "already_completed");
+        assert_eq!(decide(&f, &Region::new("us-east").unwrap(), 9).unwrap_err().code(), "region_mismatch");
+        assert_eq!(decide(&f, &eu(), 9).unwrap_err().code(), "question_mismatch");
+        assert_eq!(decide(&RetryFacts { job_cancelled: true, ..f.clone() }, &eu(), 2).unwrap_err().code(), "not_retryable");
+        assert_eq!(decide(&f, &eu(), 2).unwrap_err().code(), "already_completed");
         for status in [ExecutionStatus::Pending, ExecutionStatus::Running, ExecutionStatus::Retrying] {
-            assert_eq!(decide(&facts(status, 3), Region::EuWest, 2).unwrap_err().code(), "in_progress");
+            assert_eq!(decide(&facts(status, 3), &eu(), 2).unwrap_err().code(), "in_progress");
         }
-        assert_eq!(decide(&facts(ExecutionStatus::Timeout, 3), Region::EuWest, 2).unwrap_err().code(), "max_retries_reached");
-        assert_eq!(decide(&facts(ExecutionStatus::Error, 2), Region::EuWest, 2), Ok(()));
+        assert_eq!(decide(&facts(ExecutionStatus::Timeout, 3), &eu(), 2).unwrap_err().code(), "max_retries_reached");
+        assert_eq!(decide(&facts(ExecutionStatus::Error, 2), &eu(), 2), Ok(()));
     }
 
     fn row(status: ExecutionStatus, retry_count: i64) -> ExecutionView {

@@ -118,7 +118,7 @@ impl ExecutionView {
             id,
             job_id: JobId::parse("job").expect("a valid id"),
             status,
-            region: Region::EuWest,
+            region: Region::new("eu-west").unwrap(),
             model_id: "mistral-7b".into(),
             question_id: "taiwan_status".into(),
             question_index: 0,
@@ -164,9 +164,26 @@ pub struct AttemptView {
     /// or swept; the execution's status did not change).
     pub output: Option<String>,
     pub late: bool,
+    /// Provenance (PROVIDERS.md §5): the configured provider and its kind, the region that
+    /// served it, the model the provider says answered, why it stopped, token usage, and the
+    /// SHA-256 of the exact request body (equal across the attempts of one provider).
+    pub provider_kind: Option<String>,
+    pub region: Option<Region>,
+    pub served_model: Option<String>,
+    pub finish_reason: Option<String>,
+    pub usage: Option<Usage>,
+    pub system_fingerprint: Option<String>,
+    pub request_hash: Option<String>,
     /// Who asked for a manual or batch attempt (null with accounts off, and for the runner's
     /// own attempts).
     pub requested_by: Option<String>,
+}
+
+/// Tokens an attempt used, as the provider reported them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Usage {
+    pub prompt_tokens: Option<i64>,
+    pub completion_tokens: Option<i64>,
 }
 
 /// Everything the job page renders.
@@ -179,6 +196,8 @@ pub struct JobPageData {
     /// One page of the job's executions (at most `PageInfo::per_page`), in table order.
     pub executions: Vec<ExecutionView>,
     pub paging: PageInfo,
+    /// Each of the job's regions with its label from the configuration.
+    pub region_labels: Vec<(Region, String)>,
 }
 
 /// The answer to an accepted retry (DOMAIN.md's shape: `execution_id` is a string there).
@@ -246,7 +265,7 @@ impl ExecutionFilter {
         };
         let region = match present(region) {
             None => None,
-            Some(raw) => Some(Region::parse(raw).ok_or_else(|| format!("region: unknown region {raw:?}"))?),
+            Some(raw) => Some(Region::new(&raw.to_ascii_lowercase()).ok_or_else(|| format!("region: not a region id {raw:?}"))?),
         };
         let model = present(model).map(str::to_string);
         Ok(ExecutionFilter { statuses, region, model })
@@ -262,7 +281,7 @@ impl ExecutionFilter {
         if !self.statuses.is_empty() {
             pairs.push(("status", self.statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")));
         }
-        if let Some(region) = self.region {
+        if let Some(region) = &self.region {
             pairs.push(("region", region.router_region().to_string()));
         }
         if let Some(model) = &self.model {
@@ -273,7 +292,7 @@ impl ExecutionFilter {
 
     pub fn matches(&self, execution: &ExecutionView) -> bool {
         (self.statuses.is_empty() || self.statuses.contains(&execution.status))
-            && self.region.is_none_or(|r| r == execution.region)
+            && self.region.as_ref().is_none_or(|r| *r == execution.region)
             && self.model.as_ref().is_none_or(|m| *m == execution.model_id)
     }
 }

@@ -38,7 +38,7 @@ fn History(history: ExecutionHistory) -> impl IntoView {
                 " · "
                 {e.model_id.clone()}
                 " · "
-                {e.region.router_region()}
+                {e.region.to_string()}
             </h1>
             <p class="muted">{history.question_text}</p>
             <p>

@@ -10,7 +10,7 @@ pub fn HomePage() -> impl IntoView {
     view! {
         <FormOutcome />
         {loaded(home, |data| view! {
-            <NewJobForm questions=data.questions.clone() />
+            <NewJobForm questions=data.questions.clone() catalogue=data.catalogue.clone() />
             <JobsList jobs=data.jobs />
         })}
     }

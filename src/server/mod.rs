@@ -9,6 +9,7 @@ pub mod error;
 pub mod http;
 pub mod live;
 pub mod page_request;
+pub mod providers;
 pub mod router;
 pub mod runner;
 pub mod secrets;

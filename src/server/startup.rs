@@ -17,7 +17,7 @@ use crate::app::{shell, App};
 
 use super::config::Config;
 use super::live::LiveFeed;
-use super::router::{demo, RouterClient};
+use super::router::demo;
 use super::runner::Runner;
 use super::state::AppState;
 use super::{api, auth, db, http};
@@ -66,17 +66,22 @@ impl RunningServer {
 
 pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     let db = db::connect(&config.database_url).await?;
+    // Hybrid-router providers without a base_url (the built-in ones) use HYBRID_ROUTER_URL, or
+    // the demo router when that is unset; a configuration without them needs neither.
+    let needs_router = config.setup.providers.iter().any(|p| p.base_url.is_none());
     let router_url = match &config.router_url {
         Some(url) => url.clone(),
+        None if !needs_router => String::new(),
         None => {
             let addr = demo::spawn(SocketAddr::from(([127, 0, 0, 1], 0)), demo::DemoConfig::from_env()?).await?;
             tracing::info!(%addr, "no HYBRID_ROUTER_URL set: using the built-in demo router");
             format!("http://{addr}")
         }
     };
-    let router = RouterClient::new(&router_url, config.router_timeout)?;
+    let providers = super::providers::build(&config.setup.providers, &router_url)?;
+    tracing::info!(configuration = %config.setup.source, providers = providers.len(), "regions, models and providers");
     let runner_db = db.with_own_connections(RUNNER_CONNECTIONS).await?;
-    let runner = Runner::new(runner_db, router.clone(), config.region_concurrency, config.lease);
+    let runner = Runner::new(runner_db, providers, config.lease);
     runner.start();
 
     let mut leptos_options = get_configuration(None)?.leptos_options;
@@ -98,7 +103,6 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         leptos_options,
         db,
         runner,
-        router,
         mutation_limiter: config.mutation_rate.map(|rate| Arc::new(http::limits::MutationLimiter::new(rate))),
         streams: http::limits::StreamSlots::new(config.max_streams, config.max_streams_per_client),
         config: Arc::new(config),

@@ -7,7 +7,6 @@ use super::config::Config;
 use super::db::Db;
 use super::error::AppError;
 use super::live::LiveFeed;
-use super::router::RouterClient;
 use super::runner::Runner;
 
 /// Everything a request handler or server function may need, built once at start-up.
@@ -16,7 +15,6 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub runner: Arc<Runner>,
-    pub router: RouterClient,
     pub config: Arc<Config>,
     pub feed: Arc<LiveFeed>,
     /// `None` with `BEACON_MUTATION_RATE=off`.

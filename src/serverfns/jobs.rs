@@ -2,12 +2,14 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::views::{ExecutionFilter, JobPageData, JobView, QuestionView};
-use crate::domain::{ApiError, JobId};
+use crate::domain::{ApiError, Catalogue, JobId};
 
 /// What the home page shows: the catalogue for the new-job form and the recent jobs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HomeData {
     pub questions: Vec<QuestionView>,
+    /// The configured regions and models, for the new-job form.
+    pub catalogue: Catalogue,
     pub jobs: Vec<JobView>,
 }
 
@@ -45,7 +47,7 @@ pub async fn load_home() -> Result<HomeData, ApiError> {
     super::serve(|state| async move {
         let questions = db::questions::list(&state.db).await?;
         let jobs = services::jobs::list(&state).await?;
-        Ok(HomeData { questions, jobs })
+        Ok(HomeData { questions, jobs, catalogue: state.config.setup.catalogue.clone() })
     })
     .await
 }
@@ -63,7 +65,7 @@ pub async fn load_job_page(
     use crate::server::services;
     let query = JobPageQuery { page, status, region, model };
     super::serve(|state| async move {
-        let filter = ExecutionFilter::parse(query.status.as_deref(), query.region.as_deref(), query.model.as_deref())
+        let filter = services::jobs::execution_filter(&state, query.status.as_deref(), query.region.as_deref(), query.model.as_deref())
             .map_err(AppError::invalid_request)?;
         let page = match query.page.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
             None => 1,

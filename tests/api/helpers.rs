@@ -38,14 +38,16 @@ impl Options {
 }
 
 pub fn config(options: &Options, database_url: String) -> Config {
-    let env = options.env.clone();
+    // The knobs go in as the environment would give them, so the configuration built from
+    // them (the built-in providers' concurrency and time-outs) follows.
+    let mut env = options.env.clone();
+    env.push(("BEACON_REGION_CONCURRENCY", options.region_concurrency.to_string()));
+    env.push(("HYBRID_ROUTER_TIMEOUT", options.router_timeout_secs.to_string()));
     let mut config =
         Config::from_lookup(move |name| env.iter().find(|(key, _)| *key == name).map(|(_, value)| value.clone())).unwrap();
     config.site_addr = "127.0.0.1:0".parse().unwrap();
     config.database_url = database_url;
     config.router_url = options.router_url.clone();
-    config.router_timeout = Duration::from_secs(options.router_timeout_secs);
-    config.region_concurrency = options.region_concurrency;
     config.lease = Duration::from_secs(options.lease_secs);
     config.max_retries = options.max_retries;
     config
@@ -323,4 +325,13 @@ pub fn beacon_binary() -> std::process::Command {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_beacon"));
     command.env_clear().env("PATH", std::env::var("PATH").unwrap_or_default()).env("RUST_LOG", "warn");
     command
+}
+
+/// The built-in configuration's first region and its models, for tests that claim by hand.
+pub fn us_east() -> beacon::domain::Region {
+    beacon::domain::Region::new("us-east").unwrap()
+}
+
+pub fn all_models() -> Vec<String> {
+    ["llama3.2-1b", "mistral-7b", "qwen2.5-1.5b"].map(String::from).to_vec()
 }

@@ -48,7 +48,7 @@ async fn a_router_that_does_not_answer_in_time_is_a_timeout() {
 async fn success_false_is_a_router_error_with_the_routers_message() {
     let row = outcome_for(Reply::Fail("app for invoked web endpoint is stopped".into())).await;
     assert_failure(&row, "failed", "ROUTER_ERROR", "app for invoked web endpoint is stopped");
-    assert_eq!(row["provider_id"], "test-provider");
+    assert_eq!(row["provider_id"], "hybrid-us-east");
 }
 
 #[tokio::test]

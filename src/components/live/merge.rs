@@ -95,7 +95,7 @@ mod tests {
                 status: JobStatus::Running,
                 questions: vec![],
                 models: vec![],
-                regions: vec![Region::EuWest],
+                regions: vec![Region::new("eu-west").unwrap()],
                 created_at: "2026-01-01T00:00:00.000Z".into(),
                 updated_at: "2026-01-01T00:00:01.000Z".into(),
                 created_by: None,
@@ -105,6 +105,7 @@ mod tests {
             questions: vec![],
             executions: rows,
             paging: Default::default(),
+            region_labels: vec![],
         }
     }
 
@@ -146,7 +147,7 @@ mod tests {
         let accepted = RetryAccepted {
             execution_id: "1".into(),
             job_id: JobId::parse("job").unwrap(),
-            region: Region::EuWest,
+            region: Region::new("eu-west").unwrap(),
             model_id: "mistral-7b".into(),
             question_id: "taiwan_status".into(),
             question_index: 0,

@@ -59,7 +59,7 @@ pub async fn executions(
     JobIdPath(id): JobIdPath,
     Query(query): Query<PageQuery>,
 ) -> Result<Json<ExecutionsPage>, AppError> {
-    let filter = ExecutionFilter::parse(query.status.as_deref(), query.region.as_deref(), query.model.as_deref())
+    let filter = jobs::execution_filter(&state, query.status.as_deref(), query.region.as_deref(), query.model.as_deref())
         .map_err(AppError::invalid_request)?;
     let limit = match query.limit.as_deref() {
         None => 100,

@@ -1,6 +1,7 @@
 //! The REST API (PRODUCT.md §5): JSON in, JSON out, paths and field names as the earlier
 //! system had them. Handlers parse, call one service function, and map its result.
 
+mod catalogue;
 mod executions;
 pub mod extract;
 mod health;
@@ -19,6 +20,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/health", get(health::health))
         .route("/api/v1/questions", get(questions::list))
+        .route("/api/v1/regions", get(catalogue::regions))
+        .route("/api/v1/models", get(catalogue::models))
         .route("/api/v1/jobs", get(jobs::list).post(jobs::create))
         .route("/api/v1/jobs/events", get(streams::jobs_events))
         .route("/api/v1/jobs/{id}/events", get(streams::job_events))

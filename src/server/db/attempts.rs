@@ -1,7 +1,7 @@
 use sqlx::FromRow;
 
-use crate::domain::views::AttemptView;
-use crate::domain::{AttemptStatus, Trigger};
+use crate::domain::views::{AttemptView, Usage};
+use crate::domain::{AttemptStatus, Region, Trigger};
 
 use super::{assembled, rfc3339, Db};
 
@@ -21,9 +21,9 @@ pub async fn open(
     for chunk in execution_ids.chunks(500) {
         let list = super::placeholders(6, chunk.len());
         let mut insert = sqlx::query_as::<_, (i64, i64)>(assembled(format!(
-            "INSERT INTO execution_attempts (execution_id, number, trigger, status, request_json, queued_at, started_at, requested_by)
+            "INSERT INTO execution_attempts (execution_id, number, trigger, status, request_json, queued_at, started_at, requested_by, region)
              SELECT e.id, (SELECT COALESCE(MAX(a.number), 0) + 1 FROM execution_attempts a WHERE a.execution_id = e.id),
-                    $1, $2, e.request_json, $3, $4, $5
+                    $1, $2, e.request_json, $3, $4, $5, e.region
                FROM executions e WHERE e.id IN ({list})
              RETURNING execution_id, id"
         )))
@@ -82,6 +82,14 @@ pub struct AttemptRow {
     pub output: Option<String>,
     pub late_at: Option<i64>,
     pub requested_by: Option<String>,
+    pub provider_kind: Option<String>,
+    pub region: Option<Region>,
+    pub served_model: Option<String>,
+    pub finish_reason: Option<String>,
+    pub prompt_tokens: Option<i64>,
+    pub completion_tokens: Option<i64>,
+    pub system_fingerprint: Option<String>,
+    pub request_hash: Option<String>,
 }
 
 impl AttemptRow {
@@ -102,9 +110,21 @@ impl AttemptRow {
             output: self.output,
             late: self.late_at.is_some(),
             requested_by: self.requested_by,
+            provider_kind: self.provider_kind,
+            region: self.region,
+            served_model: self.served_model,
+            finish_reason: self.finish_reason,
+            usage: (self.prompt_tokens.is_some() || self.completion_tokens.is_some())
+                .then_some(Usage { prompt_tokens: self.prompt_tokens, completion_tokens: self.completion_tokens }),
+            system_fingerprint: self.system_fingerprint,
+            request_hash: self.request_hash,
         }
     }
 }
+
+/// The provenance columns an [`AttemptRow`] reads.
+const PROVENANCE_COLUMNS: &str =
+    "provider_kind, region, served_model, finish_reason, prompt_tokens, completion_tokens, system_fingerprint, request_hash";
 
 /// Every attempt of the given executions (one page of a job's), by execution, oldest first.
 pub async fn list_for_executions(db: &Db, execution_ids: &[i64]) -> sqlx::Result<Vec<(i64, AttemptRow)>> {
@@ -113,7 +133,7 @@ pub async fn list_for_executions(db: &Db, execution_ids: &[i64]) -> sqlx::Result
     }
     let sql = format!(
         "SELECT execution_id, number, trigger, status, error_code, error, provider_id,
-                request_json, queued_at, started_at, finished_at, duration_ms, output, late_at, requested_by
+                request_json, queued_at, started_at, finished_at, duration_ms, output, late_at, requested_by, {PROVENANCE_COLUMNS}
            FROM execution_attempts WHERE execution_id IN ({}) ORDER BY execution_id, number",
         super::placeholders(1, execution_ids.len())
     );
@@ -133,11 +153,11 @@ struct JobAttemptRow {
 
 /// Every attempt of one execution, oldest first.
 pub async fn list_for_execution(db: &Db, execution_id: i64) -> sqlx::Result<Vec<AttemptRow>> {
-    sqlx::query_as(
+    sqlx::query_as(assembled(format!(
         "SELECT number, trigger, status, error_code, error, provider_id, request_json, queued_at,
-                started_at, finished_at, duration_ms, output, late_at, requested_by
-           FROM execution_attempts WHERE execution_id = $1 ORDER BY number",
-    )
+                started_at, finished_at, duration_ms, output, late_at, requested_by, {PROVENANCE_COLUMNS}
+           FROM execution_attempts WHERE execution_id = $1 ORDER BY number"
+    )))
     .bind(execution_id)
     .fetch_all(&db.pool)
     .await

@@ -44,8 +44,8 @@ stored_as_text! {
     AttemptStatus => |raw| AttemptStatus::parse(raw).ok_or_else(|| unknown("attempt status", raw)), |v: &AttemptStatus| v.as_str().to_string();
     Trigger => |raw| Trigger::parse(raw).ok_or_else(|| unknown("trigger", raw)), |v: &Trigger| v.as_str().to_string();
     Role => |raw| Role::parse(raw).ok_or_else(|| unknown("role", raw)), |v: &Role| v.as_str().to_string();
-    // Stored as the router region; only the exact spelling is accepted back.
-    Region => |raw: &str| Region::ALL.into_iter().find(|r| r.router_region() == raw).ok_or_else(|| unknown("region", raw)), |v: &Region| v.router_region().to_string();
+    // Stored as the region id; which ids exist is configuration, so any stored id reads back.
+    Region => |raw: &str| Ok::<_, String>(Region::from_stored(raw.to_string())), |v: &Region| v.router_region().to_string();
     JobId => |raw: &str| Ok(JobId::from_stored(raw.to_string())), |v: &JobId| v.as_str().to_string();
 }
 

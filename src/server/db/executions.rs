@@ -39,7 +39,7 @@ impl ExecutionRow {
         RetryFacts {
             status: self.status,
             job_cancelled: job_status == JobStatus::Cancelled,
-            region: self.region,
+            region: self.region.clone(),
             question_index: self.question_index,
             retry_count: self.retry_count,
             max_retries: self.max_retries,
@@ -131,7 +131,7 @@ pub(super) fn filter_conditions(filter: &ExecutionFilter, conditions: &mut Strin
         conditions.push_str(&format!(" AND e.status IN ({})", super::placeholders(first, filter.statuses.len())));
         binds.extend(filter.statuses.iter().map(|s| s.as_str().to_string()));
     }
-    if let Some(region) = filter.region {
+    if let Some(region) = &filter.region {
         conditions.push_str(&format!(" AND e.region = ${}", first + binds.len()));
         binds.push(region.router_region().to_string());
     }
@@ -184,8 +184,8 @@ pub struct Claimed {
 }
 
 /// Claims the oldest queued execution of `region` for `owner` (see [`claim_batch`]).
-pub async fn claim_next(db: &Db, region: Region, owner: &str, lease_until: i64) -> sqlx::Result<Option<Claimed>> {
-    Ok(claim_batch(db, region, owner, lease_until, 1).await?.pop())
+pub async fn claim_next(db: &Db, region: &Region, models: &[String], owner: &str, lease_until: i64) -> sqlx::Result<Option<Claimed>> {
+    Ok(claim_batch(db, region, models, owner, lease_until, 1).await?.pop())
 }
 
 /// Claims up to `limit` of the oldest queued executions of `region` (pending rows, or retries
@@ -194,7 +194,18 @@ pub async fn claim_next(db: &Db, region: Region, owner: &str, lease_until: i64) 
 /// holds the row). One
 /// transaction and a handful of statements however many rows. A row is claimed by one owner
 /// only: the update re-checks that nobody holds it.
-pub async fn claim_batch(db: &Db, region: Region, owner: &str, lease_until: i64, limit: i64) -> sqlx::Result<Vec<Claimed>> {
+/// Only rows of `models` are taken: the claimer is a provider, serving those in `region`.
+pub async fn claim_batch(
+    db: &Db,
+    region: &Region,
+    models: &[String],
+    owner: &str,
+    lease_until: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<Claimed>> {
+    if models.is_empty() {
+        return Ok(Vec::new());
+    }
     let now = now_ms();
     let mut tx = db.write_tx().await?;
     let claimable = ExecutionStatus::sql(&ExecutionStatus::CLAIMABLE);
@@ -204,10 +215,10 @@ pub async fn claim_batch(db: &Db, region: Region, owner: &str, lease_until: i64,
     // SKIP LOCKED)` may be evaluated more than once by PostgreSQL, each time skipping the rows
     // it has just locked, and so claim more than `limit`.
     let batch = uuid::Uuid::new_v4().simple().to_string();
-    let claimed: Vec<(i64, JobId, String, ExecutionStatus, String)> = sqlx::query_as(assembled(format!(
+    let mut claim = sqlx::query_as::<_, (i64, JobId, String, ExecutionStatus, String)>(assembled(format!(
         "WITH picked AS MATERIALIZED (
              SELECT id FROM executions
-              WHERE region = $6 AND status IN {claimable} AND lease_owner IS NULL
+              WHERE region = $6 AND model_id IN ({}) AND status IN {claimable} AND lease_owner IS NULL
               ORDER BY updated_at, id LIMIT $7{})
          UPDATE executions
             SET status = CASE WHEN status = $1 THEN $2 ELSE status END,
@@ -216,6 +227,7 @@ pub async fn claim_batch(db: &Db, region: Region, owner: &str, lease_until: i64,
           WHERE id IN (SELECT id FROM picked)
             AND status IN {claimable} AND lease_owner IS NULL
       RETURNING id, job_id, request_json, status, lease_owner",
+        super::placeholders(9, models.len()),
         db.skip_locked()
     )))
     .bind(ExecutionStatus::Pending)
@@ -225,7 +237,11 @@ pub async fn claim_batch(db: &Db, region: Region, owner: &str, lease_until: i64,
     .bind(lease_until)
     .bind(region)
     .bind(limit)
-    .bind(&batch)
+    .bind(&batch);
+    for model in models {
+        claim = claim.bind(model);
+    }
+    let claimed: Vec<(i64, JobId, String, ExecutionStatus, String)> = claim
     .fetch_all(&mut *tx)
     .await?;
     if claimed.is_empty() {
@@ -299,6 +315,45 @@ pub struct Outcome {
     pub provider_id: Option<String>,
     pub error_code: Option<String>,
     pub error: Option<String>,
+    pub provenance: Provenance,
+}
+
+/// How an attempt was served (PROVIDERS.md §5), recorded on the attempt.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Provenance {
+    pub provider_kind: Option<String>,
+    pub served_model: Option<String>,
+    pub finish_reason: Option<String>,
+    pub prompt_tokens: Option<i64>,
+    pub completion_tokens: Option<i64>,
+    pub system_fingerprint: Option<String>,
+    /// SHA-256 (hex) of the exact body sent, and that body.
+    pub request_hash: Option<String>,
+    pub request_body: Option<String>,
+}
+
+impl Outcome {
+    pub fn answered(text: String) -> Outcome {
+        Outcome {
+            status: ExecutionStatus::Completed,
+            output: Some(text),
+            provider_id: None,
+            error_code: None,
+            error: None,
+            provenance: Provenance::default(),
+        }
+    }
+
+    pub fn failed(status: ExecutionStatus, code: &str, message: String) -> Outcome {
+        Outcome {
+            status,
+            output: None,
+            provider_id: None,
+            error_code: Some(code.to_string()),
+            error: Some(message),
+            provenance: Provenance::default(),
+        }
+    }
 }
 
 /// Records an attempt's outcome on the attempt and on its execution, if the claim is still
@@ -342,32 +397,41 @@ pub async fn finish_many(db: &Db, items: &[(&Claimed, &Outcome)]) -> sqlx::Resul
         .execute(&mut *tx)
         .await?;
         still_ours[index] = execution.rows_affected() == 1;
+        // On time, the attempt gets the outcome; late (the claim was taken by a cancel or a
+        // sweep, which closed the attempt), only the answer, marked late: the GPU time was
+        // spent. Either way it records what was sent and how it was served.
         if still_ours[index] {
-            sqlx::query(
-                "UPDATE execution_attempts
-                    SET status = $1, error_code = $2, error = $3, provider_id = $4, finished_at = $5,
-                        duration_ms = $5 - started_at, output = $7
-                  WHERE id = $6 AND status = $8",
+            bind_provenance(
+                sqlx::query(assembled(format!(
+                    "UPDATE execution_attempts
+                        SET status = $10, error_code = $11, error = $12, finished_at = $13,
+                            duration_ms = $13 - started_at, output = $14, {PROVENANCE}
+                      WHERE id = $15 AND status = $16"
+                ))),
+                outcome,
             )
             .bind(AttemptStatus::from_outcome(outcome.status))
             .bind(&outcome.error_code)
             .bind(&outcome.error)
-            .bind(&outcome.provider_id)
             .bind(now)
-            .bind(claimed.attempt_id)
             .bind(&outcome.output)
+            .bind(claimed.attempt_id)
             .bind(AttemptStatus::Running)
             .execute(&mut *tx)
             .await?;
         } else if outcome.output.is_some() {
-            // The claim was taken (cancel, sweep) and the attempt closed by whoever took it;
-            // the GPU time was spent, so the answer is kept on its attempt, marked late.
-            sqlx::query("UPDATE execution_attempts SET output = $1, late_at = $2 WHERE id = $3 AND output IS NULL")
-                .bind(&outcome.output)
-                .bind(now)
-                .bind(claimed.attempt_id)
-                .execute(&mut *tx)
-                .await?;
+            bind_provenance(
+                sqlx::query(assembled(format!(
+                    "UPDATE execution_attempts SET output = $10, late_at = $11, {PROVENANCE}
+                      WHERE id = $12 AND output IS NULL"
+                ))),
+                outcome,
+            )
+            .bind(&outcome.output)
+            .bind(now)
+            .bind(claimed.attempt_id)
+            .execute(&mut *tx)
+            .await?;
         }
     }
     let mut jobs: Vec<&JobId> =
@@ -379,6 +443,28 @@ pub async fn finish_many(db: &Db, items: &[(&Claimed, &Outcome)]) -> sqlx::Resul
     }
     tx.commit().await?;
     Ok(still_ours)
+}
+
+/// The provenance columns of an attempt, set from parameters $1–$9 (see [`bind_provenance`]).
+const PROVENANCE: &str = "provider_id = COALESCE($1, provider_id), provider_kind = $2, served_model = $3, \
+     finish_reason = $4, prompt_tokens = $5, completion_tokens = $6, system_fingerprint = $7, \
+     request_hash = $8, request_json = COALESCE($9, request_json)";
+
+fn bind_provenance<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    outcome: &'q Outcome,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    let p = &outcome.provenance;
+    query
+        .bind(&outcome.provider_id)
+        .bind(&p.provider_kind)
+        .bind(&p.served_model)
+        .bind(&p.finish_reason)
+        .bind(p.prompt_tokens)
+        .bind(p.completion_tokens)
+        .bind(&p.system_fingerprint)
+        .bind(&p.request_hash)
+        .bind(&p.request_body)
 }
 
 /// Marks the executions of these claims, if still held, `error`/`INTERRUPTED`, closes their

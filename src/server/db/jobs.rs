@@ -143,7 +143,7 @@ pub async fn insert(db: &Db, job: &NewJob) -> sqlx::Result<InsertOutcome> {
         let mut insert = sqlx::query(assembled(sql)).bind(&job.id).bind(ExecutionStatus::Pending).bind(job.max_retries).bind(now);
         for execution in chunk {
             insert = insert
-                .bind(execution.region)
+                .bind(&execution.region)
                 .bind(&execution.model_id)
                 .bind(&execution.question_id)
                 .bind(execution.question_index)

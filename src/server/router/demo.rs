@@ -16,7 +16,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use tokio::sync::Mutex;
 
-use crate::domain::Region;
 
 use super::protocol::{HealthResponse, InferenceRequest, InferenceResponse};
 
@@ -85,6 +84,27 @@ impl DemoConfig {
     }
 }
 
+/// The regions the demo router serves: the same three as Beacon's built-in configuration, which
+/// it imitates (it is a stand-in for the external router, so it keeps its own list).
+pub struct DemoRegion {
+    pub id: &'static str,
+    pub label: &'static str,
+    aliases: &'static [&'static str],
+}
+
+pub const DEMO_REGIONS: [DemoRegion; 3] = [
+    DemoRegion { id: "us-east", label: "United States", aliases: &["us"] },
+    DemoRegion { id: "eu-west", label: "Europe", aliases: &["eu"] },
+    DemoRegion { id: "asia-pacific", label: "Asia Pacific", aliases: &["asia", "apac"] },
+];
+
+impl DemoRegion {
+    fn find(raw: &str) -> Option<&'static DemoRegion> {
+        let raw = raw.trim().to_ascii_lowercase();
+        DEMO_REGIONS.iter().find(|r| r.id == raw || r.aliases.contains(&raw.as_str()))
+    }
+}
+
 fn parse_down(raw: &str) -> anyhow::Result<Vec<(String, String)>> {
     raw.split(',')
         .map(str::trim)
@@ -93,9 +113,9 @@ fn parse_down(raw: &str) -> anyhow::Result<Vec<(String, String)>> {
             let (region, model) = pair
                 .split_once('/')
                 .ok_or_else(|| anyhow::anyhow!("DEMO_DOWN entry {pair:?}: expected region/model"))?;
-            let region = Region::parse(region)
+            let region = DemoRegion::find(region)
                 .ok_or_else(|| anyhow::anyhow!("DEMO_DOWN entry {pair:?}: unknown region"))?;
-            Ok((region.router_region().to_string(), model.to_string()))
+            Ok((region.id.to_string(), model.to_string()))
         })
         .collect()
 }
@@ -135,9 +155,9 @@ pub async fn spawn(addr: SocketAddr, config: DemoConfig) -> anyhow::Result<Socke
 async fn health() -> Json<HealthResponse> {
     Json(HealthResponse {
         status: "healthy".into(),
-        providers_total: Region::ALL.len() as i64,
-        providers_healthy: Region::ALL.len() as i64,
-        regions: Region::ALL.iter().map(|r| r.router_region().to_string()).collect(),
+        providers_total: DEMO_REGIONS.len() as i64,
+        providers_healthy: DEMO_REGIONS.len() as i64,
+        regions: DEMO_REGIONS.iter().map(|r| r.id.to_string()).collect(),
     })
 }
 
@@ -158,16 +178,12 @@ async fn inference(
         return (StatusCode::UNPROCESSABLE_ENTITY, Json(serde_json::json!({"detail": "invalid request body"})))
             .into_response();
     };
-    let region = request
-        .region_preference
-        .as_deref()
-        .and_then(Region::parse)
-        .unwrap_or(Region::UsEast);
-    let provider = format!("modal-{}", region.router_region());
+    let region = request.region_preference.as_deref().and_then(DemoRegion::find).unwrap_or(&DEMO_REGIONS[0]);
+    let provider = format!("modal-{}", region.id);
 
     let behaviour = {
         let mut providers = state.providers.lock().await;
-        let entry = providers.entry((region.router_region().to_string(), request.model.clone())).or_default();
+        let entry = providers.entry((region.id.to_string(), request.model.clone())).or_default();
         let now = Instant::now();
         if entry.last_used.is_some_and(|t| now.duration_since(t) > state.config.idle_cooldown) {
             entry.cold_failures = 0;
@@ -177,12 +193,13 @@ async fn inference(
             .config
             .down
             .iter()
-            .any(|(r, m)| r == region.router_region() && *m == request.model);
+            .any(|(r, m)| r == region.id && *m == request.model);
         if down {
             Behaviour::Stopped
         } else if entry.cold_failures < state.config.cold_requests {
             entry.cold_failures += 1;
-            if region == Region::UsEast { Behaviour::Stopped } else { Behaviour::ProxyTimeout }
+            // us-east's provider is a stopped app; the others wait behind a proxy.
+            if region.id == DEMO_REGIONS[0].id { Behaviour::Stopped } else { Behaviour::ProxyTimeout }
         } else {
             Behaviour::Answer
         }
@@ -217,7 +234,7 @@ async fn inference(
                 cost_estimate: Some(0.0),
                 metadata: Some(serde_json::json!({
                     "provider_type": "modal",
-                    "region": region.router_region(),
+                    "region": region.id,
                     "model": request.model,
                     "receipt": null,
                 })),
@@ -230,7 +247,7 @@ async fn inference(
 
 /// A deterministic answer: the same prompt to the same model always reads the same. It
 /// carries markup on purpose, as real model output does, so the UI's escaping is exercised.
-fn answer(model: &str, region: Region, prompt: &str) -> String {
+fn answer(model: &str, region: &DemoRegion, prompt: &str) -> String {
     let question = prompt.rsplit("User: ").next().unwrap_or(prompt);
     let question = question.split("\nAssistant:").next().unwrap_or(question).trim();
     let body = match question {
@@ -240,10 +257,10 @@ fn answer(model: &str, region: Region, prompt: &str) -> String {
         _ => {
             let stance = ["a balanced overview", "a cautious summary", "a brief factual account"]
                 [fnv(prompt) as usize % 3];
-            format!("Here is {stance} of \"{question}\", as seen from {}.", region.display_name())
+            format!("Here is {stance} of \"{question}\", as seen from {}.", region.label)
         }
     };
-    format!("{body} <b>[{model} · {}]</b>", region.router_region())
+    format!("{body} <b>[{model} · {}]</b>", region.id)
 }
 
 fn fnv(text: &str) -> u64 {

@@ -1,9 +1,5 @@
-//! The inference router: its wire protocol (DOMAIN.md), Beacon's client for it, the request
-//! every attempt of an execution sends, and the built-in demo router.
+//! The hybrid inference router of DOMAIN.md: its wire protocol and the built-in demo router.
+//! Beacon's client for it is a provider kind (`server::providers::hybrid_router`).
 
-pub mod client;
 pub mod demo;
 pub mod protocol;
-pub mod request;
-
-pub use client::RouterClient;

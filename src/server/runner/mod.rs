@@ -9,13 +9,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit};
 use tokio_util::sync::CancellationToken;
 
-use crate::domain::Region;
 use crate::server::db::executions::{self, Claimed, Outcome};
 use crate::server::db::{now_ms, Db};
-use crate::server::router::RouterClient;
+use crate::server::providers::Provider;
 
 pub use lease::spawn_sweeper;
 
@@ -30,16 +29,18 @@ const MAX_CLAIM: usize = 50;
 /// Outcomes one commit records at most.
 const MAX_GROUP: usize = 200;
 
+/// One provider's claiming loop: it takes the queued rows of the (region, model) pairs the
+/// provider serves, as many as the provider has free slots. Where several providers serve one
+/// pair, their lanes take turns at the same rows, which spreads the work between them.
 struct Lane {
-    region: Region,
-    /// Router calls in flight in this region (`BEACON_REGION_CONCURRENCY`).
-    slots: Arc<Semaphore>,
+    provider: Arc<Provider>,
+    /// Beacon's model ids the provider serves.
+    models: Vec<String>,
     wake: Notify,
 }
 
 pub struct Runner {
     db: Db,
-    router: RouterClient,
     /// This process's lease owner name: unique per start, so a restarted server never
     /// mistakes its predecessor's leases for its own.
     owner: String,
@@ -67,18 +68,17 @@ struct Finish {
 }
 
 impl Runner {
-    pub fn new(db: Db, router: RouterClient, region_concurrency: usize, lease: Duration) -> Arc<Runner> {
+    pub fn new(db: Db, providers: Vec<Arc<Provider>>, lease: Duration) -> Arc<Runner> {
         let (finishes, finish_queue) = mpsc::channel(4096);
         Arc::new(Runner {
             finishes,
             finish_queue: Mutex::new(Some(finish_queue)),
             db,
-            router,
             owner: format!("beacon-{}", uuid::Uuid::new_v4()),
             lease,
-            lanes: Region::ALL
+            lanes: providers
                 .into_iter()
-                .map(|region| Lane { region, slots: Arc::new(Semaphore::new(region_concurrency)), wake: Notify::new() })
+                .map(|provider| Lane { models: provider.spec.models.keys().cloned().collect(), provider, wake: Notify::new() })
                 .collect(),
             in_flight: Arc::default(),
             call_ended: Notify::new(),
@@ -91,7 +91,7 @@ impl Runner {
         &self.owner
     }
 
-    /// Starts one claiming loop per region and the lease sweeper.
+    /// Starts one claiming loop per provider, the lease keeper and the lease sweeper.
     pub fn start(self: &Arc<Self>) {
         if let Some(queue) = self.finish_queue.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take() {
             tokio::spawn(Arc::clone(self).commit_finishes(queue));
@@ -103,7 +103,7 @@ impl Runner {
         lease::spawn_keeper(self.db.clone(), self.lease, Arc::clone(&self.in_flight), self.stopped.clone());
     }
 
-    /// Tells the region loops that new work is queued, so they need not wait for their poll.
+    /// Tells the claiming loops that new work is queued, so they need not wait for their poll.
     pub fn wake(&self) {
         for lane in &self.lanes {
             lane.wake.notify_one();
@@ -162,29 +162,31 @@ impl Runner {
 
     async fn drive_lane(self: Arc<Self>, index: usize) {
         let lane = &self.lanes[index];
+        let slots = Arc::clone(&lane.provider.slots);
+        let region = lane.provider.spec.region.clone();
         loop {
             let permit = tokio::select! {
-                permit = Arc::clone(&lane.slots).acquire_owned() => match permit {
+                permit = Arc::clone(&slots).acquire_owned() => match permit {
                     Ok(permit) => permit,
                     Err(_) => return,
                 },
                 _ = self.shutdown.cancelled() => return,
             };
-            // Every free slot of the region is filled by one claim: under load the runner
+            // Every free slot of the provider is filled by one claim: under load the runner
             // takes work in batches instead of a transaction per row.
             let mut permits = vec![permit];
-            while let Ok(more) = Arc::clone(&lane.slots).try_acquire_owned() {
+            while let Ok(more) = Arc::clone(&slots).try_acquire_owned() {
                 permits.push(more);
                 if permits.len() >= MAX_CLAIM {
                     break;
                 }
             }
             let lease_until = now_ms() + self.lease.as_millis() as i64;
-            match executions::claim_batch(&self.db, lane.region, &self.owner, lease_until, permits.len() as i64).await {
+            match executions::claim_batch(&self.db, &region, &lane.models, &self.owner, lease_until, permits.len() as i64).await {
                 Ok(claimed) if !claimed.is_empty() => {
                     // Unused slots go back when their permits drop.
                     for (claimed, permit) in claimed.into_iter().zip(permits.drain(..)) {
-                        tokio::spawn(Arc::clone(&self).execute(claimed, permit));
+                        tokio::spawn(Arc::clone(&self).execute(Arc::clone(&lane.provider), claimed, permit));
                     }
                 }
                 Ok(_) => {
@@ -197,7 +199,7 @@ impl Runner {
                 }
                 Err(err) => {
                     drop(permits);
-                    tracing::error!(region = %lane.region, %err, "could not claim work; retrying shortly");
+                    tracing::error!(provider = %lane.provider.spec.id, %err, "could not claim work; retrying shortly");
                     tokio::time::sleep(IDLE_POLL).await;
                 }
             }
@@ -208,7 +210,7 @@ impl Runner {
     /// until the router call is over. A call once sent is never cut off by a cancel or a lost
     /// lease (the GPU time is spent either way): its answer is recorded, as a late answer if the
     /// claim was taken meanwhile. Only a stopping server past its grace period drops it.
-    async fn execute(self: Arc<Self>, claimed: Claimed, _slot: OwnedSemaphorePermit) {
+    async fn execute(self: Arc<Self>, provider: Arc<Provider>, claimed: Claimed, _slot: OwnedSemaphorePermit) {
         let token = CancellationToken::new();
         self.in_flight
             .lock()
@@ -216,7 +218,7 @@ impl Runner {
             .insert(claimed.id, (claimed.clone(), token.clone()));
         // The lease keeper renews the claim while it is in `in_flight`.
         let outcome = tokio::select! {
-            outcome = self.router.infer(&claimed.request_json) => Some(outcome),
+            outcome = provider.infer(&claimed.request_json) => Some(outcome),
             _ = token.cancelled() => None,
         };
         match outcome {

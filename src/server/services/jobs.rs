@@ -7,12 +7,12 @@ use serde::{Deserialize, Serialize};
 use crate::domain::views::{
     AttemptView, ExecutionFilter, ExecutionHistory, ExecutionView, JobPageData, JobView, PageInfo, QuestionView,
 };
-use crate::domain::{ExecutionId, JobId, JobStatus, Model, Region};
+use crate::domain::{ExecutionId, JobId, JobStatus, Region};
 use crate::server::db::jobs::{CancelOutcome, InsertOutcome, NewExecution, NewJob};
 use crate::server::db::executions::Window;
 use crate::server::db::{self, now_ms};
 use crate::server::error::AppError;
-use crate::server::router::request;
+use crate::server::providers::request::Prompt;
 use crate::server::state::AppState;
 
 /// `POST /api/v1/jobs`'s body, also what the new-job form sends.
@@ -40,19 +40,36 @@ pub async fn create(state: &AppState, request: CreateJob, created_by: Option<&st
     let questions = distinct_nonempty("questions", &request.questions, |id| {
         catalogue.contains_key(id).then(|| id.to_string())
     })?;
-    let models = distinct_nonempty("models", &request.models, |id| Model::find(id).map(|m| m.id.to_string()))?;
-    let regions: Vec<Region> = distinct_nonempty("regions", &request.regions, Region::parse)?;
+    let setup = &state.config.setup;
+    let models = distinct_nonempty("models", &request.models, |id| setup.catalogue.model(id).map(|m| m.id.clone()))?;
+    let regions: Vec<Region> = distinct_nonempty("regions", &request.regions, |raw| setup.catalogue.region(raw).map(|r| r.id.clone()))?;
+    // Every (region, model) asked for must have a provider: name the first that has none.
+    for region in &regions {
+        if let Some(model) = models.iter().find(|model| !setup.catalogue.serves(region, model)) {
+            return Err(AppError::invalid_request(format!("no provider serves {model} in {region}; see GET /api/v1/models")));
+        }
+    }
 
     let mut executions = Vec::with_capacity(questions.len() * models.len() * regions.len());
     for region in &regions {
+        let system = setup.system_prompt(region);
         for model in &models {
             for (index, question_id) in questions.iter().enumerate() {
+                let prompt = Prompt {
+                    region: region.to_string(),
+                    model: model.clone(),
+                    system: system.clone(),
+                    question: catalogue[question_id].text.clone(),
+                    temperature: setup.defaults.temperature,
+                    max_tokens: setup.defaults.max_tokens,
+                    seed: None,
+                };
                 executions.push(NewExecution {
-                    region: *region,
+                    region: region.clone(),
                     model_id: model.clone(),
                     question_id: question_id.clone(),
                     question_index: index as i64,
-                    request_json: request::build_json(*region, model, &catalogue[question_id].text),
+                    request_json: prompt.to_json(),
                 });
             }
         }
@@ -100,6 +117,23 @@ pub async fn create(state: &AppState, request: CreateJob, created_by: Option<&st
     state.runner.wake();
     tracing::info!(job = %job.id, executions = total_executions, "job submitted");
     Ok(JobCreated { id: job.id, status: JobStatus::Enqueued, total_executions })
+}
+
+/// A filter from a query string's words; the region may be any configured id or alias.
+pub fn execution_filter(
+    state: &AppState,
+    status: Option<&str>,
+    region: Option<&str>,
+    model: Option<&str>,
+) -> Result<ExecutionFilter, String> {
+    let region = match region.map(str::trim).filter(|raw| !raw.is_empty()) {
+        None => None,
+        Some(raw) => match state.config.setup.catalogue.region(raw) {
+            Some(info) => Some(info.id.to_string()),
+            None => return Err(format!("region: unknown region {raw:?}")),
+        },
+    };
+    ExecutionFilter::parse(status, region.as_deref(), model)
 }
 
 /// Parses every entry of a list field, refusing an empty list, unknown values and duplicates
@@ -166,7 +200,9 @@ pub async fn page(state: &AppState, id: &JobId, filter: ExecutionFilter, page: i
     wanted.dedup();
     let questions = db::questions::get_many(&state.db, &wanted).await?;
     let paging = PageInfo { page, pages, matching, per_page: ROWS_PER_PAGE, filter };
-    Ok(JobPageData { cursor, job, questions, executions, paging })
+    let catalogue = &state.config.setup.catalogue;
+    let region_labels = job.regions.iter().map(|r| (r.clone(), catalogue.label(r).to_string())).collect();
+    Ok(JobPageData { cursor, job, questions, executions, paging, region_labels })
 }
 
 /// An execution with its full attempt history (DOMAIN.md's `retry_history`).

@@ -6,7 +6,7 @@
 
 use crate::domain::retry::decide;
 use crate::domain::views::{BatchRetryResult, ExecutionFilter, RetryAccepted, SkippedRetry};
-use crate::domain::{ExecutionId, ExecutionStatus, JobId, JobStatus, Model, Region, Trigger};
+use crate::domain::{ExecutionId, ExecutionStatus, JobId, JobStatus, Region, Trigger};
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
@@ -31,8 +31,8 @@ pub struct RetryRequest<'a> {
 const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 
 pub async fn retry(state: &AppState, request: RetryRequest<'_>, trigger: Trigger) -> Result<RetryAccepted, AppError> {
-    let region = Region::parse(request.region).ok_or_else(|| {
-        AppError::invalid_request(format!("region: unknown region {:?} (use US, EU, ASIA/APAC or a router region)", request.region))
+    let region = resolve_region(state, request.region).ok_or_else(|| {
+        AppError::invalid_request(format!("region: unknown region {:?} (use a region id or alias, see GET /api/v1/regions)", request.region))
     })?;
     if request.question_index < 0 {
         return Err(AppError::invalid_request("question_index: must be 0 or more"));
@@ -207,7 +207,7 @@ async fn decide_and_accept(
 ) -> Result<RetryAccepted, AppError> {
     let (row, job_status) =
         row.ok_or_else(|| AppError::NotFound(format!("execution {} not found", pending.execution_id)))?;
-    decide(&row.retry_facts(job_status), pending.region, pending.question_index)?;
+    decide(&row.retry_facts(job_status), &pending.region, pending.question_index)?;
     let (_, retry_count, updated_at) = db::retries::accept(tx, &row.job_id, job_status, &[row.id], pending.trigger, pending.requested_by.as_deref())
         .await?
         .pop()
@@ -257,11 +257,11 @@ pub async fn retry_all_failed(
     requested_by: Option<&str>,
 ) -> Result<BatchRetryResult, AppError> {
     let region = match filter.region.as_deref() {
-        Some(raw) => Some(Region::parse(raw).ok_or_else(|| AppError::invalid_request(format!("region: unknown region {raw:?}")))?),
+        Some(raw) => Some(resolve_region(state, raw).ok_or_else(|| AppError::invalid_request(format!("region: unknown region {raw:?}")))?),
         None => None,
     };
     let model = match filter.model_id.as_deref() {
-        Some(raw) => Some(Model::find(raw).ok_or_else(|| AppError::invalid_request(format!("model_id: unknown model {raw:?}")))?),
+        Some(raw) => Some(state.config.setup.catalogue.model(raw).ok_or_else(|| AppError::invalid_request(format!("model_id: unknown model {raw:?}")))?),
         None => None,
     };
     let scope = ExecutionFilter { statuses: ExecutionStatus::FAILURES.to_vec(), region, model: model.map(|m| m.id.to_string()) };
@@ -276,7 +276,7 @@ pub async fn retry_all_failed(
     let mut eligible = Vec::with_capacity(rows.len());
     for row in &rows {
         // The batch asks for each row's own region and question: the other rules decide.
-        match decide(&row.retry_facts(job_status), row.region, row.question_index) {
+        match decide(&row.retry_facts(job_status), &row.region, row.question_index) {
             Ok(()) => eligible.push(row.id),
             Err(refusal) => result.skipped.push(SkippedRetry { id: row.id, code: refusal.code().to_string() }),
         }
@@ -289,4 +289,9 @@ pub async fn retry_all_failed(
         tracing::info!(job = %job_id, queued = result.queued.len(), skipped = result.skipped.len(), "batch retry accepted");
     }
     Ok(result)
+}
+
+/// A region as a caller wrote it: a configured id or alias, in any case.
+fn resolve_region(state: &AppState, raw: &str) -> Option<Region> {
+    state.config.setup.catalogue.region(raw).map(|info| info.id.clone())
 }

@@ -2,10 +2,14 @@
 //! default that makes a first run on loopback work with no other service; a bad value stops
 //! start-up (exit status 2) with a message naming the variable, never a silent default.
 
+pub mod file;
+
 use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
 use std::time::Duration;
 
 use super::secrets::mask_url;
+pub use file::{ProviderKind, ProviderSpec, Setup};
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -13,9 +17,7 @@ pub struct Config {
     pub database_url: String,
     /// `None`: start the built-in demo router on a loopback port.
     pub router_url: Option<String>,
-    pub router_timeout: Duration,
     pub max_retries: i64,
-    pub region_concurrency: usize,
     pub lease: Duration,
     /// Accounts required (`BEACON_AUTH=on`).
     pub auth: bool,
@@ -30,6 +32,8 @@ pub struct Config {
     pub mutation_rate: Option<MutationRate>,
     /// How long in-flight router calls may finish after SIGTERM/SIGINT.
     pub shutdown_grace: Duration,
+    /// Regions, models and providers (`BEACON_CONFIG`, `./beacon.toml`, or built in).
+    pub setup: Setup,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,13 +112,24 @@ impl Config {
             Some(value) => MutationRate::parse(&value)?,
         };
         let max_retries = env.number("BEACON_MAX_RETRIES", 3, 1..=1_000)?;
+        let router_timeout = Duration::from_secs(env.number("HYBRID_ROUTER_TIMEOUT", 300, 1..=86_400)?);
+        let region_concurrency = env.number("BEACON_REGION_CONCURRENCY", 10, 1..=10_000)? as usize;
+        let env_defaults = file::EnvDefaults { router_timeout, region_concurrency };
+        let config_file = match env.get("BEACON_CONFIG") {
+            Some(path) => Some(path),
+            // A beacon.toml next to where Beacon starts is used without being named.
+            None => Path::new("beacon.toml").is_file().then(|| "beacon.toml".to_string()),
+        };
+        let setup = match config_file {
+            Some(path) => file::load(Path::new(&path), &env_defaults, &|name| lookup(name))
+                .map_err(|err| ConfigError::new("BEACON_CONFIG", &path, err.to_string()))?,
+            None => file::built_in(&env_defaults),
+        };
         Ok(Config {
             site_addr,
             database_url,
             router_url,
-            router_timeout: Duration::from_secs(env.number("HYBRID_ROUTER_TIMEOUT", 300, 1..=86_400)?),
             max_retries: max_retries as i64,
-            region_concurrency: env.number("BEACON_REGION_CONCURRENCY", 10, 1..=10_000)? as usize,
             lease: Duration::from_secs(env.number("BEACON_LEASE_SECONDS", 30, 1..=3_600)?),
             auth,
             public_url,
@@ -123,6 +138,7 @@ impl Config {
             max_streams_per_client: env.number("BEACON_MAX_STREAMS_PER_CLIENT", 50, 1..=1_000_000)? as usize,
             mutation_rate,
             shutdown_grace: Duration::from_secs(env.number("BEACON_SHUTDOWN_SECONDS", 10, 0..=3_600)?),
+            setup,
         })
     }
 
@@ -217,7 +233,7 @@ mod tests {
         let config = with(&[]).unwrap();
         assert_eq!(config.site_addr.to_string(), "127.0.0.1:8090");
         assert_eq!(config.max_retries, 3);
-        assert_eq!(config.region_concurrency, 10);
+        assert!(config.setup.providers.iter().all(|p| p.concurrency == 10), "BEACON_REGION_CONCURRENCY's default");
         assert!(config.router_url.is_none());
         assert!(!config.auth);
         assert_eq!(config.mutation_rate, Some(MutationRate { per_second: 20, burst: 100 }));

@@ -1,0 +1,131 @@
+//! The providers that answer: each configured one (PROVIDERS.md §1) behind the same
+//! [`Provider::infer`], whatever its kind. A provider keeps its own limits: calls in flight
+//! (`concurrency`, a semaphore the runner holds per call), a token bucket for
+//! `requests_per_minute`, and a pause when it answered 429/503 with `Retry-After`. Every
+//! outcome carries its provenance: which provider, what kind, the SHA-256 of the exact body.
+
+pub mod http;
+pub mod hybrid_router;
+pub mod openai;
+pub mod request;
+
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
+
+use crate::domain::ExecutionStatus;
+use crate::server::config::{ProviderKind, ProviderSpec};
+use crate::server::db::executions::Outcome;
+
+use request::Prompt;
+
+pub struct Provider {
+    pub spec: ProviderSpec,
+    /// Where calls go (`…/inference` or `…/chat/completions`).
+    url: String,
+    http: reqwest::Client,
+    /// Calls in flight to this provider; the runner holds one permit per call.
+    pub slots: Arc<Semaphore>,
+    rate: Option<DefaultDirectRateLimiter>,
+    /// No call before this instant: the provider asked for a pause.
+    paused_until: Mutex<Option<tokio::time::Instant>>,
+}
+
+impl Provider {
+    /// `base_url`: the spec's, or, for a hybrid-router provider without one, the router Beacon
+    /// was started with (`HYBRID_ROUTER_URL`, or the demo router).
+    pub fn new(spec: ProviderSpec, default_router: &str) -> anyhow::Result<Provider> {
+        let base = spec.base_url.clone().unwrap_or_else(|| default_router.trim_end_matches('/').to_string());
+        let url = match spec.kind {
+            ProviderKind::HybridRouter => format!("{base}/inference"),
+            ProviderKind::OpenAi => format!("{base}/chat/completions"),
+        };
+        let http = reqwest::Client::builder().connect_timeout(spec.timeout.min(Duration::from_secs(10))).build()?;
+        // A bucket of one second's worth of requests (at least one), refilled evenly.
+        let rate = spec.requests_per_minute.map(|per_minute| {
+            let burst = NonZeroU32::new((per_minute / 60).max(1)).unwrap_or(NonZeroU32::MIN);
+            let period = Duration::from_secs(60) / per_minute.max(1);
+            RateLimiter::direct(Quota::with_period(period).unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN)).allow_burst(burst))
+        });
+        Ok(Provider {
+            slots: Arc::new(Semaphore::new(spec.concurrency)),
+            spec,
+            url,
+            http,
+            rate,
+            paused_until: Mutex::new(None),
+        })
+    }
+
+    /// Whether this provider serves `model` (Beacon's id).
+    pub fn serves(&self, model: &str) -> bool {
+        self.spec.models.contains_key(model)
+    }
+
+    /// Sends one stored request (after any pause and its turn in the rate limit) and returns
+    /// the outcome with its provenance. The time-out covers the call only, not the wait.
+    pub async fn infer(&self, request_json: &str) -> Outcome {
+        let Some(prompt) = Prompt::from_stored(request_json) else {
+            return self.with_provenance(Outcome::failed(ExecutionStatus::Error, "BEACON_INTERNAL", "the stored request could not be read".into()), &[]);
+        };
+        let Some(served_as) = self.spec.models.get(&prompt.model) else {
+            return self.with_provenance(
+                Outcome::failed(ExecutionStatus::Error, "BEACON_INTERNAL", format!("provider {} does not serve {}", self.spec.id, prompt.model)),
+                &[],
+            );
+        };
+        let (body, classify): (Vec<u8>, fn(&[u8]) -> http::Answer) = match self.spec.kind {
+            ProviderKind::HybridRouter => (hybrid_router::render(&prompt, served_as), hybrid_router::classify),
+            ProviderKind::OpenAi => (openai::render(&prompt, served_as), openai::classify),
+        };
+        self.wait_turn().await;
+        let answer = http::post(&self.http, &self.url, self.spec.api_key.as_deref(), body.clone(), self.spec.timeout, classify).await;
+        if let Some(wait) = answer.retry_after {
+            self.pause_for(wait);
+        }
+        self.with_provenance(answer.outcome, &body)
+    }
+
+    /// Waits out a pause the provider asked for, then for a token of the rate limit.
+    async fn wait_turn(&self) {
+        loop {
+            let until = *self.paused_until.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            match until {
+                Some(until) if until > tokio::time::Instant::now() => tokio::time::sleep_until(until).await,
+                _ => break,
+            }
+        }
+        if let Some(rate) = &self.rate {
+            rate.until_ready().await;
+        }
+    }
+
+    fn pause_for(&self, wait: Duration) {
+        let until = tokio::time::Instant::now() + wait;
+        let mut paused = self.paused_until.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if paused.is_none_or(|current| current < until) {
+            *paused = Some(until);
+        }
+        tracing::warn!(provider = %self.spec.id, wait_ms = wait.as_millis() as u64, "provider asked for a pause (Retry-After)");
+    }
+
+    fn with_provenance(&self, mut outcome: Outcome, body: &[u8]) -> Outcome {
+        outcome.provider_id = Some(self.spec.id.clone());
+        let provenance = &mut outcome.provenance;
+        provenance.provider_kind = Some(self.spec.kind.as_str().to_string());
+        if !body.is_empty() {
+            provenance.request_hash = Some(hex::encode(Sha256::digest(body)));
+            provenance.request_body = Some(String::from_utf8_lossy(body).into_owned());
+        }
+        outcome
+    }
+}
+
+/// Every configured provider, built once at start-up.
+pub fn build(specs: &[ProviderSpec], default_router: &str) -> anyhow::Result<Vec<Arc<Provider>>> {
+    specs.iter().map(|spec| Ok(Arc::new(Provider::new(spec.clone(), default_router)?))).collect()
+}
