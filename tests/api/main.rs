@@ -3,6 +3,7 @@
 //! script or browser would.
 
 mod helpers;
+mod openai_server;
 mod test_router;
 
 mod accounts;
@@ -16,6 +17,7 @@ mod live_events;
 mod multi_instance;
 mod pages;
 mod paging;
+mod providers;
 mod retries;
 mod router_failures;
 mod shutdown;

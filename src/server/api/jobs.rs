@@ -6,7 +6,7 @@ use axum::Json;
 use futures::StreamExt;
 use serde::Deserialize;
 
-use crate::domain::views::{ExecutionFilter, JobView};
+use crate::domain::views::JobView;
 use crate::server::auth::Caller;
 use crate::server::error::AppError;
 use crate::server::services::jobs::{self, CreateJob, ExecutionsPage, JobCancelled, JobCreated, MAX_PAGE};

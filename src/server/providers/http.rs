@@ -28,16 +28,15 @@ pub fn failure(status: ExecutionStatus, code: &str, message: String) -> Outcome 
     Outcome::failed(status, code, message)
 }
 
-/// Posts `body` to `url` and classifies the answer; a 2xx body goes to `classify`, which
-/// knows the provider's format.
+/// Posts `body` to `url`. `Ok`: a 2xx body, for the provider's own reader; `Err`: every other
+/// end, classified.
 pub async fn post(
     http: &reqwest::Client,
     url: &str,
     api_key: Option<&str>,
     body: Vec<u8>,
     timeout: Duration,
-    classify: fn(&[u8]) -> Answer,
-) -> Answer {
+) -> Result<Vec<u8>, Answer> {
     let mut request = http.post(url).timeout(timeout).header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
     if let Some(key) = api_key {
         request = request.bearer_auth(key);
@@ -45,19 +44,19 @@ pub async fn post(
     let response = match request.send().await {
         Ok(response) => response,
         // Described without the URL: the text is stored and shown.
-        Err(err) => return Answer::from(classify_transport_error(&err.without_url())),
+        Err(err) => return Err(Answer::from(classify_transport_error(&err.without_url()))),
     };
     let status = response.status();
     let retry_after = response.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
     let body = match read_capped(response).await {
         Ok(body) => body,
-        Err(BodyError::Transport(err)) => return Answer::from(classify_transport_error(&err.without_url())),
+        Err(BodyError::Transport(err)) => return Err(Answer::from(classify_transport_error(&err.without_url()))),
         Err(BodyError::TooLarge) => {
-            return Answer::from(failure(
+            return Err(Answer::from(failure(
                 ExecutionStatus::Failed,
                 "ROUTER_RESPONSE_TOO_LARGE",
                 format!("the answer exceeded {MAX_RESPONSE_BYTES} bytes"),
-            ))
+            )))
         }
     };
     if !status.is_success() {
@@ -65,9 +64,9 @@ pub async fn post(
         let outcome = failure(ExecutionStatus::Failed, &code, format!("the provider answered HTTP {status}: {}", http_error_detail(&body)));
         // Only these two ask the client to come back later.
         let retry_after = retry_after.filter(|_| matches!(status.as_u16(), 429 | 503));
-        return Answer { outcome, retry_after };
+        return Err(Answer { outcome, retry_after });
     }
-    classify(&body)
+    Ok(body)
 }
 
 /// `Retry-After` as seconds or as an HTTP date.

@@ -6,6 +6,24 @@ use crate::server::router::protocol::{InferenceRequest, InferenceResponse};
 
 use super::http::{failure, Answer};
 use super::request::Prompt;
+use super::Wire;
+
+/// The hybrid router's wire format.
+pub struct HybridRouter;
+
+impl Wire for HybridRouter {
+    fn path(&self) -> &'static str {
+        "/inference"
+    }
+
+    fn render(&self, prompt: &Prompt, served_model: &str) -> Vec<u8> {
+        render(prompt, served_model)
+    }
+
+    fn classify(&self, body: &[u8]) -> Answer {
+        classify(body)
+    }
+}
 
 /// The router body: the system prompt and the question in the one prompt string the router
 /// takes, as Beacon has always sent it. A legacy stored request (no system prompt) is its own

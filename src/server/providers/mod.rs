@@ -23,8 +23,20 @@ use crate::server::db::executions::Outcome;
 
 use request::Prompt;
 
+/// What differs between kinds of provider: where a call goes, how a request is written, how
+/// a successful answer is read. Transport, limits, time-outs and failure classes are shared.
+pub trait Wire: Send + Sync {
+    /// The path under the provider's base URL.
+    fn path(&self) -> &'static str;
+    /// The exact body for `prompt`, with the provider's own name for the model.
+    fn render(&self, prompt: &Prompt, served_model: &str) -> Vec<u8>;
+    /// A 2xx body, as an outcome.
+    fn classify(&self, body: &[u8]) -> http::Answer;
+}
+
 pub struct Provider {
     pub spec: ProviderSpec,
+    wire: Box<dyn Wire>,
     /// Where calls go (`…/inference` or `…/chat/completions`).
     url: String,
     http: reqwest::Client,
@@ -40,10 +52,11 @@ impl Provider {
     /// was started with (`HYBRID_ROUTER_URL`, or the demo router).
     pub fn new(spec: ProviderSpec, default_router: &str) -> anyhow::Result<Provider> {
         let base = spec.base_url.clone().unwrap_or_else(|| default_router.trim_end_matches('/').to_string());
-        let url = match spec.kind {
-            ProviderKind::HybridRouter => format!("{base}/inference"),
-            ProviderKind::OpenAi => format!("{base}/chat/completions"),
+        let wire: Box<dyn Wire> = match spec.kind {
+            ProviderKind::HybridRouter => Box::new(hybrid_router::HybridRouter),
+            ProviderKind::OpenAi => Box::new(openai::OpenAi),
         };
+        let url = format!("{base}{}", wire.path());
         let http = reqwest::Client::builder().connect_timeout(spec.timeout.min(Duration::from_secs(10))).build()?;
         // A bucket of one second's worth of requests (at least one), refilled evenly.
         let rate = spec.requests_per_minute.map(|per_minute| {
@@ -54,6 +67,7 @@ impl Provider {
         Ok(Provider {
             slots: Arc::new(Semaphore::new(spec.concurrency)),
             spec,
+            wire,
             url,
             http,
             rate,
@@ -78,12 +92,13 @@ impl Provider {
                 &[],
             );
         };
-        let (body, classify): (Vec<u8>, fn(&[u8]) -> http::Answer) = match self.spec.kind {
-            ProviderKind::HybridRouter => (hybrid_router::render(&prompt, served_as), hybrid_router::classify),
-            ProviderKind::OpenAi => (openai::render(&prompt, served_as), openai::classify),
-        };
+        let body = self.wire.render(&prompt, served_as);
         self.wait_turn().await;
-        let answer = http::post(&self.http, &self.url, self.spec.api_key.as_deref(), body.clone(), self.spec.timeout, classify).await;
+        let sent = http::post(&self.http, &self.url, self.spec.api_key.as_deref(), body.clone(), self.spec.timeout).await;
+        let answer = match sent {
+            Ok(success) => self.wire.classify(&success),
+            Err(failed) => failed,
+        };
         if let Some(wait) = answer.retry_after {
             self.pause_for(wait);
         }

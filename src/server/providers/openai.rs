@@ -9,6 +9,24 @@ use crate::server::db::executions::Outcome;
 
 use super::http::{failure, Answer};
 use super::request::Prompt;
+use super::Wire;
+
+/// The OpenAI chat-completions wire format.
+pub struct OpenAi;
+
+impl Wire for OpenAi {
+    fn path(&self) -> &'static str {
+        "/chat/completions"
+    }
+
+    fn render(&self, prompt: &Prompt, served_model: &str) -> Vec<u8> {
+        render(prompt, served_model)
+    }
+
+    fn classify(&self, body: &[u8]) -> Answer {
+        classify(body)
+    }
+}
 
 /// The chat body: the region's system prompt, then the question.
 pub fn render(prompt: &Prompt, served_model: &str) -> Vec<u8> {
