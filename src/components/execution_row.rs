@@ -38,6 +38,13 @@ pub fn ExecutionRow(
                 <button type="button" class="retry" disabled>"Retrying…"</button>
             }
             .into_any(),
+            RowAction::RetryingAutomatically { k, n, at } => view! {
+                <button type="button" class="retry auto" disabled data-testid="auto-retry">
+                    {format!("Retrying automatically ({k}/{n}) ")}
+                    <super::countdown::Countdown until=at />
+                </button>
+            }
+            .into_any(),
             RowAction::MaxRetriesReached => view! { <span class="exhausted">"Max retries reached"</span> }.into_any(),
             RowAction::Nothing => view! { <span class="muted">"—"</span> }.into_any(),
         }

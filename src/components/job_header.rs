@@ -65,6 +65,10 @@ pub fn JobHeader(
             <p class="muted">
                 <span data-testid="job-shape">{shape}</span>
                 {move || job.with(|j| j.created_by.clone()).map(|by| view! { <span data-testid="created-by">" · started by "{by}</span> })}
+                {move || {
+                    let n = job.with(|j| j.auto_retries);
+                    (n > 0).then(|| view! { <span data-testid="auto-retries">{format!(" · up to {n} automatic retries")}</span> })
+                }}
                 <span
                     class=move || format!("live-state live-{:?}", live_state.get()).to_lowercase()
                     data-testid="live-state"

@@ -1,5 +1,6 @@
 //! Pieces of the pages: each file is one thing a researcher sees; `live` keeps them current.
 
+mod countdown;
 mod error_banner;
 mod execution_row;
 mod format;

@@ -11,7 +11,8 @@ use super::error_banner::ErrorBanner;
 /// server answers with the new job's page; with it, the same server function runs and the
 /// page navigates there. A refusal is shown above the button.
 #[component]
-pub fn NewJobForm(questions: Vec<QuestionView>, catalogue: Catalogue) -> impl IntoView {
+pub fn NewJobForm(questions: Vec<QuestionView>, catalogue: Catalogue, #[prop(optional)] auto_retries: i64) -> impl IntoView {
+    let catalogue_auto = auto_retries;
     let action = ServerAction::<CreateJob>::new();
     let pending = action.pending();
     let allowed = super::visitor::may(crate::domain::Role::Researcher);
@@ -71,6 +72,14 @@ pub fn NewJobForm(questions: Vec<QuestionView>, catalogue: Catalogue) -> impl In
                             }
                         })
                         .collect_view()}
+                </fieldset>
+                <fieldset>
+                    <legend>"Automatic retries"</legend>
+                    <label class="choice" title="Timeouts, network errors, rate limits, 5xx and cold starts are retried by Beacon after a backoff; other failures never are">
+                        "Retry infrastructure failures automatically, up to "
+                        <input type="number" name="auto_retries" min="0" max="5" value=catalogue_auto.to_string() class="narrow" />
+                        " times"
+                    </label>
                 </fieldset>
                 {refusal}
                 <button

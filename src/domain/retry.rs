@@ -91,6 +91,8 @@ pub enum RowAction {
     /// A retry button with this label: "Retry", then "Retry (k/N)".
     Retry { label: String },
     Retrying,
+    /// An automatic retry waits: "Retrying automatically (k/N)", until `at` (RFC 3339).
+    RetryingAutomatically { k: i64, n: i64, at: String },
     MaxRetriesReached,
     Nothing,
 }
@@ -106,7 +108,10 @@ pub fn retryable_count<'a>(executions: impl IntoIterator<Item = &'a ExecutionVie
 pub fn row_action(execution: &ExecutionView, job_cancelled: bool) -> RowAction {
     match execution.status {
         ExecutionStatus::Completed => RowAction::Answer,
-        ExecutionStatus::Retrying => RowAction::Retrying,
+        ExecutionStatus::Retrying => match &execution.next_attempt_at {
+            Some(at) => RowAction::RetryingAutomatically { k: execution.auto_retry_count, n: execution.auto_retries, at: at.clone() },
+            None => RowAction::Retrying,
+        },
         status if status.is_failure() && !job_cancelled => {
             if execution.retry_count >= execution.max_retries {
                 RowAction::MaxRetriesReached
@@ -118,6 +123,22 @@ pub fn row_action(execution: &ExecutionView, job_cancelled: bool) -> RowAction {
         }
         _ => RowAction::Nothing,
     }
+}
+
+/// Which failures a job's automatic retries take (PROVIDERS.md §3): the infrastructure's,
+/// never an answer the model gave or a request that was wrong.
+pub fn is_auto_retryable(error_code: &str) -> bool {
+    matches!(error_code, "ROUTER_TIMEOUT" | "ROUTER_NETWORK" | "ROUTER_RATE_LIMITED" | "ROUTER_ERROR")
+        || error_code.strip_prefix("ROUTER_HTTP_5").is_some_and(|rest| rest.len() == 2 && rest.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The wait before automatic retry number `k` (1-based): the schedule's k-th value (its last
+/// repeated), lengthened by `jitter` (a fraction in 0..=0.2, never shortening it), and never
+/// sooner than what the provider asked for with `Retry-After`.
+pub fn auto_backoff(schedule_ms: &[u64], k: usize, jitter: f64, retry_after_ms: Option<u64>) -> u64 {
+    let base = schedule_ms.get(k.saturating_sub(1)).or(schedule_ms.last()).copied().unwrap_or(0);
+    let jittered = base + (base as f64 * jitter.clamp(0.0, 0.2)).round() as u64;
+    jittered.max(retry_after_ms.unwrap_or(0))
 }
 
 /// The cell a retry was accepted for: "Retry queued: taiwan_status · mistral-7b · eu-west".
@@ -152,6 +173,27 @@ mod tests {
 
     fn facts(status: ExecutionStatus, retry_count: i64) -> RetryFacts {
         RetryFacts { status, job_cancelled: false, region: eu(), question_index: 2, retry_count, max_retries: 3 }
+    }
+
+    #[test]
+    fn only_infrastructure_failures_are_retried_automatically() {
+        for code in ["ROUTER_TIMEOUT", "ROUTER_NETWORK", "ROUTER_RATE_LIMITED", "ROUTER_ERROR", "ROUTER_HTTP_500", "ROUTER_HTTP_503"] {
+            assert!(is_auto_retryable(code), "{code}");
+        }
+        for code in ["ROUTER_HTTP_404", "ROUTER_HTTP_400", "ROUTER_JSON_ERROR", "ROUTER_EMPTY_RESPONSE", "ROUTER_RESPONSE_TOO_LARGE", "INTERRUPTED", "ROUTER_HTTP_5", "ROUTER_HTTP_5000"] {
+            assert!(!is_auto_retryable(code), "{code}");
+        }
+    }
+
+    #[test]
+    fn backoff_follows_the_schedule_with_jitter_that_only_lengthens() {
+        let schedule = [2_000, 10_000, 30_000];
+        assert_eq!(auto_backoff(&schedule, 1, 0.0, None), 2_000);
+        assert_eq!(auto_backoff(&schedule, 2, 0.2, None), 12_000);
+        assert_eq!(auto_backoff(&schedule, 5, 0.1, None), 33_000, "the last value repeats");
+        assert_eq!(auto_backoff(&schedule, 1, 0.9, None), 2_400, "jitter is at most 20 %");
+        assert_eq!(auto_backoff(&schedule, 1, -1.0, None), 2_000, "and never shortens");
+        assert_eq!(auto_backoff(&schedule, 1, 0.0, Some(5_000)), 5_000, "never sooner than Retry-After");
     }
 
     #[test]

@@ -25,6 +25,9 @@ pub struct JobView {
     pub updated_at: String,
     /// The account that submitted it (null with accounts off).
     pub created_by: Option<String>,
+    /// Automatic retries per attempt chain (PROVIDERS.md §3).
+    #[serde(default)]
+    pub auto_retries: i64,
     pub progress: Progress,
     /// Expected executions: questions × models × regions.
     pub total_executions: i64,
@@ -74,6 +77,7 @@ impl JobView {
             created_at: summary.created_at,
             updated_at: summary.updated_at,
             created_by: summary.created_by,
+            auto_retries: 0,
             progress: summary.progress,
             total_executions: summary.total_executions,
         }
@@ -107,6 +111,15 @@ pub struct ExecutionView {
     pub duration_ms: Option<i64>,
     /// Attempts made or queued so far (initial + retries).
     pub attempts: i64,
+    /// Automatic retries allowed per attempt chain, and used by the current chain
+    /// (PROVIDERS.md §3; `retry_count` counts manual and batch retries only).
+    #[serde(default)]
+    pub auto_retries: i64,
+    #[serde(default)]
+    pub auto_retry_count: i64,
+    /// When the automatic retry waiting now may start.
+    #[serde(default)]
+    pub next_attempt_at: Option<String>,
 }
 
 impl ExecutionView {
@@ -137,6 +150,9 @@ impl ExecutionView {
             updated_at: updated_at.into(),
             duration_ms: None,
             attempts: retry_count + 1,
+            auto_retries: 0,
+            auto_retry_count: 0,
+            next_attempt_at: None,
         }
     }
 
@@ -174,6 +190,8 @@ pub struct AttemptView {
     pub usage: Option<Usage>,
     pub system_fingerprint: Option<String>,
     pub request_hash: Option<String>,
+    /// For an automatic attempt: how long it waited before it started.
+    pub backoff_ms: Option<i64>,
     /// Who asked for a manual or batch attempt (null with accounts off, and for the runner's
     /// own attempts).
     pub requested_by: Option<String>,

@@ -59,14 +59,22 @@ fn History(history: ExecutionHistory) -> impl IntoView {
                                     <td class="num">{a.number}</td>
                                     <td>
                                         {a.trigger.as_str()}
-                                        {a.requested_by.map(|by| view! { <span class="muted by" data-testid="requested-by">" by "{by}</span> })}
+                                        {a.requested_by.clone().map(|by| view! { <span class="muted by" data-testid="requested-by">" by "{by}</span> })}
+                                        {a.backoff_ms.map(|ms| view! { <span class="muted by" data-testid="backoff">{format!(" after waiting {}", crate::components::format_duration(Some(ms)))}</span> })}
                                     </td>
                                     <td>{a.started_at.unwrap_or_else(|| format!("queued {}", a.queued_at)).replace('T', " ")}</td>
                                     <td class="num">{crate::components::format_duration(a.duration_ms)}</td>
                                     <td><StatusBadge status=a.status.as_str() /></td>
                                     <td><code>{a.error_code.unwrap_or_default()}</code></td>
                                     <td class="message">{a.error.unwrap_or_default()}</td>
-                                    <td>{a.provider_id.unwrap_or_else(|| "—".into())}</td>
+                                    <td class="provenance" data-testid="provenance">
+                                        {a.provider_id.clone().unwrap_or_else(|| "—".into())}
+                                        {a.provider_kind.clone().map(|k| format!(" ({k})"))}
+                                        {a.served_model.clone().map(|m| format!(" · {m}"))}
+                                        {a.finish_reason.clone().map(|r| format!(" · {r}"))}
+                                        {a.usage.clone().map(|u| format!(" · {}+{} tokens", u.prompt_tokens.unwrap_or(0), u.completion_tokens.unwrap_or(0)))}
+                                        {a.request_hash.clone().map(|h| view! { <code title=format!("SHA-256 of the request body sent: {h}")>{format!(" #{}", &h[..12.min(h.len())])}</code> })}
+                                    </td>
                                     // Model output is untrusted text: rendered as text, never as HTML.
                                     <td class="message answer">
                                         {a.late.then(|| view! { <span class="badge late" title="Arrived after the execution was cancelled or taken over; it did not change the execution">"late"</span>" " })}

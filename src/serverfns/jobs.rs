@@ -10,6 +10,8 @@ pub struct HomeData {
     pub questions: Vec<QuestionView>,
     /// The configured regions and models, for the new-job form.
     pub catalogue: Catalogue,
+    /// The configuration's default for a job's automatic retries.
+    pub auto_retries_default: i64,
     pub jobs: Vec<JobView>,
 }
 
@@ -47,7 +49,8 @@ pub async fn load_home() -> Result<HomeData, ApiError> {
     super::serve(|state| async move {
         let questions = db::questions::list(&state.db).await?;
         let jobs = services::jobs::list(&state).await?;
-        Ok(HomeData { questions, jobs, catalogue: state.config.setup.catalogue.clone() })
+        let setup = &state.config.setup;
+        Ok(HomeData { questions, jobs, catalogue: setup.catalogue.clone(), auto_retries_default: i64::from(setup.defaults.auto_retries) })
     })
     .await
 }
@@ -85,6 +88,7 @@ pub async fn create_job(
     questions: Option<Vec<String>>,
     models: Option<Vec<String>>,
     regions: Option<Vec<String>>,
+    auto_retries: Option<String>,
 ) -> Result<JobId, ApiError> {
     use crate::server::page_request;
     use crate::server::services::jobs::{self, CreateJob};
@@ -94,6 +98,12 @@ pub async fn create_job(
             questions: questions.unwrap_or_default(),
             models: models.unwrap_or_default(),
             regions: regions.unwrap_or_default(),
+            auto_retries: match auto_retries.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+                None => None,
+                Some(raw) => Some(raw.parse::<i64>().map_err(|_| {
+                    crate::server::error::AppError::invalid_request(format!("auto_retries: expected a number 0–5, got {raw:?}"))
+                })?),
+            },
         };
         let caller = crate::server::auth::Caller::from_context();
         let created = jobs::create(&state, request, caller.account()).await?;

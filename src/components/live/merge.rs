@@ -99,6 +99,7 @@ mod tests {
                 created_at: "2026-01-01T00:00:00.000Z".into(),
                 updated_at: "2026-01-01T00:00:01.000Z".into(),
                 created_by: None,
+                auto_retries: 0,
                 progress: Progress::default(),
                 total_executions: rows.len() as i64,
             },

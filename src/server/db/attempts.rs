@@ -90,6 +90,7 @@ pub struct AttemptRow {
     pub completion_tokens: Option<i64>,
     pub system_fingerprint: Option<String>,
     pub request_hash: Option<String>,
+    pub backoff_ms: Option<i64>,
 }
 
 impl AttemptRow {
@@ -118,13 +119,14 @@ impl AttemptRow {
                 .then_some(Usage { prompt_tokens: self.prompt_tokens, completion_tokens: self.completion_tokens }),
             system_fingerprint: self.system_fingerprint,
             request_hash: self.request_hash,
+            backoff_ms: self.backoff_ms,
         }
     }
 }
 
 /// The provenance columns an [`AttemptRow`] reads.
 const PROVENANCE_COLUMNS: &str =
-    "provider_kind, region, served_model, finish_reason, prompt_tokens, completion_tokens, system_fingerprint, request_hash";
+    "provider_kind, region, served_model, finish_reason, prompt_tokens, completion_tokens, system_fingerprint, request_hash, backoff_ms";
 
 /// Every attempt of the given executions (one page of a job's), by execution, oldest first.
 pub async fn list_for_executions(db: &Db, execution_ids: &[i64]) -> sqlx::Result<Vec<(i64, AttemptRow)>> {

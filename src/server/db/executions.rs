@@ -31,6 +31,9 @@ pub struct ExecutionRow {
     pub updated_at: i64,
     pub request_json: String,
     pub attempts: i64,
+    pub auto_retries: i64,
+    pub auto_retry_count: i64,
+    pub next_attempt_at: Option<i64>,
 }
 
 impl ExecutionRow {
@@ -70,6 +73,9 @@ impl ExecutionRow {
             updated_at: rfc3339(self.updated_at),
             duration_ms: self.duration_ms,
             attempts: self.attempts,
+            auto_retries: self.auto_retries,
+            auto_retry_count: self.auto_retry_count,
+            next_attempt_at: self.next_attempt_at.map(rfc3339),
         }
     }
 }
@@ -78,6 +84,7 @@ pub(super) const SELECT_ROW: &str = "SELECT e.id, e.job_id, e.region, e.model_id
         e.status, e.provider_id, e.output, e.error, e.error_code, e.original_error,
         e.original_error_code, e.retry_count, e.max_retries, e.last_retry_at, e.started_at,
         e.completed_at, e.duration_ms, e.created_at, e.updated_at, e.request_json,
+        e.auto_retries, e.auto_retry_count, e.next_attempt_at,
         (SELECT COUNT(*) FROM execution_attempts a WHERE a.execution_id = e.id) AS attempts
    FROM executions e";
 
@@ -181,6 +188,20 @@ pub struct Claimed {
     /// renew or finish it. A row swept and claimed again gets a new token, so a stalled task
     /// that wakes up later changes nothing (SAFETY.md §5).
     pub claim: String,
+    /// The row's automatic-retry budget and what its current chain has used.
+    pub auto_retries: i64,
+    pub auto_retry_count: i64,
+}
+
+#[derive(FromRow)]
+struct ClaimedRow {
+    id: i64,
+    job_id: JobId,
+    request_json: String,
+    status: ExecutionStatus,
+    lease_owner: String,
+    auto_retries: i64,
+    auto_retry_count: i64,
 }
 
 /// Claims the oldest queued execution of `region` for `owner` (see [`claim_batch`]).
@@ -215,18 +236,19 @@ pub async fn claim_batch(
     // SKIP LOCKED)` may be evaluated more than once by PostgreSQL, each time skipping the rows
     // it has just locked, and so claim more than `limit`.
     let batch = uuid::Uuid::new_v4().simple().to_string();
-    let mut claim = sqlx::query_as::<_, (i64, JobId, String, ExecutionStatus, String)>(assembled(format!(
+    let mut claim = sqlx::query_as::<_, ClaimedRow>(assembled(format!(
         "WITH picked AS MATERIALIZED (
              SELECT id FROM executions
               WHERE region = $6 AND model_id IN ({}) AND status IN {claimable} AND lease_owner IS NULL
+                AND (next_attempt_at IS NULL OR next_attempt_at <= $3)
               ORDER BY updated_at, id LIMIT $7{})
          UPDATE executions
             SET status = CASE WHEN status = $1 THEN $2 ELSE status END,
                 started_at = $3, lease_owner = $4 || ':' || $8 || ':' || CAST(id AS TEXT),
-                lease_expires_at = $5, updated_at = $3
+                lease_expires_at = $5, updated_at = $3, next_attempt_at = NULL
           WHERE id IN (SELECT id FROM picked)
             AND status IN {claimable} AND lease_owner IS NULL
-      RETURNING id, job_id, request_json, status, lease_owner",
+      RETURNING id, job_id, request_json, status, lease_owner, auto_retries, auto_retry_count",
         super::placeholders(9, models.len()),
         db.skip_locked()
     )))
@@ -241,7 +263,7 @@ pub async fn claim_batch(
     for model in models {
         claim = claim.bind(model);
     }
-    let claimed: Vec<(i64, JobId, String, ExecutionStatus, String)> = claim
+    let claimed: Vec<ClaimedRow> = claim
     .fetch_all(&mut *tx)
     .await?;
     if claimed.is_empty() {
@@ -249,7 +271,7 @@ pub async fn claim_batch(
     }
     // A retry's attempt was queued when the retry was accepted: it starts now. A new row's
     // first attempt opens now.
-    let ids: Vec<i64> = claimed.iter().map(|(id, ..)| *id).collect();
+    let ids: Vec<i64> = claimed.iter().map(|row| row.id).collect();
     let list = super::placeholders(4, ids.len());
     let mut start = sqlx::query_as::<_, (i64, i64)>(assembled(format!(
         "UPDATE execution_attempts SET status = $1, started_at = $2
@@ -264,8 +286,8 @@ pub async fn claim_batch(
     let mut attempts: std::collections::HashMap<i64, i64> = start.fetch_all(&mut *tx).await?.into_iter().collect();
     let unopened: Vec<(i64, Trigger)> = claimed
         .iter()
-        .filter(|(id, ..)| !attempts.contains_key(id))
-        .map(|(id, _, _, status, _)| (*id, if *status == ExecutionStatus::Retrying { Trigger::Manual } else { Trigger::Initial }))
+        .filter(|row| !attempts.contains_key(&row.id))
+        .map(|row| (row.id, if row.status == ExecutionStatus::Retrying { Trigger::Manual } else { Trigger::Initial }))
         .collect();
     for trigger in [Trigger::Initial, Trigger::Manual] {
         let ids: Vec<i64> = unopened.iter().filter(|(_, t)| *t == trigger).map(|(id, _)| *id).collect();
@@ -273,7 +295,7 @@ pub async fn claim_batch(
             attempts.extend(super::attempts::open(&mut tx, &ids, trigger, None, AttemptStatus::Running, now).await?);
         }
     }
-    let mut jobs: Vec<&JobId> = claimed.iter().map(|(_, job, ..)| job).collect();
+    let mut jobs: Vec<&JobId> = claimed.iter().map(|row| &row.job_id).collect();
     jobs.sort();
     jobs.dedup();
     for job in jobs {
@@ -282,7 +304,15 @@ pub async fn claim_batch(
     tx.commit().await?;
     Ok(claimed
         .into_iter()
-        .map(|(id, job_id, request_json, _, claim)| Claimed { id, job_id, request_json, attempt_id: attempts[&id], claim })
+        .map(|row| Claimed {
+            attempt_id: attempts[&row.id],
+            id: row.id,
+            job_id: row.job_id,
+            request_json: row.request_json,
+            claim: row.lease_owner,
+            auto_retries: row.auto_retries,
+            auto_retry_count: row.auto_retry_count,
+        })
         .collect())
 }
 
@@ -316,6 +346,8 @@ pub struct Outcome {
     pub error_code: Option<String>,
     pub error: Option<String>,
     pub provenance: Provenance,
+    /// Set by the runner when this failure is to be retried automatically: the wait, in ms.
+    pub auto_retry_in_ms: Option<i64>,
 }
 
 /// How an attempt was served (PROVIDERS.md §5), recorded on the attempt.
@@ -330,6 +362,8 @@ pub struct Provenance {
     /// SHA-256 (hex) of the exact body sent, and that body.
     pub request_hash: Option<String>,
     pub request_body: Option<String>,
+    /// How long the provider asked to be left alone (`Retry-After`), in ms; not stored.
+    pub retry_after_ms: Option<u64>,
 }
 
 impl Outcome {
@@ -341,6 +375,7 @@ impl Outcome {
             error_code: None,
             error: None,
             provenance: Provenance::default(),
+            auto_retry_in_ms: None,
         }
     }
 
@@ -352,6 +387,7 @@ impl Outcome {
             error_code: Some(code.to_string()),
             error: Some(message),
             provenance: Provenance::default(),
+            auto_retry_in_ms: None,
         }
     }
 }
@@ -383,10 +419,12 @@ pub async fn finish_many(db: &Db, items: &[(&Claimed, &Outcome)]) -> sqlx::Resul
                     original_error = COALESCE(original_error, $4),
                     original_error_code = COALESCE(original_error_code, $5),
                     completed_at = $6, duration_ms = $6 - started_at, updated_at = $6,
-                    lease_owner = NULL, lease_expires_at = NULL
+                    lease_owner = NULL, lease_expires_at = NULL,
+                    auto_retry_count = auto_retry_count + $9, next_attempt_at = $10
               WHERE id = $7 AND lease_owner = $8 AND status IN {leased}"
         )))
-        .bind(outcome.status)
+        // An automatic retry keeps the row `retrying` until its next attempt may start.
+        .bind(if outcome.auto_retry_in_ms.is_some() { ExecutionStatus::Retrying } else { outcome.status })
         .bind(&outcome.output)
         .bind(&outcome.provider_id)
         .bind(&outcome.error)
@@ -394,6 +432,8 @@ pub async fn finish_many(db: &Db, items: &[(&Claimed, &Outcome)]) -> sqlx::Resul
         .bind(now)
         .bind(claimed.id)
         .bind(&claimed.claim)
+        .bind(i64::from(outcome.auto_retry_in_ms.is_some()))
+        .bind(outcome.auto_retry_in_ms.map(|wait| now + wait))
         .execute(&mut *tx)
         .await?;
         still_ours[index] = execution.rows_affected() == 1;
@@ -419,6 +459,12 @@ pub async fn finish_many(db: &Db, items: &[(&Claimed, &Outcome)]) -> sqlx::Resul
             .bind(AttemptStatus::Running)
             .execute(&mut *tx)
             .await?;
+            if let Some(wait) = outcome.auto_retry_in_ms {
+                let opened = super::attempts::open(&mut tx, &[claimed.id], Trigger::Auto, None, AttemptStatus::Queued, now).await?;
+                for (_, attempt) in opened {
+                    sqlx::query("UPDATE execution_attempts SET backoff_ms = $1 WHERE id = $2").bind(wait).bind(attempt).execute(&mut *tx).await?;
+                }
+            }
         } else if outcome.output.is_some() {
             bind_provenance(
                 sqlx::query(assembled(format!(

@@ -18,6 +18,7 @@ pub struct JobRow {
     pub updated_at: i64,
     /// The account that submitted the job (None with accounts off).
     pub created_by: Option<String>,
+    pub auto_retries: i64,
     #[sqlx(flatten)]
     pub counters: Counters,
 }
@@ -70,6 +71,7 @@ impl JobRow {
             created_at: rfc3339(self.created_at),
             updated_at: rfc3339(self.updated_at),
             created_by: self.created_by,
+            auto_retries: self.auto_retries,
             progress,
         }
     }
@@ -90,6 +92,7 @@ pub struct NewJob {
     pub models: Vec<String>,
     pub regions: Vec<Region>,
     pub max_retries: i64,
+    pub auto_retries: i64,
     pub executions: Vec<NewExecution>,
     pub created_by: Option<String>,
 }
@@ -111,8 +114,8 @@ pub async fn insert(db: &Db, job: &NewJob) -> sqlx::Result<InsertOutcome> {
     let now = now_ms();
     let mut tx = db.write_tx().await?;
     let inserted = sqlx::query(
-        "INSERT INTO jobs (id, status, questions, models, regions, created_at, updated_at, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $6, $7) ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO jobs (id, status, questions, models, regions, created_at, updated_at, created_by, auto_retries)
+         VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
     )
     .bind(&job.id)
     .bind(JobStatus::Enqueued)
@@ -121,6 +124,7 @@ pub async fn insert(db: &Db, job: &NewJob) -> sqlx::Result<InsertOutcome> {
     .bind(JsonText(&job.regions))
     .bind(now)
     .bind(&job.created_by)
+    .bind(job.auto_retries)
     .execute(&mut *tx)
     .await?;
     if inserted.rows_affected() == 0 {
@@ -131,16 +135,16 @@ pub async fn insert(db: &Db, job: &NewJob) -> sqlx::Result<InsertOutcome> {
         let rows: Vec<String> = (0..chunk.len())
             .map(|row| {
                 let n = row * 5;
-                format!("($1, ${}, ${}, ${}, ${}, $2, $3, $4, $4, ${})", n + 5, n + 6, n + 7, n + 8, n + 9)
+                format!("($1, ${}, ${}, ${}, ${}, $2, $3, $4, $4, ${}, $5)", n + 6, n + 7, n + 8, n + 9, n + 10)
             })
             .collect();
         let sql = format!(
             "INSERT INTO executions (job_id, region, model_id, question_id, question_index, status,
-                                     max_retries, created_at, updated_at, request_json)
+                                     max_retries, created_at, updated_at, request_json, auto_retries)
              VALUES {}",
             rows.join(", ")
         );
-        let mut insert = sqlx::query(assembled(sql)).bind(&job.id).bind(ExecutionStatus::Pending).bind(job.max_retries).bind(now);
+        let mut insert = sqlx::query(assembled(sql)).bind(&job.id).bind(ExecutionStatus::Pending).bind(job.max_retries).bind(now).bind(job.auto_retries);
         for execution in chunk {
             insert = insert
                 .bind(&execution.region)

@@ -66,6 +66,8 @@ pub async fn accept(
         let mut update = sqlx::query_as::<_, (i64, i64, i64)>(assembled(format!(
             "UPDATE executions
                 SET status = $1, retry_count = retry_count + 1, last_retry_at = $2, updated_at = $2,
+                    -- Each manual or batch retry starts the automatic budget afresh.
+                    auto_retry_count = 0, next_attempt_at = NULL,
                     lease_owner = NULL, lease_expires_at = NULL
               WHERE id IN ({list}) AND status IN {failures} AND retry_count < max_retries
           RETURNING id, retry_count, updated_at"

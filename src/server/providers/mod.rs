@@ -99,10 +99,12 @@ impl Provider {
             Ok(success) => self.wire.classify(&success),
             Err(failed) => failed,
         };
+        let mut outcome = answer.outcome;
         if let Some(wait) = answer.retry_after {
             self.pause_for(wait);
+            outcome.provenance.retry_after_ms = Some(wait.as_millis() as u64);
         }
-        self.with_provenance(answer.outcome, &body)
+        self.with_provenance(outcome, &body)
     }
 
     /// Waits out a pause the provider asked for, then for a token of the rate limit.

@@ -14,6 +14,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::server::db::executions::{self, Claimed, Outcome};
 use crate::server::db::{now_ms, Db};
+use crate::domain::retry::{auto_backoff, is_auto_retryable};
+use crate::domain::ExecutionStatus;
 use crate::server::providers::Provider;
 
 pub use lease::spawn_sweeper;
@@ -41,6 +43,8 @@ struct Lane {
 
 pub struct Runner {
     db: Db,
+    /// Waits before automatic retries 1, 2, … (the last repeats).
+    auto_backoff: Vec<Duration>,
     /// This process's lease owner name: unique per start, so a restarted server never
     /// mistakes its predecessor's leases for its own.
     owner: String,
@@ -68,12 +72,13 @@ struct Finish {
 }
 
 impl Runner {
-    pub fn new(db: Db, providers: Vec<Arc<Provider>>, lease: Duration) -> Arc<Runner> {
+    pub fn new(db: Db, providers: Vec<Arc<Provider>>, lease: Duration, auto_backoff: Vec<Duration>) -> Arc<Runner> {
         let (finishes, finish_queue) = mpsc::channel(4096);
         Arc::new(Runner {
             finishes,
             finish_queue: Mutex::new(Some(finish_queue)),
             db,
+            auto_backoff,
             owner: format!("beacon-{}", uuid::Uuid::new_v4()),
             lease,
             lanes: providers
@@ -222,11 +227,31 @@ impl Runner {
             _ = token.cancelled() => None,
         };
         match outcome {
-            Some(outcome) => self.record(&claimed, &outcome).await,
+            Some(mut outcome) => {
+                outcome.auto_retry_in_ms = self.auto_retry_wait(&claimed, &outcome);
+                self.record(&claimed, &outcome).await
+            }
             None => tracing::info!(execution = claimed.id, "router call dropped: the server is stopping"),
         }
         self.in_flight.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(&claimed.id);
         self.call_ended.notify_waiters();
+    }
+
+    /// When this failure is to be retried automatically (PROVIDERS.md §3): an infrastructure
+    /// failure with budget left in its chain. The wait follows the configured backoff, with up
+    /// to 20 % jitter that only lengthens it, and never ends before a `Retry-After`.
+    fn auto_retry_wait(&self, claimed: &Claimed, outcome: &Outcome) -> Option<i64> {
+        let code = outcome.error_code.as_deref()?;
+        if outcome.status == ExecutionStatus::Completed || !is_auto_retryable(code) || claimed.auto_retry_count >= claimed.auto_retries {
+            return None;
+        }
+        let schedule: Vec<u64> = self.auto_backoff.iter().map(|d| d.as_millis() as u64).collect();
+        let jitter = {
+            use password_hash::rand_core::{OsRng, RngCore};
+            (OsRng.next_u32() as f64 / u32::MAX as f64) * 0.2
+        };
+        let retry_after = outcome.provenance.retry_after_ms;
+        Some(auto_backoff(&schedule, claimed.auto_retry_count as usize + 1, jitter, retry_after) as i64)
     }
 
     /// Records the outcome through the group commit, and waits until it is committed.

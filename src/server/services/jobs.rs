@@ -23,7 +23,14 @@ pub struct CreateJob {
     pub questions: Vec<String>,
     pub models: Vec<String>,
     pub regions: Vec<String>,
+    /// Automatic retries of infrastructure failures per attempt chain (0–5); the
+    /// configuration's `[defaults] auto_retries` when absent.
+    #[serde(default)]
+    pub auto_retries: Option<i64>,
 }
+
+/// The most automatic retries a job may ask for.
+pub const MAX_AUTO_RETRIES: i64 = 5;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct JobCreated {
@@ -41,6 +48,11 @@ pub async fn create(state: &AppState, request: CreateJob, created_by: Option<&st
         catalogue.contains_key(id).then(|| id.to_string())
     })?;
     let setup = &state.config.setup;
+    let auto_retries = match request.auto_retries {
+        None => i64::from(setup.defaults.auto_retries),
+        Some(n) if (0..=MAX_AUTO_RETRIES).contains(&n) => n,
+        Some(n) => return Err(AppError::invalid_request(format!("auto_retries: must be 0–{MAX_AUTO_RETRIES}, got {n}"))),
+    };
     let models = distinct_nonempty("models", &request.models, |id| setup.catalogue.model(id).map(|m| m.id.clone()))?;
     let regions: Vec<Region> = distinct_nonempty("regions", &request.regions, |raw| setup.catalogue.region(raw).map(|r| r.id.clone()))?;
     // Every (region, model) asked for must have a provider: name the first that has none.
@@ -86,6 +98,7 @@ pub async fn create(state: &AppState, request: CreateJob, created_by: Option<&st
         models,
         regions,
         max_retries: state.config.max_retries,
+        auto_retries,
         executions,
         created_by: created_by.map(str::to_string),
     };

@@ -1,0 +1,124 @@
+//! PROVIDERS.md §3: automatic retries of infrastructure failures, with backoff, their own
+//! trigger and budget, and the row's "Retrying automatically (k/N)" state.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+use crate::openai_server::{question, Chat, OpenAiServer};
+
+fn config(base_url: &str, defaults: &str) -> String {
+    format!(
+        r#"
+[defaults]
+{defaults}
+
+[[regions]]
+id = "us-central"
+label = "United States (Iowa)"
+aliases = ["US"]
+
+[[models]]
+id = "llama3.1-8b"
+name = "Llama 3.1 8B Instruct"
+
+[[providers]]
+id = "ollama-iowa"
+kind = "openai"
+region = "us-central"
+base_url = "{base_url}"
+models = {{ "llama3.1-8b" = "llama3.1:8b" }}
+"#
+    )
+}
+
+async fn spawn(config: &str) -> (TestApp, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("beacon.toml");
+    std::fs::write(&path, config).unwrap();
+    let app = spawn_app(Options { env: vec![("BEACON_CONFIG", path.display().to_string())], ..Options::default() }).await;
+    (app, dir)
+}
+
+async fn submit(app: &TestApp, questions: &[&str], auto_retries: Option<i64>) -> (u16, Value) {
+    let mut body = json!({"questions": questions, "models": ["llama3.1-8b"], "regions": ["US"]});
+    if let Some(n) = auto_retries {
+        body["auto_retries"] = json!(n);
+    }
+    app.post_json("/api/v1/jobs", &body).await
+}
+
+#[tokio::test]
+async fn cold_starts_are_retried_automatically_after_the_backoff_and_leave_the_manual_budget_alone() {
+    // Two cold-start 503s, then an answer; a broken answer is never retried automatically.
+    let server = OpenAiServer::start(|body, n| {
+        if question(body).contains("capital of France") {
+            Chat::Raw("{\"not\": \"a completion\"}".into())
+        } else if n < 2 {
+            Chat::Status(503, "warming up".into(), None)
+        } else {
+            Chat::Answer("4".into())
+        }
+    })
+    .await;
+    let (app, _dir) = spawn(&config(&server.base_url, "auto_retries = 2\nauto_retry_backoff_seconds = [1, 2]")).await;
+    let (status, created) = submit(&app, &["math_basic", "geography_basic"], None).await;
+    assert_eq!(status, 202, "{created}");
+    let job = created["id"].as_str().unwrap().to_string();
+
+    // While it waits, the row says so, on the page and in the API.
+    let waiting = app.wait_for(&job, Duration::from_secs(10), |rows| rows.iter().any(|r| r["next_attempt_at"].is_string())).await;
+    let row = waiting.iter().find(|r| r["question_id"] == "math_basic").unwrap();
+    assert_eq!(row["status"], "retrying");
+    assert_eq!(row["auto_retry_count"], 1);
+    let (_, page) = app.get_html(&format!("/jobs/{job}")).await;
+    assert!(page.contains("Retrying automatically (1/2)"), "the row shows the wait");
+
+    let rows = app.wait_all_finished(&job).await;
+    let math = rows.iter().find(|r| r["question_id"] == "math_basic").unwrap();
+    assert_eq!(math["status"], "completed", "{math:#}");
+    assert_eq!(math["retry_count"], 0, "automatic retries do not use the manual budget");
+    assert_eq!(math["auto_retry_count"], 2);
+    let history = math["retry_history"].as_array().unwrap();
+    let triggers: Vec<&str> = history.iter().map(|a| a["trigger"].as_str().unwrap()).collect();
+    assert_eq!(triggers, ["initial", "auto", "auto"]);
+    assert_eq!(history[0]["error_code"], "ROUTER_HTTP_503");
+    assert_eq!(math["original_error_code"], "ROUTER_HTTP_503", "the first failure stays the original");
+    let backoffs: Vec<i64> = history[1..].iter().map(|a| a["backoff_ms"].as_i64().unwrap()).collect();
+    assert!((1000..=1200).contains(&backoffs[0]) && (2000..=2400).contains(&backoffs[1]), "schedule plus at most 20 %: {backoffs:?}");
+    // Measured at the server: no attempt came before its wait was over.
+    let times: Vec<_> = server.received().iter().filter(|r| question(&r.json).contains("2+2")).map(|r| r.at).collect();
+    assert!(times[1].duration_since(times[0]) >= Duration::from_millis(backoffs[0] as u64));
+    assert!(times[2].duration_since(times[1]) >= Duration::from_millis(backoffs[1] as u64));
+
+    let broken = rows.iter().find(|r| r["question_id"] == "geography_basic").unwrap();
+    assert_eq!(broken["status"], "failed");
+    assert_eq!(broken["error_code"], "ROUTER_JSON_ERROR");
+    assert_eq!(broken["retry_history"].as_array().unwrap().len(), 1, "not an infrastructure failure: no automatic retry");
+}
+
+#[tokio::test]
+async fn a_spent_automatic_budget_leaves_a_failed_row_whose_manual_retry_starts_it_afresh() {
+    let server = OpenAiServer::start(|_, _| Chat::Status(502, "bad gateway".into(), None)).await;
+    let (app, _dir) = spawn(&config(&server.base_url, "auto_retry_backoff_seconds = [0]")).await;
+    // The job asks for one automatic retry (the configuration's default is none); 6 is too many.
+    let (status, body) = submit(&app, &["math_basic"], Some(6)).await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("invalid_request")), "{body}");
+    let (_, created) = submit(&app, &["math_basic"], Some(1)).await;
+    let job = created["id"].as_str().unwrap().to_string();
+    let rows = app.wait_all_finished(&job).await;
+    let row = &rows[0];
+    assert_eq!(row["status"], "failed");
+    assert_eq!(row["retry_history"].as_array().unwrap().len(), 2, "one initial, one automatic");
+    assert_eq!(row["next_attempt_at"], Value::Null);
+
+    let id = row["id"].as_i64().unwrap();
+    let (status, _) = app.retry(id, "US", 0, None).await;
+    assert_eq!(status, 202, "the manual Retry works as before");
+    let row = app.wait_execution(id, |r| r["status"] == "failed" && r["retry_history"].as_array().unwrap().len() == 4).await;
+    let triggers: Vec<&str> = row["retry_history"].as_array().unwrap().iter().map(|a| a["trigger"].as_str().unwrap()).collect();
+    assert_eq!(triggers, ["initial", "auto", "manual", "auto"], "a manual retry starts the automatic budget afresh");
+    assert_eq!(row["retry_count"], 1);
+    assert_eq!(server.received().len(), 4);
+}
