@@ -25,6 +25,7 @@ pub fn JobTable(initial: JobPageData) -> impl IntoView {
     let whole_job = initial.paging.pages == 1 && initial.paging.filter.is_empty();
     let paging = initial.paging.clone();
     let models = initial.job.models.clone();
+    let warmups = initial.warmups.clone();
     let live = LiveJob::new(initial, use_toaster());
     let data = live.data;
 
@@ -37,6 +38,7 @@ pub fn JobTable(initial: JobPageData) -> impl IntoView {
 
     view! {
         <JobHeader job progress eligible live_state=live.state />
+        <super::warmups::WarmupPanel job_id=job_id.clone() initial=warmups />
         <JobFilters job_id=job_id.clone() paging regions=regions.clone() models />
         <Show when=move || empty.get()>
             <p class="panel muted" data-testid="no-rows">"No executions match these filters."</p>

@@ -16,6 +16,7 @@ mod retry_buttons;
 mod status_badge;
 mod table_head;
 mod toaster;
+mod warmups;
 pub mod visitor;
 
 pub use error_banner::{loaded, ErrorBanner, FormOutcome, LoadError, NoticeBanner};

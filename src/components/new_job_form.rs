@@ -80,6 +80,10 @@ pub fn NewJobForm(questions: Vec<QuestionView>, catalogue: Catalogue, #[prop(opt
                         <input type="number" name="auto_retries" min="0" max="5" value=catalogue_auto.to_string() class="narrow" />
                         " times"
                     </label>
+                    <label class="choice" title="Before the first question goes to a provider, send it a short request until it answers, so cold starts do not fail the first wave">
+                        <input type="checkbox" name="warmup" value="on" />
+                        "Warm each provider up first"
+                    </label>
                 </fieldset>
                 {refusal}
                 <button

@@ -28,6 +28,9 @@ pub struct JobView {
     /// Automatic retries per attempt chain (PROVIDERS.md §3).
     #[serde(default)]
     pub auto_retries: i64,
+    /// Whether the job warms its providers up first (PROVIDERS.md §4).
+    #[serde(default)]
+    pub warmup: bool,
     pub progress: Progress,
     /// Expected executions: questions × models × regions.
     pub total_executions: i64,
@@ -78,6 +81,7 @@ impl JobView {
             updated_at: summary.updated_at,
             created_by: summary.created_by,
             auto_retries: 0,
+            warmup: false,
             progress: summary.progress,
             total_executions: summary.total_executions,
         }
@@ -197,6 +201,21 @@ pub struct AttemptView {
     pub requested_by: Option<String>,
 }
 
+/// One warm-up of a job (PROVIDERS.md §4), as `GET /api/v1/jobs/:id/warmups` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WarmupView {
+    pub provider_id: String,
+    pub region: Region,
+    pub model_id: String,
+    /// `pending`, `running`, `ok` or `failed`.
+    pub status: String,
+    pub requests: i64,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub duration_ms: Option<i64>,
+    pub error: Option<String>,
+}
+
 /// Tokens an attempt used, as the provider reported them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Usage {
@@ -216,6 +235,9 @@ pub struct JobPageData {
     pub paging: PageInfo,
     /// Each of the job's regions with its label from the configuration.
     pub region_labels: Vec<(Region, String)>,
+    /// The job's warm-ups, when it asked for them.
+    #[serde(default)]
+    pub warmups: Vec<WarmupView>,
 }
 
 /// The answer to an accepted retry (DOMAIN.md's shape: `execution_id` is a string there).

@@ -89,6 +89,7 @@ pub async fn create_job(
     models: Option<Vec<String>>,
     regions: Option<Vec<String>>,
     auto_retries: Option<String>,
+    warmup: Option<String>,
 ) -> Result<JobId, ApiError> {
     use crate::server::page_request;
     use crate::server::services::jobs::{self, CreateJob};
@@ -104,6 +105,8 @@ pub async fn create_job(
                     crate::server::error::AppError::invalid_request(format!("auto_retries: expected a number 0–5, got {raw:?}"))
                 })?),
             },
+            // A ticked checkbox sends its value; an unticked one sends nothing.
+            warmup: warmup.is_some(),
         };
         let caller = crate::server::auth::Caller::from_context();
         let created = jobs::create(&state, request, caller.account()).await?;
@@ -123,4 +126,11 @@ pub async fn cancel_job(id: String) -> Result<JobId, ApiError> {
         Ok(cancelled.id)
     })
     .await
+}
+
+/// A job's warm-ups, for the job page's panel while they run.
+#[server(prefix = "/api/read")]
+pub async fn load_warmups(job_id: String) -> Result<Vec<crate::domain::views::WarmupView>, ApiError> {
+    use crate::server::db;
+    super::serve(|state| async move { Ok(db::warmups::list(&state.db, &JobId::parse(&job_id)?).await?) }).await
 }

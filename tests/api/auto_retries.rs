@@ -122,3 +122,68 @@ async fn a_spent_automatic_budget_leaves_a_failed_row_whose_manual_retry_starts_
     assert_eq!(row["retry_count"], 1);
     assert_eq!(server.received().len(), 4);
 }
+
+#[tokio::test]
+async fn warm_up_comes_before_the_first_question_and_a_pair_that_never_warms_still_runs() {
+    // Iowa answers its third warm-up; Finland never answers a warm-up (but answers questions).
+    let iowa = OpenAiServer::start(|body, n| {
+        if question(body) == "Reply with OK." && n < 2 { Chat::Status(503, "loading model".into(), None) } else { Chat::Answer("OK".into()) }
+    })
+    .await;
+    let finland = OpenAiServer::start(|body, _| {
+        if question(body) == "Reply with OK." { Chat::Status(503, "still loading".into(), None) } else { Chat::Answer("Paris".into()) }
+    })
+    .await;
+    let file = config(&iowa.base_url, "auto_retry_backoff_seconds = [1]")
+        + &format!(
+            r#"
+[[regions]]
+id = "eu-north"
+label = "Europe (Finland)"
+aliases = ["EU"]
+
+[[providers]]
+id = "vllm-finland"
+kind = "openai"
+region = "eu-north"
+base_url = "{}"
+models = {{ "llama3.1-8b" = "llama" }}
+timeout_seconds = 3
+"#,
+            finland.base_url
+        );
+    let (app, _dir) = spawn(&file).await;
+    let (status, created) = app
+        .post_json("/api/v1/jobs", &json!({"questions": ["math_basic", "geography_basic"], "models": ["llama3.1-8b"], "regions": ["US", "EU"], "warmup": true}))
+        .await;
+    assert_eq!(status, 202, "{created}");
+    let job = created["id"].as_str().unwrap().to_string();
+    let (_, page) = app.get_html(&format!("/jobs/{job}")).await;
+    assert!(page.contains("warming up"), "the job page says what is warming up");
+
+    let rows = app.wait_all_finished(&job).await;
+    assert!(rows.iter().all(|r| r["status"] == "completed"), "{rows:#?}");
+    // Iowa: three warm-ups, and only then the questions.
+    let sent: Vec<String> = iowa.received().iter().map(|r| question(&r.json)).collect();
+    assert_eq!(&sent[..3], ["Reply with OK.", "Reply with OK.", "Reply with OK."]);
+    assert_eq!(sent.len(), 5, "{sent:?}");
+    let warm_body = &iowa.received()[0].json;
+    assert_eq!(warm_body["max_tokens"], 5);
+
+    let (status, body) = app.get(&format!("/api/v1/jobs/{job}/warmups")).await;
+    assert_eq!(status, 200);
+    let warmups = body["warmups"].as_array().unwrap();
+    assert_eq!(warmups.len(), 2);
+    let by = |provider: &str| warmups.iter().find(|w| w["provider_id"] == provider).unwrap().clone();
+    let ok = by("ollama-iowa");
+    assert_eq!((ok["status"].as_str(), ok["requests"].as_i64(), ok["region"].as_str()), (Some("ok"), Some(3), Some("us-central")));
+    assert!(ok["duration_ms"].as_i64().unwrap() >= 2000, "two 1 s waits between three requests: {ok}");
+    assert!(ok["started_at"].is_string() && ok["finished_at"].is_string());
+    let failed = by("vllm-finland");
+    assert_eq!(failed["status"], "failed");
+    assert!(failed["error"].as_str().unwrap().contains("503"), "{failed}");
+    // Warm-ups are not attempts: each execution has its one initial attempt.
+    assert!(rows.iter().all(|r| r["retry_history"].as_array().unwrap().len() == 1));
+    let (status, _) = app.get("/api/v1/jobs/nope/warmups").await;
+    assert_eq!(status, 404);
+}

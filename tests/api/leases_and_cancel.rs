@@ -142,13 +142,13 @@ async fn a_claim_takes_exactly_as_many_rows_as_it_has_slots_for() {
     // still take exactly its limit, or rows would sit leased with nobody running them.
     // 18 queued rows: claims of 3, 1, 10, then 10 of which only 4 are left.
     for (limit, taken, running_after) in [(3, 3, 3), (1, 1, 4), (10, 10, 14), (10, 4, 18)] {
-        let claimed = executions::claim_batch(db, &us_east(), &all_models(), "test-owner", i64::MAX, limit).await.unwrap();
+        let claimed = executions::claim_batch(db, "hybrid-us-east", &us_east(), &all_models(), "test-owner", i64::MAX, limit).await.unwrap();
         assert_eq!(claimed.len(), taken, "a claim of {limit}");
         assert!(claimed.iter().all(|c| c.attempt_id > 0));
         let running = app.count("SELECT COUNT(*) FROM executions WHERE status = 'running'").await;
         assert_eq!(running, running_after, "after a claim of {limit}");
     }
-    assert!(executions::claim_batch(db, &us_east(), &all_models(), "test-owner", i64::MAX, 5).await.unwrap().is_empty());
+    assert!(executions::claim_batch(db, "hybrid-us-east", &us_east(), &all_models(), "test-owner", i64::MAX, 5).await.unwrap().is_empty());
     // Each claimed row has its one running attempt.
     assert_eq!(app.count("SELECT COUNT(*) FROM execution_attempts WHERE status = 'running'").await, 18);
     assert_eq!(app.executions(&job).await.len(), 18);

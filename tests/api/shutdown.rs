@@ -23,13 +23,13 @@ async fn a_stale_claim_can_neither_renew_nor_finish_and_its_answer_is_kept_as_la
     app.server.as_ref().unwrap().state.runner.stop_claiming();
     let job = app.submit(&["math_basic"], &["llama3.2-1b"], &["US"]).await;
     let db = app.db();
-    let stale = executions::claim_batch(db, &us_east(), &all_models(), "worker-a", 0, 1).await.unwrap().pop().unwrap();
+    let stale = executions::claim_batch(db, "hybrid-us-east", &us_east(), &all_models(), "worker-a", 0, 1).await.unwrap().pop().unwrap();
     // Worker A stalls past its lease; the sweeper gives the row up; it is retried and claimed by B.
     beacon::server::db::executions::sweep_expired_leases(db).await.unwrap();
     let id = stale.id;
     let (status, body) = app.retry(id, "US", 0, None).await;
     assert_eq!(status, 202, "{body}");
-    let fresh = executions::claim_batch(db, &us_east(), &all_models(), "worker-b", i64::MAX, 1).await.unwrap().pop().unwrap();
+    let fresh = executions::claim_batch(db, "hybrid-us-east", &us_east(), &all_models(), "worker-b", i64::MAX, 1).await.unwrap().pop().unwrap();
     assert_eq!(fresh.id, id);
     assert_ne!(fresh.claim, stale.claim, "every claim has its own token");
 

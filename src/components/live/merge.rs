@@ -100,6 +100,7 @@ mod tests {
                 updated_at: "2026-01-01T00:00:01.000Z".into(),
                 created_by: None,
                 auto_retries: 0,
+                warmup: false,
                 progress: Progress::default(),
                 total_executions: rows.len() as i64,
             },
@@ -107,6 +108,7 @@ mod tests {
             executions: rows,
             paging: Default::default(),
             region_labels: vec![],
+            warmups: vec![],
         }
     }
 

@@ -81,3 +81,10 @@ pub async fn executions(
 pub async fn cancel(State(state): State<AppState>, JobIdPath(id): JobIdPath) -> Result<Json<JobCancelled>, AppError> {
     Ok(Json(jobs::cancel(&state, &id).await?))
 }
+
+/// `GET /api/v1/jobs/:id/warmups` (PROVIDERS.md §4).
+pub async fn warmups(State(state): State<AppState>, JobIdPath(id): JobIdPath) -> Result<Json<serde_json::Value>, AppError> {
+    crate::server::db::jobs::get(&state.db, &id).await?.ok_or_else(|| AppError::NotFound(format!("job {:?} not found", id.as_str())))?;
+    let warmups = crate::server::db::warmups::list(&state.db, &id).await?;
+    Ok(Json(serde_json::json!({ "warmups": warmups })))
+}

@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/jobs/{id}/events", get(streams::job_events))
         .route("/api/v1/jobs/{id}", get(jobs::get))
         .route("/api/v1/jobs/{id}/cancel", post(jobs::cancel))
+        .route("/api/v1/jobs/{id}/warmups", get(jobs::warmups))
         .route("/api/v1/jobs/{id}/executions", get(jobs::executions))
         .route("/api/v1/jobs/{id}/executions/all", get(jobs::all_executions))
         .route("/api/v1/jobs/{id}/retry-all-failed", post(retries::retry_all_failed))

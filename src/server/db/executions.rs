@@ -206,7 +206,7 @@ struct ClaimedRow {
 
 /// Claims the oldest queued execution of `region` for `owner` (see [`claim_batch`]).
 pub async fn claim_next(db: &Db, region: &Region, models: &[String], owner: &str, lease_until: i64) -> sqlx::Result<Option<Claimed>> {
-    Ok(claim_batch(db, region, models, owner, lease_until, 1).await?.pop())
+    Ok(claim_batch(db, "", region, models, owner, lease_until, 1).await?.pop())
 }
 
 /// Claims up to `limit` of the oldest queued executions of `region` (pending rows, or retries
@@ -218,6 +218,7 @@ pub async fn claim_next(db: &Db, region: &Region, models: &[String], owner: &str
 /// Only rows of `models` are taken: the claimer is a provider, serving those in `region`.
 pub async fn claim_batch(
     db: &Db,
+    provider_id: &str,
     region: &Region,
     models: &[String],
     owner: &str,
@@ -240,7 +241,7 @@ pub async fn claim_batch(
         "WITH picked AS MATERIALIZED (
              SELECT id FROM executions
               WHERE region = $6 AND model_id IN ({}) AND status IN {claimable} AND lease_owner IS NULL
-                AND (next_attempt_at IS NULL OR next_attempt_at <= $3)
+                AND (next_attempt_at IS NULL OR next_attempt_at <= $3) AND {}
               ORDER BY updated_at, id LIMIT $7{})
          UPDATE executions
             SET status = CASE WHEN status = $1 THEN $2 ELSE status END,
@@ -249,7 +250,8 @@ pub async fn claim_batch(
           WHERE id IN (SELECT id FROM picked)
             AND status IN {claimable} AND lease_owner IS NULL
       RETURNING id, job_id, request_json, status, lease_owner, auto_retries, auto_retry_count",
-        super::placeholders(9, models.len()),
+        super::placeholders(10, models.len()),
+        super::warmups::not_warming("$9", "$3"),
         db.skip_locked()
     )))
     .bind(ExecutionStatus::Pending)
@@ -259,7 +261,8 @@ pub async fn claim_batch(
     .bind(lease_until)
     .bind(region)
     .bind(limit)
-    .bind(&batch);
+    .bind(&batch)
+    .bind(provider_id);
     for model in models {
         claim = claim.bind(model);
     }

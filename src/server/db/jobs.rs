@@ -19,6 +19,7 @@ pub struct JobRow {
     /// The account that submitted the job (None with accounts off).
     pub created_by: Option<String>,
     pub auto_retries: i64,
+    pub warmup: i64,
     #[sqlx(flatten)]
     pub counters: Counters,
 }
@@ -72,6 +73,7 @@ impl JobRow {
             updated_at: rfc3339(self.updated_at),
             created_by: self.created_by,
             auto_retries: self.auto_retries,
+            warmup: self.warmup != 0,
             progress,
         }
     }
@@ -93,6 +95,8 @@ pub struct NewJob {
     pub regions: Vec<Region>,
     pub max_retries: i64,
     pub auto_retries: i64,
+    /// With warm-up: the (provider, region, model) to warm before the job's rows go there.
+    pub warmups: Option<Vec<(String, Region, String)>>,
     pub executions: Vec<NewExecution>,
     pub created_by: Option<String>,
 }
@@ -114,8 +118,8 @@ pub async fn insert(db: &Db, job: &NewJob) -> sqlx::Result<InsertOutcome> {
     let now = now_ms();
     let mut tx = db.write_tx().await?;
     let inserted = sqlx::query(
-        "INSERT INTO jobs (id, status, questions, models, regions, created_at, updated_at, created_by, auto_retries)
-         VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO jobs (id, status, questions, models, regions, created_at, updated_at, created_by, auto_retries, warmup)
+         VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING",
     )
     .bind(&job.id)
     .bind(JobStatus::Enqueued)
@@ -125,6 +129,7 @@ pub async fn insert(db: &Db, job: &NewJob) -> sqlx::Result<InsertOutcome> {
     .bind(now)
     .bind(&job.created_by)
     .bind(job.auto_retries)
+    .bind(i64::from(job.warmups.is_some()))
     .execute(&mut *tx)
     .await?;
     if inserted.rows_affected() == 0 {
@@ -154,6 +159,9 @@ pub async fn insert(db: &Db, job: &NewJob) -> sqlx::Result<InsertOutcome> {
                 .bind(&execution.request_json);
         }
         insert.execute(&mut *tx).await?;
+    }
+    if let Some(warmups) = &job.warmups {
+        super::warmups::insert(&mut tx, &job.id, warmups).await?;
     }
     tx.commit().await?;
     // PostgreSQL plans from statistics that autovacuum refreshes only later: right after a large

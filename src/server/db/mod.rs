@@ -15,6 +15,7 @@ pub mod executions;
 pub mod jobs;
 pub mod questions;
 pub mod retries;
+pub mod warmups;
 
 use std::time::Duration;
 

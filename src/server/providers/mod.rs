@@ -107,6 +107,36 @@ impl Provider {
         self.with_provenance(outcome, &body)
     }
 
+    /// One warm-up request (PROVIDERS.md §4): "Reply with OK.", 5 tokens at most. `Ok` when the
+    /// provider answered anything; `Err` with the failure's text otherwise.
+    pub async fn probe(&self, model: &str) -> Result<(), String> {
+        let Some(served_as) = self.spec.models.get(model) else {
+            return Err(format!("provider {} does not serve {model}", self.spec.id));
+        };
+        let prompt = Prompt {
+            region: self.spec.region.to_string(),
+            model: model.to_string(),
+            system: String::new(),
+            question: "Reply with OK.".into(),
+            temperature: 0.0,
+            max_tokens: 5,
+            seed: None,
+        };
+        let body = self.wire.render(&prompt, served_as);
+        self.wait_turn().await;
+        let answer = match http::post(&self.http, &self.url, self.spec.api_key.as_deref(), body, self.spec.timeout).await {
+            Ok(success) => self.wire.classify(&success),
+            Err(failed) => failed,
+        };
+        if let Some(wait) = answer.retry_after {
+            self.pause_for(wait);
+        }
+        match answer.outcome.error {
+            None => Ok(()),
+            Some(error) => Err(format!("{}: {error}", answer.outcome.error_code.unwrap_or_default())),
+        }
+    }
+
     /// Waits out a pause the provider asked for, then for a token of the rate limit.
     async fn wait_turn(&self) {
         loop {

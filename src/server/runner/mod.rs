@@ -13,6 +13,7 @@ use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit};
 use tokio_util::sync::CancellationToken;
 
 use crate::server::db::executions::{self, Claimed, Outcome};
+use crate::server::db::warmups::{self, TakenWarmup};
 use crate::server::db::{now_ms, Db};
 use crate::domain::retry::{auto_backoff, is_auto_retryable};
 use crate::domain::ExecutionStatus;
@@ -28,6 +29,9 @@ pub(crate) type InFlight = Mutex<HashMap<i64, (Claimed, CancellationToken)>>;
 const IDLE_POLL: Duration = Duration::from_secs(1);
 /// Rows one claim takes at most.
 const MAX_CLAIM: usize = 50;
+/// A taken warm-up is someone else's to retake this long after its time-out would have ended
+/// it (its instance stopped).
+const WARMUP_LEASE_MARGIN_MS: i64 = 30_000;
 /// Outcomes one commit records at most.
 const MAX_GROUP: usize = 200;
 
@@ -177,6 +181,17 @@ impl Runner {
                 },
                 _ = self.shutdown.cancelled() => return,
             };
+            // A warm-up this provider owes a job comes before that job's rows (which the claim
+            // leaves alone until it is done); it uses one of the provider's slots.
+            let warm_until = now_ms() + lane.provider.spec.timeout.as_millis() as i64 + WARMUP_LEASE_MARGIN_MS;
+            match warmups::take(&self.db, &lane.provider.spec.id, warm_until).await {
+                Ok(Some(warmup)) => {
+                    tokio::spawn(Arc::clone(&self).warm_up(Arc::clone(&lane.provider), warmup, permit));
+                    continue;
+                }
+                Ok(None) => {}
+                Err(err) => tracing::warn!(provider = %lane.provider.spec.id, %err, "could not look for warm-ups"),
+            }
             // Every free slot of the provider is filled by one claim: under load the runner
             // takes work in batches instead of a transaction per row.
             let mut permits = vec![permit];
@@ -187,7 +202,7 @@ impl Runner {
                 }
             }
             let lease_until = now_ms() + self.lease.as_millis() as i64;
-            match executions::claim_batch(&self.db, &region, &lane.models, &self.owner, lease_until, permits.len() as i64).await {
+            match executions::claim_batch(&self.db, &lane.provider.spec.id, &region, &lane.models, &self.owner, lease_until, permits.len() as i64).await {
                 Ok(claimed) if !claimed.is_empty() => {
                     // Unused slots go back when their permits drop.
                     for (claimed, permit) in claimed.into_iter().zip(permits.drain(..)) {
@@ -235,6 +250,40 @@ impl Runner {
         }
         self.in_flight.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(&claimed.id);
         self.call_ended.notify_waiters();
+    }
+
+    /// Sends warm-up requests until the provider answers or its time-out has passed, waiting
+    /// the automatic-retry backoff between them; then the job's rows may go to it, either way
+    /// (a pair that never warms up still runs, and fails and retries as usual).
+    async fn warm_up(self: Arc<Self>, provider: Arc<Provider>, warmup: TakenWarmup, _slot: OwnedSemaphorePermit) {
+        let deadline = tokio::time::Instant::now() + provider.spec.timeout;
+        let mut tries = 0usize;
+        let outcome = loop {
+            tries += 1;
+            if let Err(err) = warmups::count_request(&self.db, warmup.id).await {
+                tracing::warn!(%err, "could not count a warm-up request");
+            }
+            let probed = tokio::select! {
+                probed = tokio::time::timeout_at(deadline, provider.probe(&warmup.model_id)) => probed,
+                _ = self.shutdown.cancelled() => break Err("Beacon stopped during the warm-up".to_string()),
+            };
+            match probed {
+                Ok(Ok(())) => break Ok(()),
+                Ok(Err(error)) => {
+                    let wait = self.auto_backoff.get(tries - 1).or(self.auto_backoff.last()).copied().unwrap_or_default();
+                    if tokio::time::Instant::now() + wait >= deadline {
+                        break Err(error);
+                    }
+                    tokio::time::sleep(wait).await;
+                }
+                Err(_) => break Err("no answer within the provider's time-out".to_string()),
+            }
+        };
+        tracing::info!(provider = %provider.spec.id, model = %warmup.model_id, job = %warmup.job_id, tries, ok = outcome.is_ok(), "warm-up finished");
+        if let Err(err) = warmups::finish(&self.db, warmup.id, outcome.is_ok(), outcome.err().as_deref()).await {
+            tracing::error!(%err, "could not record a warm-up; its lease will run out");
+        }
+        self.wake();
     }
 
     /// When this failure is to be retried automatically (PROVIDERS.md §3): an infrastructure

@@ -27,6 +27,9 @@ pub struct CreateJob {
     /// configuration's `[defaults] auto_retries` when absent.
     #[serde(default)]
     pub auto_retries: Option<i64>,
+    /// Warm each (provider, model) up before its first execution (PROVIDERS.md §4).
+    #[serde(default)]
+    pub warmup: bool,
 }
 
 /// The most automatic retries a job may ask for.
@@ -92,6 +95,18 @@ pub async fn create(state: &AppState, request: CreateJob, created_by: Option<&st
         Some(raw) => Some(JobId::parse(raw).map_err(|invalid| AppError::invalid_request(format!("id: {invalid}")))?),
         None => None,
     };
+    // Each (provider, model) the job will use, to be warmed before its first row goes there.
+    let warmups = request.warmup.then(|| {
+        let mut pairs = Vec::new();
+        for provider in &setup.providers {
+            for model in &models {
+                if regions.contains(&provider.region) && provider.models.contains_key(model) {
+                    pairs.push((provider.id.clone(), provider.region.clone(), model.clone()));
+                }
+            }
+        }
+        pairs
+    });
     let mut job = NewJob {
         id: JobId::generated(0),
         questions,
@@ -99,6 +114,7 @@ pub async fn create(state: &AppState, request: CreateJob, created_by: Option<&st
         regions,
         max_retries: state.config.max_retries,
         auto_retries,
+        warmups,
         executions,
         created_by: created_by.map(str::to_string),
     };
@@ -215,7 +231,8 @@ pub async fn page(state: &AppState, id: &JobId, filter: ExecutionFilter, page: i
     let paging = PageInfo { page, pages, matching, per_page: ROWS_PER_PAGE, filter };
     let catalogue = &state.config.setup.catalogue;
     let region_labels = job.regions.iter().map(|r| (r.clone(), catalogue.label(r).to_string())).collect();
-    Ok(JobPageData { cursor, job, questions, executions, paging, region_labels })
+    let warmups = if job.warmup { db::warmups::list(&state.db, &job.id).await? } else { Vec::new() };
+    Ok(JobPageData { cursor, job, questions, executions, paging, region_labels, warmups })
 }
 
 /// An execution with its full attempt history (DOMAIN.md's `retry_history`).
