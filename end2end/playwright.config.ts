@@ -40,6 +40,51 @@ export const users = {
   viewer: { name: 'vera', password: 'vera-password-1' },
 };
 
+// A third Beacon, configured by a beacon.toml (PROVIDERS.md): one region whose provider is the
+// demo router's OpenAI-compatible endpoint (a fourth process), with automatic retries.
+export const providersPort = 8100;
+const demoOpenAiPort = 8096;
+const providersDir = fs.mkdtempSync(path.join(os.tmpdir(), 'beacon-e2e-providers-'));
+const providersConfig = path.join(providersDir, 'beacon.toml');
+fs.writeFileSync(providersConfig, `
+[defaults]
+auto_retries = 2
+auto_retry_backoff_seconds = [3]
+
+[[regions]]
+id = "us-east"
+label = "United States (demo)"
+aliases = ["US"]
+
+[[models]]
+id = "llama3.2-1b"
+name = "Llama 3.2-1B Instruct"
+
+[[models]]
+id = "qwen2.5-1.5b"
+name = "Qwen 2.5-1.5B Instruct"
+
+[[providers]]
+id = "demo-openai-us"
+kind = "openai"
+region = "us-east"
+base_url = "http://127.0.0.1:${demoOpenAiPort}/openai/us-east/v1"
+models = { "llama3.2-1b" = "llama3.2-1b", "qwen2.5-1.5b" = "qwen2.5-1.5b" }
+timeout_seconds = 5
+`);
+const demoOpenAiEnv: Record<string, string> = {
+  DEMO_COLD_REQUESTS: '1',
+  DEMO_COLD_FAIL_MS: '300',
+  DEMO_WARM_LATENCY_MS: '500',
+  RUST_LOG: 'warn',
+};
+export const providersEnv: Record<string, string> = {
+  ...demoEnv,
+  LEPTOS_SITE_ADDR: `127.0.0.1:${providersPort}`,
+  DATABASE_URL: `sqlite:${path.join(providersDir, 'beacon.db')}`,
+  BEACON_CONFIG: providersConfig,
+};
+
 export default defineConfig({
   testDir: './tests',
   timeout: 90_000,
@@ -82,6 +127,22 @@ export default defineConfig({
         'exec ../target/release/beacon',
       url: `http://127.0.0.1:${authPort}/health`,
       env: { ...process.env, ...authEnv } as Record<string, string>,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'pipe',
+      stderr: 'pipe',
+    },
+    {
+      command: `../target/release/beacon demo-router --addr 127.0.0.1:${demoOpenAiPort}`,
+      url: `http://127.0.0.1:${demoOpenAiPort}/health`,
+      env: { ...process.env, ...demoOpenAiEnv } as Record<string, string>,
+      reuseExistingServer: false,
+      timeout: 60_000,
+    },
+    {
+      command: '../target/release/beacon',
+      url: `http://127.0.0.1:${providersPort}/health`,
+      env: { ...process.env, ...providersEnv } as Record<string, string>,
       reuseExistingServer: false,
       timeout: 60_000,
       stdout: 'pipe',

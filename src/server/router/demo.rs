@@ -136,6 +136,9 @@ pub fn app(config: DemoConfig) -> Router {
     let state = Arc::new(DemoState { config, providers: Mutex::new(HashMap::new()) });
     Router::new()
         .route("/inference", post(inference))
+        // The same providers, as OpenAI-compatible servers, one per region
+        // (`base_url = "http://…/openai/us-east/v1"`): for trying Beacon's openai provider kind.
+        .route("/openai/{region}/v1/chat/completions", post(openai_chat))
         .route("/health", get(health))
         .with_state(state)
 }
@@ -161,6 +164,65 @@ async fn health() -> Json<HealthResponse> {
     })
 }
 
+/// What the (region, model) provider does with this request: cold ones fail (us-east fast, the
+/// others after hanging) until they have failed `cold_requests` times; broken ones always fail.
+async fn behaviour(state: &DemoState, region: &DemoRegion, model: &str) -> Behaviour {
+    let mut providers = state.providers.lock().await;
+    let entry = providers.entry((region.id.to_string(), model.to_string())).or_default();
+    let now = Instant::now();
+    if entry.last_used.is_some_and(|t| now.duration_since(t) > state.config.idle_cooldown) {
+        entry.cold_failures = 0;
+    }
+    entry.last_used = Some(now);
+    let down = state.config.down.iter().any(|(r, m)| r == region.id && m == model);
+    if down {
+        Behaviour::Stopped
+    } else if entry.cold_failures < state.config.cold_requests {
+        entry.cold_failures += 1;
+        // us-east's provider is a stopped app; the others wait behind a proxy.
+        if region.id == DEMO_REGIONS[0].id { Behaviour::Stopped } else { Behaviour::ProxyTimeout }
+    } else {
+        Behaviour::Answer
+    }
+}
+
+/// `POST /openai/{region}/v1/chat/completions`: the region's providers as an OpenAI-compatible
+/// server. A cold start is a 503 (or a 504 after hanging); a warm provider answers a chat
+/// completion with the same deterministic text as `/inference`.
+async fn openai_chat(
+    State(state): State<Arc<DemoState>>,
+    axum::extract::Path(region): axum::extract::Path<String>,
+    body: Result<Json<serde_json::Value>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let (Some(region), Ok(Json(body))) = (DemoRegion::find(&region), body) else {
+        return (StatusCode::BAD_REQUEST, Json(serde_json::json!({"error": {"message": "unknown region or invalid body"}}))).into_response();
+    };
+    let model = body["model"].as_str().unwrap_or_default().to_string();
+    let messages = body["messages"].as_array().cloned().unwrap_or_default();
+    let text_of = |role: &str| messages.iter().rev().find(|m| m["role"] == role).and_then(|m| m["content"].as_str()).unwrap_or_default().to_string();
+    let prompt = format!("{}\n\nUser: {}\nAssistant:", text_of("system"), text_of("user"));
+    match behaviour(&state, region, &model).await {
+        Behaviour::Stopped => {
+            tokio::time::sleep(state.config.cold_fail).await;
+            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"error": {"message": "model is loading (cold start)"}}))).into_response()
+        }
+        Behaviour::ProxyTimeout => {
+            tokio::time::sleep(state.config.cold_hang).await;
+            (StatusCode::GATEWAY_TIMEOUT, "upstream request timeout").into_response()
+        }
+        Behaviour::Answer => {
+            tokio::time::sleep(state.config.warm_latency).await;
+            let content = if text_of("user") == "Reply with OK." { "OK".to_string() } else { answer(&model, region, &prompt) };
+            Json(serde_json::json!({
+                "id": "chatcmpl-demo", "object": "chat.completion", "model": model,
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": prompt.len() / 4, "completion_tokens": 12},
+            }))
+            .into_response()
+        }
+    }
+}
+
 /// What a provider does with one request.
 enum Behaviour {
     /// Fails after `cold_fail` like a stopped Modal app (cold us-east, or a broken provider).
@@ -180,30 +242,7 @@ async fn inference(
     };
     let region = request.region_preference.as_deref().and_then(DemoRegion::find).unwrap_or(&DEMO_REGIONS[0]);
     let provider = format!("modal-{}", region.id);
-
-    let behaviour = {
-        let mut providers = state.providers.lock().await;
-        let entry = providers.entry((region.id.to_string(), request.model.clone())).or_default();
-        let now = Instant::now();
-        if entry.last_used.is_some_and(|t| now.duration_since(t) > state.config.idle_cooldown) {
-            entry.cold_failures = 0;
-        }
-        entry.last_used = Some(now);
-        let down = state
-            .config
-            .down
-            .iter()
-            .any(|(r, m)| r == region.id && *m == request.model);
-        if down {
-            Behaviour::Stopped
-        } else if entry.cold_failures < state.config.cold_requests {
-            entry.cold_failures += 1;
-            // us-east's provider is a stopped app; the others wait behind a proxy.
-            if region.id == DEMO_REGIONS[0].id { Behaviour::Stopped } else { Behaviour::ProxyTimeout }
-        } else {
-            Behaviour::Answer
-        }
-    };
+    let behaviour = behaviour(&state, region, &request.model).await;
 
     match behaviour {
         Behaviour::Stopped => {
