@@ -244,3 +244,35 @@ fn a_bad_configuration_file_stops_start_up_naming_the_file_line_and_key() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot be read"));
 }
+
+#[tokio::test]
+async fn work_is_spread_over_the_providers_of_one_pair_and_each_answer_says_which() {
+    let first = OpenAiServer::start(|_, _| Chat::After(Duration::from_millis(200), Box::new(Chat::Answer("one".into())))).await;
+    let second = OpenAiServer::start(|_, _| Chat::After(Duration::from_millis(200), Box::new(Chat::Answer("two".into())))).await;
+    let config = two_region_config(&first.base_url, &first.base_url, "concurrency = 2")
+        + &format!(
+            r#"
+[[providers]]
+id = "ollama-iowa-2"
+kind = "openai"
+region = "us-central"
+base_url = "{}"
+models = {{ "llama3.1-8b" = "llama3.1:8b" }}
+concurrency = 2
+"#,
+            second.base_url
+        );
+    let (app, _config) = spawn_with_file(&config).await;
+    let questions = app.add_questions(12).await;
+    let questions: Vec<&str> = questions.iter().map(String::as_str).collect();
+    let job = app.submit(&questions, &["llama3.1-8b"], &["US"]).await;
+    let rows = app.wait_all_finished(&job).await;
+    assert!(rows.iter().all(|r| r["status"] == "completed"));
+    let (to_first, to_second) = (first.received().len(), second.received().len());
+    assert_eq!(to_first + to_second, 12, "each row sent once");
+    assert!(to_first >= 3 && to_second >= 3, "both providers took work: {to_first} and {to_second}");
+    for row in &rows {
+        let expected = if row["output"] == "one" { "ollama-iowa" } else { "ollama-iowa-2" };
+        assert_eq!(row["provider_id"], expected, "the provider that answered is the one recorded");
+    }
+}

@@ -487,6 +487,17 @@ models = { "llama3.1-8b" = "llama3.1-8b" }
     }
 
     #[test]
+    fn the_readmes_example_is_a_valid_configuration() {
+        let readme = include_str!("../../../README.md");
+        let section = readme.split("## Your own models").nth(1).expect("the README's section");
+        let example = section.split("```toml").nth(1).and_then(|rest| rest.split("```").next()).expect("its beacon.toml");
+        let setup = parse(example, &ENV, &|name| (name == "OPENAI_API_KEY").then(|| "sk-x".to_string())).unwrap();
+        assert_eq!(setup.providers.len(), 3);
+        assert_eq!(setup.catalogue.models[0].regions.len(), 2, "llama is served in both regions");
+        assert_eq!(setup.defaults.auto_retries, 2);
+    }
+
+    #[test]
     fn the_built_in_setup_is_todays_behaviour() {
         let setup = built_in(&ENV);
         let ids: Vec<&str> = setup.catalogue.regions.iter().map(|r| r.id.as_str()).collect();
