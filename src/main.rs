@@ -6,18 +6,17 @@
 async fn main() -> std::process::ExitCode {
     use std::process::ExitCode;
 
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
+    if let Err(err) = beacon::server::telemetry::logs::init() {
+        eprintln!("beacon: configuration: {err}");
+        return ExitCode::from(2);
+    }
 
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         None | Some("serve") => serve().await,
         Some("demo-router") => demo_router(&args[1..]).await,
         Some("check") => check().await,
+        Some("backup") => backup(&args[1..]).await,
         Some("users") => beacon::server::cli::users(&args[1..]).await,
         Some("tokens") => beacon::server::cli::tokens(&args[1..]).await,
         Some("-h" | "--help" | "help") => {
@@ -51,13 +50,16 @@ const USAGE: &str = "usage:
   beacon users list | beacon users remove NAME
   beacon tokens create NAME [--label TEXT]
                                   print a new API token for NAME (shown once, stored hashed)
-  beacon tokens revoke TOKEN_PREFIX";
+  beacon tokens revoke TOKEN_PREFIX
+  beacon backup FILE              write a consistent copy of the SQLite database (DATABASE_URL) to
+                                  FILE while Beacon runs; on PostgreSQL, use pg_dump";
 
 #[cfg(feature = "ssr")]
 async fn serve() -> anyhow::Result<()> {
     let config = beacon::server::config::Config::from_env()?;
     let server = beacon::server::startup::start(config).await?;
-    println!("Beacon is running: open http://{}", server.addr);
+    // On standard error: with BEACON_LOG_FORMAT=json, standard output is JSON lines only.
+    eprintln!("Beacon is running: open http://{}", server.addr);
     shutdown_signal().await;
     tracing::info!("shutting down");
     server.stop().await;
@@ -77,6 +79,17 @@ async fn check() -> anyhow::Result<()> {
     for (job, stored, actual) in &drifted {
         println!("repaired {job}: stored {stored:?}, recounted {actual:?}");
     }
+    Ok(())
+}
+
+/// `beacon backup FILE` (OPERATIONS.md §4).
+#[cfg(feature = "ssr")]
+async fn backup(args: &[String]) -> anyhow::Result<()> {
+    let [file] = args else { anyhow::bail!("usage: beacon backup FILE") };
+    let config = beacon::server::config::Config::from_env()?;
+    let db = beacon::server::db::connect(&config.database_url).await?;
+    let copied = beacon::server::db::backup::to_file(&db, std::path::Path::new(file)).await?;
+    println!("backed up to {} ({copied} bytes)", file);
     Ok(())
 }
 

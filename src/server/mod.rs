@@ -16,3 +16,4 @@ pub mod secrets;
 pub mod services;
 pub mod startup;
 pub mod state;
+pub mod telemetry;

@@ -20,7 +20,7 @@ use super::live::LiveFeed;
 use super::router::demo;
 use super::runner::Runner;
 use super::state::AppState;
-use super::{api, auth, db, http};
+use super::{api, auth, db, http, telemetry};
 
 /// Request bodies above this are refused with 413 (SAFETY.md §3).
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -81,7 +81,8 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     let providers = super::providers::build(&config.setup.providers, &router_url)?;
     tracing::info!(configuration = %config.setup.source, providers = providers.len(), "regions, models and providers");
     let runner_db = db.with_own_connections(RUNNER_CONNECTIONS).await?;
-    let runner = Runner::new(runner_db, providers, config.lease, config.setup.defaults.auto_retry_backoff.clone());
+    let metrics = Arc::new(telemetry::metrics::Metrics::new());
+    let runner = Runner::new(runner_db, providers, config.lease, config.setup.defaults.auto_retry_backoff.clone(), Arc::clone(&metrics));
     runner.start();
 
     let mut leptos_options = get_configuration(None)?.leptos_options;
@@ -105,6 +106,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         runner,
         mutation_limiter: config.mutation_rate.map(|rate| Arc::new(http::limits::MutationLimiter::new(rate))),
         streams: http::limits::StreamSlots::new(config.max_streams, config.max_streams_per_client),
+        metrics,
         config: Arc::new(config),
         feed,
         retries,
@@ -140,6 +142,18 @@ fn app(state: &AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), http::cross_site::check_host))
         .layer(from_fn(api::rejections::json_errors))
         .layer(from_fn(http::headers::security_headers))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(from_fn_with_state(state.clone(), telemetry::metrics::count_requests))
+        // Every request's log lines carry its id (kept from the request, else new), and the
+        // response echoes it.
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(|request: &axum::extract::Request| {
+                    let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default();
+                    tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path())
+                })
+                .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .layer(tower_http::request_id::PropagateRequestIdLayer::x_request_id())
+        .layer(tower_http::request_id::SetRequestIdLayer::x_request_id(tower_http::request_id::MakeRequestUuid))
         .with_state(state.clone())
 }

@@ -20,6 +20,7 @@ pub struct AppState {
     /// `None` with `BEACON_MUTATION_RATE=off`.
     pub mutation_limiter: Option<Arc<super::http::limits::MutationLimiter>>,
     pub streams: Arc<super::http::limits::StreamSlots>,
+    pub metrics: Arc<super::telemetry::metrics::Metrics>,
     /// Accepts retries in groups (one transaction for those that arrive together).
     pub retries: Arc<super::services::retry::RetryCommitter>,
     /// Cancelled when the server begins to stop: ends the live streams, which would otherwise

@@ -19,6 +19,7 @@ use super::state::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/health", get(health::health))
+        .route("/metrics", get(crate::server::telemetry::metrics::scrape))
         .route("/api/v1/questions", get(questions::list))
         .route("/api/v1/regions", get(catalogue::regions))
         .route("/api/v1/models", get(catalogue::models))

@@ -14,6 +14,8 @@ pub const ADMIN_FNS: &str = "/api/admin";
 /// `None`: open to everyone (health, the login page, the app's static files).
 pub fn needed_role(method: &Method, path: &str) -> Option<Role> {
     let open = path == "/health"
+        // Guarded by its own token when BEACON_METRICS_TOKEN is set.
+        || path == "/metrics"
         || path == "/login"
         || path == "/logout"
         || path.starts_with("/pkg/")

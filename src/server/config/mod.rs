@@ -32,6 +32,8 @@ pub struct Config {
     pub mutation_rate: Option<MutationRate>,
     /// How long in-flight router calls may finish after SIGTERM/SIGINT.
     pub shutdown_grace: Duration,
+    /// `GET /metrics` asks for this bearer token when set (`BEACON_METRICS_TOKEN`).
+    pub metrics_token: Option<String>,
     /// Regions, models and providers (`BEACON_CONFIG`, `./beacon.toml`, or built in).
     pub setup: Setup,
 }
@@ -59,6 +61,11 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
+    /// A setting read elsewhere than [`Config`] (the log format, read before anything else).
+    pub fn invalid(name: &'static str, value: &str, problem: &str) -> ConfigError {
+        ConfigError::new(name, value, problem.to_string())
+    }
+
     fn new(name: &'static str, value: &str, problem: impl Into<String>) -> ConfigError {
         // The value is echoed back to help, but a URL's password never is.
         ConfigError { name, value: mask_url(value), problem: problem.into() }
@@ -138,6 +145,7 @@ impl Config {
             max_streams_per_client: env.number("BEACON_MAX_STREAMS_PER_CLIENT", 50, 1..=1_000_000)? as usize,
             mutation_rate,
             shutdown_grace: Duration::from_secs(env.number("BEACON_SHUTDOWN_SECONDS", 10, 0..=3_600)?),
+            metrics_token: env.get("BEACON_METRICS_TOKEN"),
             setup,
         })
     }

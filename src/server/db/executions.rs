@@ -191,6 +191,8 @@ pub struct Claimed {
     /// The row's automatic-retry budget and what its current chain has used.
     pub auto_retries: i64,
     pub auto_retry_count: i64,
+    pub region: Region,
+    pub model_id: String,
 }
 
 #[derive(FromRow)]
@@ -202,6 +204,8 @@ struct ClaimedRow {
     lease_owner: String,
     auto_retries: i64,
     auto_retry_count: i64,
+    region: Region,
+    model_id: String,
 }
 
 /// Claims the oldest queued execution of `region` for `owner` (see [`claim_batch`]).
@@ -249,7 +253,7 @@ pub async fn claim_batch(
                 lease_expires_at = $5, updated_at = $3, next_attempt_at = NULL
           WHERE id IN (SELECT id FROM picked)
             AND status IN {claimable} AND lease_owner IS NULL
-      RETURNING id, job_id, request_json, status, lease_owner, auto_retries, auto_retry_count",
+      RETURNING id, job_id, request_json, status, lease_owner, auto_retries, auto_retry_count, region, model_id",
         super::placeholders(10, models.len()),
         super::warmups::not_warming("$9", "$3"),
         db.skip_locked()
@@ -315,6 +319,8 @@ pub async fn claim_batch(
             claim: row.lease_owner,
             auto_retries: row.auto_retries,
             auto_retry_count: row.auto_retry_count,
+            region: row.region,
+            model_id: row.model_id,
         })
         .collect())
 }

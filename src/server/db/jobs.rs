@@ -101,6 +101,27 @@ pub struct NewJob {
     pub created_by: Option<String>,
 }
 
+/// Executions of every job by status, from the jobs' counters (no scan of executions): what
+/// `/metrics` reports. Failures (failed, timeout, error) are one figure, as the counters keep them.
+pub async fn totals(db: &Db) -> sqlx::Result<Vec<(&'static str, i64)>> {
+    let (pending, running, retrying, completed, failed, cancelled): (i64, i64, i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(pending), 0) AS BIGINT), CAST(COALESCE(SUM(running), 0) AS BIGINT),
+                CAST(COALESCE(SUM(retrying), 0) AS BIGINT), CAST(COALESCE(SUM(completed), 0) AS BIGINT),
+                CAST(COALESCE(SUM(failed), 0) AS BIGINT), CAST(COALESCE(SUM(cancelled), 0) AS BIGINT)
+           FROM jobs",
+    )
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(vec![
+        ("pending", pending),
+        ("running", running),
+        ("retrying", retrying),
+        ("completed", completed),
+        ("failed", failed),
+        ("cancelled", cancelled),
+    ])
+}
+
 /// Rows after which a submission refreshes PostgreSQL's statistics.
 const ANALYZE_AFTER: usize = 5_000;
 

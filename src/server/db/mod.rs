@@ -9,6 +9,7 @@
 
 pub mod accounts;
 pub mod attempts;
+pub mod backup;
 pub mod changes;
 pub mod codec;
 pub mod executions;
@@ -96,10 +97,21 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
     let options: AnyConnectOptions = url.parse()?;
     let pool = open_pool(&options, dialect, if dialect == Dialect::Sqlite { 8 } else { 16 }).await?;
     match dialect {
-        Dialect::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
-        Dialect::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
+        Dialect::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await.map_err(newer_schema)?,
+        Dialect::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await.map_err(newer_schema)?,
     }
     Ok(Db { pool, dialect, options, writer: Default::default(), committed: Default::default() })
+}
+
+/// A database a newer Beacon has migrated is not one this binary may write to.
+fn newer_schema(err: sqlx::migrate::MigrateError) -> anyhow::Error {
+    match err {
+        sqlx::migrate::MigrateError::VersionMissing(version) => anyhow::anyhow!(
+            "the database was migrated by a newer Beacon (its migration {version} is unknown to this one): \
+             run that version, or restore a backup taken before the upgrade"
+        ),
+        other => other.into(),
+    }
 }
 
 async fn open_pool(options: &AnyConnectOptions, dialect: Dialect, max_connections: u32) -> sqlx::Result<sqlx::AnyPool> {

@@ -18,6 +18,7 @@ use crate::server::db::{now_ms, Db};
 use crate::domain::retry::{auto_backoff, is_auto_retryable};
 use crate::domain::ExecutionStatus;
 use crate::server::providers::Provider;
+use crate::server::telemetry::metrics::Metrics;
 
 pub use lease::spawn_sweeper;
 
@@ -49,6 +50,7 @@ pub struct Runner {
     db: Db,
     /// Waits before automatic retries 1, 2, … (the last repeats).
     auto_backoff: Vec<Duration>,
+    metrics: Arc<Metrics>,
     /// This process's lease owner name: unique per start, so a restarted server never
     /// mistakes its predecessor's leases for its own.
     owner: String,
@@ -76,13 +78,20 @@ struct Finish {
 }
 
 impl Runner {
-    pub fn new(db: Db, providers: Vec<Arc<Provider>>, lease: Duration, auto_backoff: Vec<Duration>) -> Arc<Runner> {
+    pub fn new(
+        db: Db,
+        providers: Vec<Arc<Provider>>,
+        lease: Duration,
+        auto_backoff: Vec<Duration>,
+        metrics: Arc<Metrics>,
+    ) -> Arc<Runner> {
         let (finishes, finish_queue) = mpsc::channel(4096);
         Arc::new(Runner {
             finishes,
             finish_queue: Mutex::new(Some(finish_queue)),
             db,
             auto_backoff,
+            metrics,
             owner: format!("beacon-{}", uuid::Uuid::new_v4()),
             lease,
             lanes: providers
@@ -237,12 +246,17 @@ impl Runner {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .insert(claimed.id, (claimed.clone(), token.clone()));
         // The lease keeper renews the claim while it is in `in_flight`.
+        let started = std::time::Instant::now();
         let outcome = tokio::select! {
             outcome = provider.infer(&claimed.request_json) => Some(outcome),
             _ = token.cancelled() => None,
         };
         match outcome {
             Some(mut outcome) => {
+                let provider_id = provider.spec.id.as_str();
+                let label = outcome.error_code.clone().unwrap_or_else(|| outcome.status.to_string());
+                self.metrics.router_requests.with_label_values(&[provider_id, claimed.region.as_str(), claimed.model_id.as_str(), label.as_str()]).inc();
+                self.metrics.router_duration.with_label_values(&[provider_id, claimed.region.as_str()]).observe(started.elapsed().as_secs_f64());
                 outcome.auto_retry_in_ms = self.auto_retry_wait(&claimed, &outcome);
                 self.record(&claimed, &outcome).await
             }

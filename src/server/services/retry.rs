@@ -31,6 +31,16 @@ pub struct RetryRequest<'a> {
 const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 
 pub async fn retry(state: &AppState, request: RetryRequest<'_>, trigger: Trigger) -> Result<RetryAccepted, AppError> {
+    let result = retry_decided(state, request, trigger).await;
+    let decision = match &result {
+        Ok(_) => "accepted".to_string(),
+        Err(err) => err.code().to_string(),
+    };
+    state.metrics.retries.with_label_values(&[trigger.as_str(), decision.as_str()]).inc();
+    result
+}
+
+async fn retry_decided(state: &AppState, request: RetryRequest<'_>, trigger: Trigger) -> Result<RetryAccepted, AppError> {
     let region = resolve_region(state, request.region).ok_or_else(|| {
         AppError::invalid_request(format!("region: unknown region {:?} (use a region id or alias, see GET /api/v1/regions)", request.region))
     })?;
@@ -284,6 +294,11 @@ pub async fn retry_all_failed(
     let accepted = db::retries::accept(&mut tx, job_id, job_status, &eligible, Trigger::Batch, requested_by).await?;
     tx.commit().await?;
     result.queued = accepted.into_iter().map(|(id, _, _)| id).collect();
+    let counted = state.metrics.retries.clone();
+    counted.with_label_values(&[Trigger::Batch.as_str(), "accepted"]).inc_by(result.queued.len() as u64);
+    for skipped in &result.skipped {
+        counted.with_label_values(&[Trigger::Batch.as_str(), skipped.code.as_str()]).inc();
+    }
     if !result.queued.is_empty() {
         state.runner.wake();
         tracing::info!(job = %job_id, queued = result.queued.len(), skipped = result.skipped.len(), "batch retry accepted");
