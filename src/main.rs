@@ -87,8 +87,7 @@ async fn check() -> anyhow::Result<()> {
 async fn backup(args: &[String]) -> anyhow::Result<()> {
     let [file] = args else { anyhow::bail!("usage: beacon backup FILE") };
     let config = beacon::server::config::Config::from_env()?;
-    let db = beacon::server::db::connect(&config.database_url).await?;
-    let copied = beacon::server::db::backup::to_file(&db, std::path::Path::new(file)).await?;
+    let copied = beacon::server::db::backup::to_file(&config.database_url, std::path::Path::new(file)).await?;
     println!("backed up to {} ({copied} bytes)", file);
     Ok(())
 }

@@ -276,3 +276,39 @@ concurrency = 2
         assert_eq!(row["provider_id"], expected, "the provider that answered is the one recorded");
     }
 }
+
+#[tokio::test]
+async fn a_cancel_stops_calls_still_waiting_for_their_turn_and_the_jobs_warm_ups() {
+    // One request a second, four slots: after the first call, the other three wait for the
+    // rate limit. A cancel in that second means they are never sent.
+    let server = OpenAiServer::start(|body, _| {
+        if question(body) == "Reply with OK." { Chat::Hang } else { Chat::After(Duration::from_millis(300), Box::new(Chat::Answer("ok".into()))) }
+    })
+    .await;
+    let config = two_region_config(&server.base_url, &server.base_url, "concurrency = 4\nrequests_per_minute = 20");
+    let (app, _config) = spawn_with_file(&config).await;
+    let job = app.submit(&["math_basic", "geography_basic", "identity_basic", "taiwan_status"], &["llama3.1-8b"], &["US"]).await;
+    let started = std::time::Instant::now();
+    while server.received().is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(5), "nothing was sent");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (status, _) = app.post_json(&format!("/api/v1/jobs/{job}/cancel"), &json!({})).await;
+    assert_eq!(status, 200);
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(server.received().len(), 1, "only the call sent before the cancel went out");
+
+    // A job cancelled while its warm-up runs sends no more warm-ups, and says why.
+    let job = app
+        .post_json("/api/v1/jobs", &json!({"questions": ["math_basic"], "models": ["llama3.1-8b"], "regions": ["EU"], "warmup": true}))
+        .await
+        .1["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, _) = app.post_json(&format!("/api/v1/jobs/{job}/cancel"), &json!({})).await;
+    assert_eq!(status, 200);
+    let (_, body) = app.get(&format!("/api/v1/jobs/{job}/warmups")).await;
+    assert_eq!(body["warmups"][0]["status"], "failed", "{body}");
+    assert_eq!(body["warmups"][0]["error"], "the job was cancelled");
+}

@@ -57,7 +57,7 @@ pub async fn create_token(db: &Db, user: &str, label: Option<&str>) -> Result<St
 pub async fn revoke_token(db: &Db, prefix: &str) -> Result<String, AppError> {
     let prefix = prefix.trim();
     // A whole token pasted in names its own prefix.
-    let prefix = if prefix.len() > 12 && prefix.starts_with("bcn_") { &prefix[..12] } else { prefix };
+    let prefix = if prefix.starts_with("bcn_") { prefix.get(..12).unwrap_or(prefix) } else { prefix };
     if prefix.len() < 8 {
         return Err(AppError::invalid_request("token prefix: give at least its first 8 characters"));
     }

@@ -69,6 +69,12 @@ pub async fn log_in(
             return response;
         }
     }
+    // Counted before the password is checked, so that many guesses at once cannot all pass
+    // the count above; a correct password takes its own failure back.
+    let pending_failure = match db::accounts::record_login_failure(&state.db, name, &address, since).await {
+        Ok(id) => id,
+        Err(err) => return unavailable(err),
+    };
     let user = match db::accounts::user(&state.db, name).await {
         Ok(user) => user,
         Err(err) => return unavailable(err),
@@ -83,12 +89,12 @@ pub async fn log_in(
     .await
     .unwrap_or(false);
     let Some(user) = user.filter(|_| verified) else {
-        if let Err(err) = db::accounts::record_login_failure(&state.db, name, &address, since).await {
-            return unavailable(err);
-        }
         tracing::warn!(user = name, %address, "failed login");
         return form(StatusCode::UNAUTHORIZED, name, &next, Some(WRONG));
     };
+    if let Err(err) = db::accounts::forget_login_failure(&state.db, pending_failure).await {
+        return unavailable(err);
+    }
     let session = credentials::random_secret();
     let expires = now_ms() + session_cookie::LIFETIME_MS;
     if let Err(err) = db::accounts::add_session(&state.db, &credentials::sha256_hex(&session), user.id, expires).await {
@@ -116,7 +122,15 @@ fn secure(state: &AppState) -> bool {
 /// Only a path on this site: never `//elsewhere`, a scheme, or a backslash trick.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(next) if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && !next.starts_with("/login") => {
+        // Visible ASCII only: browsers drop tabs and newlines from a Location, so `/\t/evil`
+        // would become `//evil`.
+        Some(next)
+            if next.starts_with('/')
+                && !next.starts_with("//")
+                && !next.contains('\\')
+                && !next.starts_with("/login")
+                && next.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
             next.to_string()
         }
         _ => "/".to_string(),
@@ -184,7 +198,7 @@ mod tests {
     #[test]
     fn next_stays_on_this_site() {
         assert_eq!(safe_next(Some("/jobs/abc?status=failed")), "/jobs/abc?status=failed");
-        for bad in ["//evil.example", "https://evil.example", "/\\evil.example", "evil", "/login?next=/"] {
+        for bad in ["//evil.example", "https://evil.example", "/\\evil.example", "evil", "/login?next=/", "/\t/evil.example", "/\n/x"] {
             assert_eq!(safe_next(Some(bad)), "/", "{bad}");
         }
         assert_eq!(safe_next(None), "/");

@@ -71,16 +71,21 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 
 /// Resolves the caller, then lets the request through only if the route's role allows it.
 pub async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let caller = if state.config.auth {
+    let path = request.uri().path().to_string();
+    let needed = policy::needed_role(request.method(), &path);
+    let caller = if !state.config.auth {
+        Caller::Open
+    } else if needed.is_none() {
+        // Open routes (health, metrics with its own token, login) look at no credential: a
+        // bearer token meant for something else must not make them answer 401.
+        Caller::Anonymous
+    } else {
         match identify(&state, request.headers()).await {
             Ok(caller) => caller,
             Err(response) => return response,
         }
-    } else {
-        Caller::Open
     };
-    let path = request.uri().path().to_string();
-    if let Some(needed) = policy::needed_role(request.method(), &path) {
+    if let Some(needed) = needed {
         if !caller.may(needed) {
             return refuse(&caller, needed, &request);
         }

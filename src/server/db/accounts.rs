@@ -144,14 +144,19 @@ pub async fn remove_session(db: &Db, id_hash: &str) -> sqlx::Result<()> {
     Ok(())
 }
 
-pub async fn record_login_failure(db: &Db, user_name: &str, address: &str, forget_before: i64) -> sqlx::Result<()> {
+/// Records a failed (or not yet checked) login; returns its id.
+pub async fn record_login_failure(db: &Db, user_name: &str, address: &str, forget_before: i64) -> sqlx::Result<i64> {
     sqlx::query("DELETE FROM login_failures WHERE at < $1").bind(forget_before).execute(&db.pool).await?;
-    sqlx::query("INSERT INTO login_failures (user_name, address, at) VALUES ($1, $2, $3)")
+    sqlx::query_scalar("INSERT INTO login_failures (user_name, address, at) VALUES ($1, $2, $3) RETURNING id")
         .bind(user_name)
         .bind(address)
         .bind(now_ms())
-        .execute(&db.pool)
-        .await?;
+        .fetch_one(&db.pool)
+        .await
+}
+
+pub async fn forget_login_failure(db: &Db, id: i64) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM login_failures WHERE id = $1").bind(id).execute(&db.pool).await?;
     Ok(())
 }
 

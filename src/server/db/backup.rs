@@ -3,20 +3,24 @@
 
 use std::path::Path;
 
-use super::{Db, Dialect};
+use sqlx::ConnectOptions;
+
 use crate::server::config::ConfigError;
 
 /// Writes the copy; refuses to overwrite an existing file. On PostgreSQL there is nothing to do
-/// here: `pg_dump` is the tool, and saying so is a usage error (exit 2).
-pub async fn to_file(db: &Db, file: &Path) -> anyhow::Result<u64> {
-    if db.dialect == Dialect::Postgres {
+/// here: `pg_dump` is the tool, and saying so is a usage error (exit 2). The database is opened
+/// as it is, never migrated: a backup taken before an upgrade is of the schema that ran.
+pub async fn to_file(database_url: &str, file: &Path) -> anyhow::Result<u64> {
+    if !database_url.starts_with("sqlite:") {
         return Err(ConfigError::invalid("DATABASE_URL", "postgres", "is PostgreSQL: back it up with pg_dump, e.g. pg_dump -Fc -f beacon.dump \"$DATABASE_URL\"").into());
     }
     if file.exists() {
         anyhow::bail!("{} already exists; choose a new file (a backup never overwrites one)", file.display());
     }
     let path = file.to_str().ok_or_else(|| anyhow::anyhow!("{}: the path must be UTF-8", file.display()))?;
+    let options: sqlx::sqlite::SqliteConnectOptions = database_url.parse()?;
+    let mut conn = options.create_if_missing(false).read_only(true).connect().await?;
     // VACUUM INTO takes the file name as an expression: bound as a parameter, never spliced.
-    sqlx::query("VACUUM INTO $1").bind(path).execute(&db.pool).await?;
+    sqlx::query("VACUUM INTO $1").bind(path).execute(&mut conn).await?;
     Ok(std::fs::metadata(file)?.len())
 }

@@ -325,6 +325,16 @@ pub async fn claim_batch(
         .collect())
 }
 
+/// Whether `claimed` still holds its row (nobody cancelled, swept or re-claimed it).
+pub async fn still_held(db: &Db, claimed: &Claimed) -> sqlx::Result<bool> {
+    let held: Option<i64> = sqlx::query_scalar("SELECT id FROM executions WHERE id = $1 AND lease_owner = $2")
+        .bind(claimed.id)
+        .bind(&claimed.claim)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(held.is_some())
+}
+
 /// Renews every claim in `claims` (the runner's calls in flight) in one statement per 500.
 /// Returns the claims still held; the others were taken (cancel, sweep) and need no renewal.
 pub async fn renew_leases(db: &Db, claims: &[String], lease_until: i64) -> sqlx::Result<Vec<String>> {
@@ -474,11 +484,15 @@ pub async fn finish_many(db: &Db, items: &[(&Claimed, &Outcome)]) -> sqlx::Resul
                     sqlx::query("UPDATE execution_attempts SET backoff_ms = $1 WHERE id = $2").bind(wait).bind(attempt).execute(&mut *tx).await?;
                 }
             }
-        } else if outcome.output.is_some() {
+        } else {
+            // Late: the answer (if there is one) and how it was served; a late failure keeps
+            // its provenance too.
             bind_provenance(
                 sqlx::query(assembled(format!(
-                    "UPDATE execution_attempts SET output = $10, late_at = $11, {PROVENANCE}
-                      WHERE id = $12 AND output IS NULL"
+                    "UPDATE execution_attempts
+                        SET output = COALESCE(output, $10),
+                            late_at = CASE WHEN output IS NULL AND $10 IS NOT NULL THEN $11 ELSE late_at END, {PROVENANCE}
+                      WHERE id = $12"
                 ))),
                 outcome,
             )

@@ -367,6 +367,15 @@ pub async fn cancel(db: &Db, job_id: &JobId) -> sqlx::Result<CancelOutcome> {
     for (id,) in cancelled {
         super::attempts::close_open(&mut tx, id, crate::domain::AttemptStatus::Cancelled, None, now).await?;
     }
+    // Warm-ups not yet finished are for work that will not come: none is sent.
+    sqlx::query(
+        "UPDATE warmups SET status = 'failed', error = 'the job was cancelled', finished_at = $2, lease_expires_at = NULL
+          WHERE job_id = $1 AND status IN ('pending', 'running')",
+    )
+    .bind(job_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
     set_status(&mut tx, job_id, JobStatus::Cancelled).await?;
     tx.commit().await?;
     Ok(CancelOutcome::Cancelled)

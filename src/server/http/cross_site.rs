@@ -75,10 +75,7 @@ fn verdict(headers: &HeaderMap, own_origins: &[String]) -> Result<(), String> {
     if let Some(origin) = text(header::ORIGIN) {
         return if is_ours(origin) { Ok(()) } else { Err(format!("Origin: {origin}")) };
     }
-    if let Some(referer) = text(header::REFERER) {
-        let origin = reqwest::Url::parse(referer).map(|url| url.origin().ascii_serialization()).unwrap_or_default();
-        return if is_ours(&origin) { Ok(()) } else { Err(format!("Referer from {origin}")) };
-    }
+    // A browser holding a session must say more than a Referer, which is easy to strip.
     let has_session = headers
         .get_all(header::COOKIE)
         .iter()
@@ -86,6 +83,10 @@ fn verdict(headers: &HeaderMap, own_origins: &[String]) -> Result<(), String> {
         .any(|cookies| session_cookie::find(cookies).is_some());
     if has_session && fetch_site != Some("same-origin") {
         return Err("a session cookie without Origin or Sec-Fetch-Site: same-origin".into());
+    }
+    if let Some(referer) = text(header::REFERER) {
+        let origin = reqwest::Url::parse(referer).map(|url| url.origin().ascii_serialization()).unwrap_or_default();
+        return if is_ours(&origin) { Ok(()) } else { Err(format!("Referer from {origin}")) };
     }
     Ok(())
 }
@@ -143,6 +144,7 @@ mod tests {
             &[("sec-fetch-site", "same-site"), ("origin", "http://127.0.0.1:8090")],
             &[("cookie", "beacon_session=abc")],
             &[("cookie", "a=b; beacon_session=abc"), ("sec-fetch-site", "none")],
+            &[("cookie", "beacon_session=abc"), ("referer", "http://127.0.0.1:8090/jobs/x")],
         ] {
             assert!(check(pairs).is_err(), "{pairs:?}");
         }

@@ -24,7 +24,9 @@ const DRAIN: Duration = Duration::from_secs(5);
 /// Serves `app` on `listener` until `stop` is cancelled, then lets open connections finish
 /// (live streams end on their own, from the same signal) for up to [`DRAIN`].
 pub async fn serve(listener: TcpListener, app: Router, stop: CancellationToken) {
-    let mut builder = Builder::new(TokioExecutor::new());
+    // HTTP/1 only: the header-read time-out is an HTTP/1 setting, and without TLS browsers speak
+    // HTTP/1 anyway (a TLS proxy in front may speak HTTP/2 to clients).
+    let mut builder = Builder::new(TokioExecutor::new()).http1_only();
     builder.http1().timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
     let graceful = GracefulShutdown::new();
     loop {

@@ -80,8 +80,8 @@ impl Provider {
         self.spec.models.contains_key(model)
     }
 
-    /// Sends one stored request (after any pause and its turn in the rate limit) and returns
-    /// the outcome with its provenance. The time-out covers the call only, not the wait.
+    /// Sends one stored request and returns the outcome with its provenance. The caller waits
+    /// for its turn first ([`Provider::wait_turn`]); the time-out covers the call only.
     pub async fn infer(&self, request_json: &str) -> Outcome {
         let Some(prompt) = Prompt::from_stored(request_json) else {
             return self.with_provenance(Outcome::failed(ExecutionStatus::Error, "BEACON_INTERNAL", "the stored request could not be read".into()), &[]);
@@ -93,7 +93,6 @@ impl Provider {
             );
         };
         let body = self.wire.render(&prompt, served_as);
-        self.wait_turn().await;
         let sent = http::post(&self.http, &self.url, self.spec.api_key.as_deref(), body.clone(), self.spec.timeout).await;
         let answer = match sent {
             Ok(success) => self.wire.classify(&success),
@@ -137,8 +136,10 @@ impl Provider {
         }
     }
 
-    /// Waits out a pause the provider asked for, then for a token of the rate limit.
-    async fn wait_turn(&self) {
+    /// Waits out a pause the provider asked for, then for a token of the rate limit. True when
+    /// it had to wait (long enough that the world may have changed meanwhile).
+    pub async fn wait_turn(&self) -> bool {
+        let started = tokio::time::Instant::now();
         loop {
             let until = *self.paused_until.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             match until {
@@ -149,6 +150,7 @@ impl Provider {
         if let Some(rate) = &self.rate {
             rate.until_ready().await;
         }
+        started.elapsed() > Duration::from_millis(50)
     }
 
     fn pause_for(&self, wait: Duration) {

@@ -36,11 +36,13 @@ pub async fn sweep_once(db: &Db) -> sqlx::Result<usize> {
 }
 
 /// Keeps the leases of this instance's calls in flight, all of them in one statement every
-/// third of a lease, from a thread of its own with a runtime and a database connection of its
+/// quarter of a lease, from a thread of its own with a runtime and a database connection of its
 /// own (SAFETY.md §3): however busy the server's threads and its connection pool are with
 /// reads, renewals go out on time, so no live call is ever swept as interrupted.
 pub fn spawn_keeper(db: Db, lease: Duration, in_flight: Arc<InFlight>, stop: CancellationToken) {
-    let every = (lease / 3).max(Duration::from_millis(100));
+    // Four renewals per lease: a renewal may be late by three quarters of a lease before the
+    // sweeper could take the row.
+    let every = (lease / 4).max(Duration::from_millis(100));
     let spawned = std::thread::Builder::new().name("beacon-leases".into()).spawn(move || {
         let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
             Ok(runtime) => runtime,

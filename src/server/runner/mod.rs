@@ -245,11 +245,27 @@ impl Runner {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .insert(claimed.id, (claimed.clone(), token.clone()));
-        // The lease keeper renews the claim while it is in `in_flight`.
-        let started = std::time::Instant::now();
-        let outcome = tokio::select! {
-            outcome = provider.infer(&claimed.request_json) => Some(outcome),
+        // The lease keeper renews the claim while it is in `in_flight`. A call that had to wait
+        // for its turn (a rate limit, a provider's Retry-After) checks it still holds its row
+        // before sending: a cancel meanwhile means nothing goes out (SAFETY.md §5).
+        let waited = tokio::select! {
+            waited = provider.wait_turn() => Some(waited),
             _ = token.cancelled() => None,
+        };
+        let still_held = match waited {
+            Some(true) => executions::still_held(&self.db, &claimed).await.unwrap_or(true),
+            Some(false) => true,
+            None => false,
+        };
+        let started = std::time::Instant::now();
+        let outcome = if still_held {
+            tokio::select! {
+                outcome = provider.infer(&claimed.request_json) => Some(outcome),
+                _ = token.cancelled() => None,
+            }
+        } else {
+            tracing::info!(execution = claimed.id, "not sent: the row was cancelled or taken while it waited for its turn");
+            None
         };
         match outcome {
             Some(mut outcome) => {
@@ -258,6 +274,9 @@ impl Runner {
                 self.metrics.router_requests.with_label_values(&[provider_id, claimed.region.as_str(), claimed.model_id.as_str(), label.as_str()]).inc();
                 self.metrics.router_duration.with_label_values(&[provider_id, claimed.region.as_str()]).observe(started.elapsed().as_secs_f64());
                 outcome.auto_retry_in_ms = self.auto_retry_wait(&claimed, &outcome);
+                if outcome.auto_retry_in_ms.is_some() {
+                    self.metrics.retries.with_label_values(&["auto", "accepted"]).inc();
+                }
                 self.record(&claimed, &outcome).await
             }
             None => tracing::info!(execution = claimed.id, "router call dropped: the server is stopping"),
