@@ -183,12 +183,14 @@ impl Runner {
         let slots = Arc::clone(&lane.provider.slots);
         let region = lane.provider.spec.region.clone();
         loop {
+            // Biased: once the runner is told to stop, a free slot must not win the race.
             let permit = tokio::select! {
+                biased;
+                _ = self.shutdown.cancelled() => return,
                 permit = Arc::clone(&slots).acquire_owned() => match permit {
                     Ok(permit) => permit,
                     Err(_) => return,
                 },
-                _ = self.shutdown.cancelled() => return,
             };
             // A warm-up this provider owes a job comes before that job's rows (which the claim
             // leaves alone until it is done); it uses one of the provider's slots.
@@ -209,6 +211,10 @@ impl Runner {
                 if permits.len() >= MAX_CLAIM {
                     break;
                 }
+            }
+            // Stopping may have begun while the warm-up check ran: claim nothing more.
+            if self.shutdown.is_cancelled() {
+                return;
             }
             let lease_until = now_ms() + self.lease.as_millis() as i64;
             match executions::claim_batch(&self.db, &lane.provider.spec.id, &region, &lane.models, &self.owner, lease_until, permits.len() as i64).await {
