@@ -52,16 +52,6 @@ impl Catalogue {
     pub fn label<'a>(&'a self, region: &'a Region) -> &'a str {
         self.regions.iter().find(|r| &r.id == region).map(|r| r.label.as_str()).unwrap_or(region.as_str())
     }
-
-    /// The shortest name researchers use for it: its first alias, else its id.
-    pub fn code<'a>(&'a self, region: &'a Region) -> &'a str {
-        self.regions
-            .iter()
-            .find(|r| &r.id == region)
-            .and_then(|r| r.aliases.first())
-            .map(String::as_str)
-            .unwrap_or(region.as_str())
-    }
 }
 
 #[cfg(test)]
@@ -86,6 +76,5 @@ mod tests {
         assert!(c.serves(&Region::new("us-east").unwrap(), "llama3.2-1b"));
         assert!(!c.serves(&Region::new("eu-west").unwrap(), "llama3.2-1b"));
         assert!(c.model("LLAMA3.2-1B").is_none(), "model ids are exact");
-        assert_eq!(c.code(&Region::new("us-east").unwrap()), "US");
     }
 }

@@ -75,11 +75,6 @@ impl Provider {
         })
     }
 
-    /// Whether this provider serves `model` (Beacon's id).
-    pub fn serves(&self, model: &str) -> bool {
-        self.spec.models.contains_key(model)
-    }
-
     /// Sends one stored request and returns the outcome with its provenance. The caller waits
     /// for its turn first ([`Provider::wait_turn`]); the time-out covers the call only.
     pub async fn infer(&self, request_json: &str) -> Outcome {
