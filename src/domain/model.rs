@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::Region;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RegionInfo {
     pub id: Region,
     pub label: String,
@@ -15,6 +16,7 @@ pub struct RegionInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ModelInfo {
     /// `[a-z0-9._-]{1,64}`
     pub id: String,

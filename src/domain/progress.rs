@@ -5,6 +5,7 @@ use super::{ExecutionStatus, JobStatus};
 /// Counts of executions by what a researcher cares about. Every bar, counter and job status
 /// is derived from this one struct, so they cannot disagree with each other.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Progress {
     pub total: i64,
     pub pending: i64,

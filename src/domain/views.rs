@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::{AttemptStatus, ExecutionStatus, JobId, JobStatus, Progress, Region, Trigger};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct QuestionView {
     pub id: String,
     pub category: String,
@@ -14,6 +15,7 @@ pub struct QuestionView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct JobView {
     pub id: JobId,
     pub status: JobStatus,
@@ -39,6 +41,7 @@ pub struct JobView {
 /// A job's status and progress without its lists: what the live streams send, so an event's
 /// size does not grow with the job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct JobSummary {
     pub id: JobId,
     pub status: JobStatus,
@@ -89,6 +92,7 @@ impl JobView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ExecutionView {
     pub id: i64,
     pub job_id: JobId,
@@ -167,6 +171,7 @@ impl ExecutionView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AttemptView {
     pub number: i64,
     pub trigger: Trigger,
@@ -203,6 +208,7 @@ pub struct AttemptView {
 
 /// One warm-up of a job (PROVIDERS.md §4), as `GET /api/v1/jobs/:id/warmups` lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct WarmupView {
     pub provider_id: String,
     pub region: Region,
@@ -218,6 +224,7 @@ pub struct WarmupView {
 
 /// Tokens an attempt used, as the provider reported them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Usage {
     pub prompt_tokens: Option<i64>,
     pub completion_tokens: Option<i64>,
@@ -242,6 +249,7 @@ pub struct JobPageData {
 
 /// The answer to an accepted retry (DOMAIN.md's shape: `execution_id` is a string there).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RetryAccepted {
     pub execution_id: String,
     pub job_id: JobId,
@@ -257,6 +265,7 @@ pub struct RetryAccepted {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SkippedRetry {
     pub id: i64,
     pub code: String,
@@ -264,6 +273,7 @@ pub struct SkippedRetry {
 
 /// The answer to "retry all failed".
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct BatchRetryResult {
     pub queued: Vec<i64>,
     pub skipped: Vec<SkippedRetry>,
@@ -271,6 +281,7 @@ pub struct BatchRetryResult {
 
 /// One execution with its full attempt history, for the history page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ExecutionHistory {
     pub execution: ExecutionView,
     pub question_text: String,

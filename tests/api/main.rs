@@ -16,6 +16,7 @@ mod leases_and_cancel;
 mod limits;
 mod live_events;
 mod multi_instance;
+mod openapi;
 mod operations;
 mod pages;
 mod paging;

@@ -4,12 +4,31 @@
 use axum::extract::State;
 use axum::Json;
 
+use serde::Serialize;
+
+use crate::domain::{ModelInfo, RegionInfo};
 use crate::server::state::AppState;
 
-pub async fn regions(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "regions": state.config.setup.catalogue.regions }))
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RegionList {
+    regions: Vec<RegionInfo>,
 }
 
-pub async fn models(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "models": state.config.setup.catalogue.models }))
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ModelList {
+    models: Vec<ModelInfo>,
+}
+
+/// `GET /api/v1/regions`: the configured regions, with labels and aliases.
+#[utoipa::path(get, path = "/api/v1/regions",
+    operation_id = "list_regions", tag = "catalogue", responses((status = 200, description = "The configured regions, in order", body = RegionList)))]
+pub async fn regions(State(state): State<AppState>) -> Json<RegionList> {
+    Json(RegionList { regions: state.config.setup.catalogue.regions.clone() })
+}
+
+/// `GET /api/v1/models`: the configured models and the regions serving each.
+#[utoipa::path(get, path = "/api/v1/models",
+    operation_id = "list_models", tag = "catalogue", responses((status = 200, description = "The configured models and where each is served", body = ModelList)))]
+pub async fn models(State(state): State<AppState>) -> Json<ModelList> {
+    Json(ModelList { models: state.config.setup.catalogue.models.clone() })
 }

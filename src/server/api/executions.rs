@@ -6,7 +6,23 @@ use crate::server::services::jobs::{self, ExecutionDetail};
 use crate::server::state::AppState;
 
 use super::extract::ExecutionIdPath;
+use super::openapi;
+use crate::domain::ExecutionId;
 
+/// `GET /api/v1/executions/:id/details`: one execution with its attempt history
+/// (`retry_history`), each attempt with its answer and provenance (PROVIDERS.md §5).
+#[utoipa::path(
+    get,
+    path = "/api/v1/executions/{id}/details",
+    operation_id = "execution_details",
+    tag = "executions",
+    params(("id" = ExecutionId, Path, description = "The execution's id")),
+    responses(
+        (status = 200, description = "The execution with every attempt and its provenance", body = ExecutionDetail),
+        (status = 400, description = "`invalid_execution_id`", body = openapi::ErrorBody),
+        (status = 404, description = "`not_found`", body = openapi::ErrorBody),
+    ),
+)]
 pub async fn details(
     State(state): State<AppState>,
     ExecutionIdPath(id): ExecutionIdPath,

@@ -4,16 +4,51 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures::StreamExt;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use crate::domain::views::JobView;
+use crate::domain::views::{JobView, WarmupView};
+use crate::domain::JobId;
 use crate::server::auth::Caller;
 use crate::server::error::AppError;
-use crate::server::services::jobs::{self, CreateJob, ExecutionsPage, JobCancelled, JobCreated, MAX_PAGE};
+use crate::server::services::jobs::{self, CreateJob, ExecutionDetail, ExecutionsPage, JobCancelled, JobCreated, MAX_PAGE};
 use crate::server::state::AppState;
 
 use super::extract::{JobIdPath, JsonBody};
+use super::openapi;
 
+/// `GET /api/v1/jobs`' answer.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct JobList {
+    /// The newest 100 jobs, newest first.
+    jobs: Vec<JobView>,
+}
+
+/// `GET /api/v1/jobs/:id/warmups`' answer.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct WarmupList {
+    warmups: Vec<WarmupView>,
+}
+
+/// `GET /api/v1/jobs/:id/executions/all`' answer (streamed).
+#[derive(Serialize, utoipa::ToSchema)]
+#[allow(dead_code)] // Only its schema is used: the body is written a page at a time.
+pub struct AllExecutions {
+    executions: Vec<ExecutionDetail>,
+}
+
+/// `POST /api/v1/jobs`: submits a job, one execution per question × model × region.
+#[utoipa::path(
+    post,
+    path = "/api/v1/jobs",
+    operation_id = "create_job",
+    tag = "jobs",
+    request_body = CreateJob,
+    responses(
+        (status = 202, description = "Accepted: the executions are queued", body = JobCreated),
+        (status = 400, description = "`invalid_request` naming the field (unknown question, model or region, a pair no provider serves, out-of-range numbers); `invalid_job_id`", body = openapi::ErrorBody),
+        (status = 409, description = "`job_exists`: a job with this id exists", body = openapi::ErrorBody),
+    ),
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -22,15 +57,43 @@ pub async fn create(
     Ok((StatusCode::ACCEPTED, Json(jobs::create(&state, body, caller.account()).await?)))
 }
 
-pub async fn list(State(state): State<AppState>) -> Result<Json<serde_json::Value>, AppError> {
-    Ok(Json(serde_json::json!({ "jobs": jobs::list(&state).await? })))
+/// `GET /api/v1/jobs`: the newest jobs with their progress.
+#[utoipa::path(get, path = "/api/v1/jobs",
+    operation_id = "list_jobs", tag = "jobs", responses((status = 200, description = "The newest jobs", body = JobList)))]
+pub async fn list(State(state): State<AppState>) -> Result<Json<JobList>, AppError> {
+    Ok(Json(JobList { jobs: jobs::list(&state).await? }))
 }
 
+/// `GET /api/v1/jobs/:id`: one job, its lists and its progress.
+#[utoipa::path(
+    get,
+    path = "/api/v1/jobs/{id}",
+    operation_id = "get_job",
+    tag = "jobs",
+    params(("id" = JobId, Path, description = "The job's id")),
+    responses(
+        (status = 200, description = "The job with its progress", body = JobView),
+        (status = 400, description = "`invalid_job_id`", body = openapi::ErrorBody),
+        (status = 404, description = "`not_found`", body = openapi::ErrorBody),
+    ),
+)]
 pub async fn get(State(state): State<AppState>, JobIdPath(id): JobIdPath) -> Result<Json<JobView>, AppError> {
     Ok(Json(jobs::get(&state, &id).await?))
 }
 
 /// `GET /api/v1/jobs/:id/executions/all`: the whole job, streamed a page at a time.
+#[utoipa::path(
+    get,
+    path = "/api/v1/jobs/{id}/executions/all",
+    operation_id = "all_executions",
+    tag = "executions",
+    params(("id" = JobId, Path, description = "The job's id")),
+    responses(
+        (status = 200, description = "Every execution of the job with its attempts, in table order, streamed", body = AllExecutions),
+        (status = 400, description = "`invalid_job_id`", body = openapi::ErrorBody),
+        (status = 404, description = "`not_found`", body = openapi::ErrorBody),
+    ),
+)]
 pub async fn all_executions(State(state): State<AppState>, JobIdPath(id): JobIdPath) -> Result<Response, AppError> {
     let chunks = jobs::stream_all(&state, &id).await?.map(|chunk| {
         chunk.map_err(|err| {
@@ -45,15 +108,34 @@ pub async fn all_executions(State(state): State<AppState>, JobIdPath(id): JobIdP
 
 /// The keyset page's query, read as text so each bad value is named in the answer.
 #[derive(Debug, Deserialize)]
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
+    /// Statuses, comma-separated (`failed,timeout`).
     status: Option<String>,
+    /// A region id or alias.
     region: Option<String>,
+    /// A model id.
     model: Option<String>,
+    /// Rows per page, 1–1000 (default 100).
     limit: Option<String>,
+    /// The `next` of the previous page.
     after: Option<String>,
 }
 
 /// `GET /api/v1/jobs/:id/executions?status=&region=&model=&limit=&after=`
+#[utoipa::path(
+    get,
+    path = "/api/v1/jobs/{id}/executions",
+    operation_id = "list_executions",
+    tag = "executions",
+    params(("id" = JobId, Path, description = "The job's id"), PageQuery),
+    responses(
+        (status = 200, description = "One page of the job's executions, in table order, and the cursor of the next", body = ExecutionsPage),
+        (status = 400, description = "`invalid_job_id`; `invalid_request` naming `status`, `region`, `model`, `limit` or `after`", body = openapi::ErrorBody),
+        (status = 404, description = "`not_found`", body = openapi::ErrorBody),
+    ),
+)]
 pub async fn executions(
     State(state): State<AppState>,
     JobIdPath(id): JobIdPath,
@@ -78,13 +160,39 @@ pub async fn executions(
     Ok(Json(jobs::executions_page(&state, &id, &filter, after, limit).await?))
 }
 
+/// `POST /api/v1/jobs/:id/cancel`: stops an active job.
+#[utoipa::path(
+    post,
+    path = "/api/v1/jobs/{id}/cancel",
+    operation_id = "cancel_job",
+    tag = "jobs",
+    params(("id" = JobId, Path, description = "The job's id")),
+    responses(
+        (status = 200, description = "Cancelled: unfinished executions are `cancelled`; calls already sent keep their late answers", body = JobCancelled),
+        (status = 400, description = "`invalid_job_id`", body = openapi::ErrorBody),
+        (status = 404, description = "`not_found`", body = openapi::ErrorBody),
+        (status = 409, description = "`not_cancellable`: the job has finished", body = openapi::ErrorBody),
+    ),
+)]
 pub async fn cancel(State(state): State<AppState>, JobIdPath(id): JobIdPath) -> Result<Json<JobCancelled>, AppError> {
     Ok(Json(jobs::cancel(&state, &id).await?))
 }
 
 /// `GET /api/v1/jobs/:id/warmups` (PROVIDERS.md §4).
-pub async fn warmups(State(state): State<AppState>, JobIdPath(id): JobIdPath) -> Result<Json<serde_json::Value>, AppError> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/jobs/{id}/warmups",
+    operation_id = "list_warmups",
+    tag = "jobs",
+    params(("id" = JobId, Path, description = "The job's id")),
+    responses(
+        (status = 200, description = "The job's warm-ups, per (provider, model)", body = WarmupList),
+        (status = 400, description = "`invalid_job_id`", body = openapi::ErrorBody),
+        (status = 404, description = "`not_found`", body = openapi::ErrorBody),
+    ),
+)]
+pub async fn warmups(State(state): State<AppState>, JobIdPath(id): JobIdPath) -> Result<Json<WarmupList>, AppError> {
     crate::server::db::jobs::get(&state.db, &id).await?.ok_or_else(|| AppError::NotFound(format!("job {:?} not found", id.as_str())))?;
     let warmups = crate::server::db::warmups::list(&state.db, &id).await?;
-    Ok(Json(serde_json::json!({ "warmups": warmups })))
+    Ok(Json(WarmupList { warmups }))
 }

@@ -1,37 +1,55 @@
 //! The REST API (PRODUCT.md §5): JSON in, JSON out, paths and field names as the earlier
 //! system had them. Handlers parse, call one service function, and map its result.
+//!
+//! Every `/api/v1` route is registered here through `routes!`, which takes its path and its
+//! documentation from the handler's `#[utoipa::path]`: the OpenAPI document
+//! ([`openapi::DOCUMENT`]) and the router cannot disagree.
 
 mod catalogue;
+pub mod docs_page;
 mod executions;
 pub mod extract;
 mod health;
 mod jobs;
+pub mod openapi;
 mod questions;
 pub mod rejections;
 mod retries;
 
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::Router;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::live::streams;
 use super::state::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    let (documented, _) = documented_routes().split_for_parts();
+    documented
+        // Outside `/api/v1`, and not part of the scripted API: for probes and scrapers.
         .route("/health", get(health::health))
         .route("/metrics", get(crate::server::telemetry::metrics::scrape))
-        .route("/api/v1/questions", get(questions::list))
-        .route("/api/v1/regions", get(catalogue::regions))
-        .route("/api/v1/models", get(catalogue::models))
-        .route("/api/v1/jobs", get(jobs::list).post(jobs::create))
-        .route("/api/v1/jobs/events", get(streams::jobs_events))
-        .route("/api/v1/jobs/{id}/events", get(streams::job_events))
-        .route("/api/v1/jobs/{id}", get(jobs::get))
-        .route("/api/v1/jobs/{id}/cancel", post(jobs::cancel))
-        .route("/api/v1/jobs/{id}/warmups", get(jobs::warmups))
-        .route("/api/v1/jobs/{id}/executions", get(jobs::executions))
-        .route("/api/v1/jobs/{id}/executions/all", get(jobs::all_executions))
-        .route("/api/v1/jobs/{id}/retry-all-failed", post(retries::retry_all_failed))
-        .route("/api/v1/executions/{id}/details", get(executions::details))
-        .route("/api/v1/executions/{id}/retry-question", post(retries::retry_question))
+        .route("/api/docs", get(docs_page::page))
+}
+
+/// The `/api/v1` routes with their documentation.
+fn documented_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(openapi::document))
+        .routes(routes!(questions::list))
+        .routes(routes!(catalogue::regions))
+        .routes(routes!(catalogue::models))
+        .routes(routes!(jobs::list, jobs::create))
+        .routes(routes!(streams::jobs_events))
+        .routes(routes!(streams::job_events))
+        .routes(routes!(jobs::get))
+        .routes(routes!(jobs::cancel))
+        .routes(routes!(jobs::warmups))
+        .routes(routes!(jobs::executions))
+        .routes(routes!(jobs::all_executions))
+        .routes(routes!(retries::retry_all_failed))
+        .routes(routes!(executions::details))
+        .routes(routes!(retries::retry_question))
 }

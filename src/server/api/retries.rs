@@ -12,14 +12,37 @@ use crate::server::services::retry::{self, BatchFilter, RetryRequest};
 use crate::server::state::AppState;
 
 use super::extract::{ExecutionIdPath, JobIdPath, JsonBody};
+use super::openapi;
+use crate::domain::{ExecutionId, JobId};
 
 #[derive(Debug, Deserialize)]
+#[derive(utoipa::ToSchema)]
 pub struct RetryBody {
+    /// The execution's region (id or alias), as a check that the right row is retried.
     region: String,
+    /// The execution's `question_index`, the same check.
     question_index: i64,
 }
 
 /// `POST /api/v1/executions/:id/retry-question`
+#[utoipa::path(
+    post,
+    path = "/api/v1/executions/{id}/retry-question",
+    operation_id = "retry_execution",
+    tag = "retries",
+    params(
+        ("id" = ExecutionId, Path, description = "The execution's id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Repeats with the same key (24 h) get the first answer again"),
+    ),
+    request_body = RetryBody,
+    responses(
+        (status = 202, description = "Accepted: the retry is queued", body = RetryAccepted),
+        (status = 400, description = "`invalid_request` naming the field or the Idempotency-Key; `invalid_execution_id`; `region_mismatch`; `question_mismatch`", body = openapi::ErrorBody),
+        (status = 404, description = "`not_found`", body = openapi::ErrorBody),
+        (status = 409, description = "`not_retryable` (its job was cancelled); `already_completed`; `in_progress`", body = openapi::ErrorBody),
+        (status = 429, description = "`max_retries_reached`, with `retry_attempt` and `max_attempts`", body = openapi::ErrorBody),
+    ),
+)]
 pub async fn retry_question(
     State(state): State<AppState>,
     ExecutionIdPath(id): ExecutionIdPath,
@@ -47,6 +70,19 @@ pub async fn retry_question(
 }
 
 /// `POST /api/v1/jobs/:id/retry-all-failed`, body optional: `{"region"?, "model_id"?}`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/jobs/{id}/retry-all-failed",
+    operation_id = "retry_all_failed",
+    tag = "retries",
+    params(("id" = JobId, Path, description = "The job's id")),
+    request_body(content = Option<BatchFilter>, description = "Optional: only one region and/or one model"),
+    responses(
+        (status = 200, description = "The retries queued, and the failed executions skipped with the reason's code", body = BatchRetryResult),
+        (status = 400, description = "`invalid_job_id`; `invalid_request` naming `region`, `model_id` or the body", body = openapi::ErrorBody),
+        (status = 404, description = "`not_found`", body = openapi::ErrorBody),
+    ),
+)]
 pub async fn retry_all_failed(
     State(state): State<AppState>,
     JobIdPath(job_id): JobIdPath,

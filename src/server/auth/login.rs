@@ -13,6 +13,7 @@ use serde::Deserialize;
 use super::{credentials, session_cookie};
 use crate::server::db::{self, now_ms};
 use crate::server::state::AppState;
+use crate::server::http::html::{self, escape};
 
 /// Failed logins for one user name, or from one address, allowed in [`FAILURE_WINDOW`].
 const MAX_FAILURES: usize = 5;
@@ -155,40 +156,21 @@ fn form(status: StatusCode, name: &str, next: &str, problem: Option<&str>) -> Re
     let problem = problem
         .map(|p| format!(r#"<p class="error-banner" role="alert" data-testid="login-error">{}</p>"#, escape(p)))
         .unwrap_or_default();
-    let body = format!(
-        r#"<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Log in · Beacon</title><link rel="stylesheet" href="/pkg/beacon.css"></head>
-<body><div class="app"><header class="topbar"><a class="brand" href="/">Beacon</a><span class="tagline">cross-region LLM bias detection</span></header>
-<main><section class="card login"><h1>Log in</h1>{problem}
+    let main = format!(
+        r#"<section class="card login"><h1>Log in</h1>{problem}
 <form method="post" action="/login">
 <input type="hidden" name="next" value="{next}">
 <label>User name <input name="username" autocomplete="username" required value="{name}"></label>
 <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
 <button type="submit">Log in</button>
-</form></section></main></div></body></html>"#,
+</form></section>"#,
         next = escape(next),
         name = escape(name),
     );
+    let body = html::page("Log in", &main);
     let mut response = (status, Html(body)).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
     response
-}
-
-/// Text into HTML text or a quoted attribute.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -202,10 +184,5 @@ mod tests {
             assert_eq!(safe_next(Some(bad)), "/", "{bad}");
         }
         assert_eq!(safe_next(None), "/");
-    }
-
-    #[test]
-    fn escaping() {
-        assert_eq!(escape(r#"<a href="x">'&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod cross_site;
 pub mod headers;
+pub mod html;
 pub mod limits;
 pub mod listener;
 

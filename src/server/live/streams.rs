@@ -32,8 +32,10 @@ const RECONNECT: Duration = Duration::from_secs(1);
 /// Beyond this many missed changes a snapshot is cheaper than replaying them.
 const MAX_CATCH_UP: usize = 5000;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SinceQuery {
+    /// Resume after this event id (as `Last-Event-ID` does); too far back answers `resync`.
     since: Option<String>,
 }
 
@@ -70,6 +72,23 @@ fn resync() -> Event {
 }
 
 /// `GET /api/v1/jobs/:id/events`: the job's execution changes and its status and progress.
+#[utoipa::path(
+    get,
+    path = "/api/v1/jobs/{id}/events",
+    operation_id = "job_events",
+    tag = "live",
+    params(
+        ("id" = crate::domain::JobId, Path, description = "The job's id"),
+        ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event"),
+        SinceQuery,
+    ),
+    responses(
+        (status = 200, description = "Server-sent events: `id` is the change-log position, `event` the kind (`execution_updated`, `job_updated`, `job_cancelled`, `resync`, …), `data` JSON", content_type = "text/event-stream", body = String),
+        (status = 400, description = "`invalid_request` naming `since` or `Last-Event-ID`; `invalid_job_id`", body = crate::server::api::openapi::ErrorBody),
+        (status = 404, description = "`not_found`", body = crate::server::api::openapi::ErrorBody),
+        (status = 503, description = "`too_many_streams` (`BEACON_MAX_STREAMS`, `BEACON_MAX_STREAMS_PER_CLIENT`); see `Retry-After`", body = crate::server::api::openapi::ErrorBody),
+    ),
+)]
 pub async fn job_events(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
@@ -96,6 +115,18 @@ pub async fn job_events(
 }
 
 /// `GET /api/v1/jobs/events`: every job's status and progress as it changes.
+#[utoipa::path(
+    get,
+    path = "/api/v1/jobs/events",
+    operation_id = "jobs_events",
+    tag = "live",
+    params(("Last-Event-ID" = Option<String>, Header, description = "Resume after this event"), SinceQuery),
+    responses(
+        (status = 200, description = "Server-sent events: `id` is the change-log position, `event` the kind (`execution_updated`, `job_updated`, `job_cancelled`, `resync`, …), `data` JSON", content_type = "text/event-stream", body = String),
+        (status = 400, description = "`invalid_request` naming `since` or `Last-Event-ID`", body = crate::server::api::openapi::ErrorBody),
+        (status = 503, description = "`too_many_streams` (`BEACON_MAX_STREAMS`, `BEACON_MAX_STREAMS_PER_CLIENT`); see `Retry-After`", body = crate::server::api::openapi::ErrorBody),
+    ),
+)]
 pub async fn jobs_events(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,

@@ -17,6 +17,7 @@ use crate::server::state::AppState;
 
 /// `POST /api/v1/jobs`'s body, also what the new-job form sends.
 #[derive(Debug, Clone, Deserialize)]
+#[derive(utoipa::ToSchema)]
 pub struct CreateJob {
     #[serde(default)]
     pub id: Option<String>,
@@ -36,6 +37,7 @@ pub struct CreateJob {
 pub const MAX_AUTO_RETRIES: i64 = 5;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema)]
 pub struct JobCreated {
     pub id: JobId,
     pub status: JobStatus,
@@ -237,6 +239,7 @@ pub async fn page(state: &AppState, id: &JobId, filter: ExecutionFilter, page: i
 
 /// An execution with its full attempt history (DOMAIN.md's `retry_history`).
 #[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct ExecutionDetail {
     #[serde(flatten)]
     pub execution: ExecutionView,
@@ -248,6 +251,7 @@ pub const MAX_PAGE: i64 = 1000;
 
 /// `GET /api/v1/jobs/:id/executions`' answer: a page, and where the next one starts.
 #[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct ExecutionsPage {
     pub executions: Vec<ExecutionView>,
     /// Pass as `after` for the next page; `null` on the last.
@@ -326,6 +330,7 @@ pub async fn execution_detail(state: &AppState, id: ExecutionId) -> Result<Execu
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema)]
 pub struct JobCancelled {
     pub id: JobId,
     pub status: JobStatus,

@@ -248,6 +248,7 @@ fn replay(status: i64, body: &str) -> Result<RetryAccepted, AppError> {
 /// Narrows "retry all failed" to one region and/or one model.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
+#[derive(utoipa::ToSchema)]
 pub struct BatchFilter {
     #[serde(default)]
     pub region: Option<String>,

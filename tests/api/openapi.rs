@@ -1,0 +1,162 @@
+//! OPERATIONS.md §2: `/api/v1/openapi.json` is valid OpenAPI 3.1, describes every `/api/v1`
+//! route the server answers (and only those), and names the codes the routes answer with;
+//! `/api/docs` renders it.
+
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+/// Every `$ref` in the document, wherever it sits.
+fn references(value: &Value, found: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                match (key.as_str(), inner) {
+                    ("$ref", Value::String(target)) => found.push(target.clone()),
+                    _ => references(inner, found),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| references(item, found)),
+        _ => {}
+    }
+}
+
+/// Sends `method path` with `body` and returns the status and the error code, if any. Event
+/// streams answer with their headers first: the body is not read for them.
+async fn probe(app: &TestApp, method: &str, path: &str, body: Option<&Value>) -> (u16, Option<String>) {
+    let url = format!("{}{path}", app.base);
+    let mut request = match method {
+        "get" => app.http.get(url),
+        "post" => app.http.post(url),
+        "put" => app.http.put(url),
+        "delete" => app.http.delete(url),
+        other => panic!("method {other} not probed"),
+    };
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    if response.headers().get("content-type").is_some_and(|t| t.to_str().unwrap().starts_with("text/event-stream")) {
+        return (status, None);
+    }
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    (status, body["code"].as_str().map(str::to_string))
+}
+
+#[tokio::test]
+async fn the_document_is_openapi_3_1_and_answers_match_it() {
+    let app = spawn_app(Options::default()).await;
+    let job = app.submit(&["math_basic"], &["llama3.2-1b"], &["US"]).await;
+    let execution = app.executions(&job).await[0]["id"].as_i64().unwrap().to_string();
+
+    let response = app.http.get(format!("{}/api/v1/openapi.json", app.base)).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+    let text = response.text().await.unwrap();
+
+    // A parser made for the format reads it, and it says 3.1.
+    let spec = oas3::from_json(&text).expect("the document parses as OpenAPI");
+    let version = spec.validate_version().expect("a valid version");
+    assert_eq!((version.major, version.minor), (3, 1), "{}", spec.openapi);
+    let doc: Value = serde_json::from_str(&text).unwrap();
+
+    // Every reference points at something in the document.
+    let mut refs = Vec::new();
+    references(&doc, &mut refs);
+    assert!(refs.len() > 20, "the operations name their schemas: {refs:?}");
+    for target in &refs {
+        let pointer = target.strip_prefix('#').unwrap_or_else(|| panic!("external reference {target}"));
+        assert!(doc.pointer(pointer).is_some(), "{target} does not resolve");
+    }
+
+    // Each operation is answered by its route: with well-formed ids, an answer the document
+    // lists; with a malformed or unknown id, a 400 or 404 whose code the document names.
+    let operations: Vec<(String, String)> = spec.operations().map(|(path, method, _)| (path, method.as_str().to_lowercase())).collect();
+    assert!(operations.len() >= 16, "{operations:?}");
+    let mut probed = 0;
+    for (path, method) in &operations {
+        let op = &doc["paths"][path][method];
+        let said = format!("{}{}", op["summary"].as_str().unwrap_or(""), op["description"].as_str().unwrap_or(""));
+        assert!(!said.trim().is_empty(), "{method} {path} is described");
+        let responses = op["responses"].as_object().unwrap();
+        let documents = |status: u16, code: &Option<String>| {
+            let Some(response) = responses.get(&status.to_string()) else { return false };
+            match code {
+                None => true,
+                Some(code) => response["description"].as_str().unwrap_or("").contains(&format!("`{code}`")),
+            }
+        };
+        let real = path.replace("{id}", if path.starts_with("/api/v1/executions/") { &execution } else { &job });
+        let body = (method != "get").then(|| json!({}));
+        let (status, code) = probe(&app, method, &real, body.as_ref()).await;
+        assert!(status != 404 && status != 405, "{method} {real} is routed: {status} {code:?}");
+        assert!(documents(status, &code), "{method} {path} answered {status} {code:?}, which the document does not list");
+        probed += 1;
+
+        if path.contains("{id}") {
+            for bad in ["not a valid id!", "987654321"] {
+                let (status, code) = probe(&app, method, &path.replace("{id}", &bad.replace(' ', "%20")), body.as_ref()).await;
+                assert!(matches!(status, 400 | 404), "{method} {path} with id {bad:?}: {status}");
+                assert!(documents(status, &code), "{method} {path} with id {bad:?} answered {status} {code:?}, which the document does not list");
+            }
+        }
+    }
+    assert_eq!(probed, operations.len());
+    let mut ids: Vec<&str> = operations.iter().map(|(path, method)| doc["paths"][path][method]["operationId"].as_str().unwrap()).collect();
+    ids.sort_unstable();
+    let before = ids.len();
+    ids.dedup();
+    assert_eq!(ids.len(), before, "operation ids are unique");
+
+    // Layers in front of every handler are documented on every operation.
+    for (path, method) in &operations {
+        let responses = &doc["paths"][path][method]["responses"];
+        assert!(responses["401"]["description"].as_str().unwrap().contains("`unauthenticated`"), "{method} {path}");
+        if method != "get" {
+            assert!(responses["429"]["description"].as_str().unwrap().contains("`rate_limited`"), "{method} {path}");
+        }
+    }
+}
+
+/// The other direction: no `/api/v1` route reaches the router except through `routes!`, which
+/// documents it. A plain `.route("/api/v1/…")` anywhere in the crate fails here.
+#[test]
+fn no_api_route_is_registered_undocumented() {
+    fn walk(dir: &Path, offenders: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, offenders);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let source = std::fs::read_to_string(&path).unwrap();
+                let squeezed: String = source.split_whitespace().collect();
+                if squeezed.contains(".route(\"/api/v1") || squeezed.contains(".nest(\"/api/v1") {
+                    offenders.push(path.display().to_string());
+                }
+            }
+        }
+    }
+    let mut offenders = Vec::new();
+    walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut offenders);
+    assert!(offenders.is_empty(), "register /api/v1 routes with utoipa-axum's routes!: {offenders:?}");
+}
+
+#[tokio::test]
+async fn the_docs_page_renders_the_document_without_scripts() {
+    let app = spawn_app(Options::default()).await;
+    let (status, html) = app.get_html("/api/docs").await;
+    assert_eq!(status, 200);
+    assert!(!html.contains("<script"), "no scripts");
+    for expected in [
+        "/api/v1/jobs/{id}/retry-all-failed",
+        "<code>max_retries_reached</code>",
+        r#"id="schema-JobView""#,
+        "<code class=\"method\">POST</code>",
+    ] {
+        assert!(html.contains(expected), "{expected} is on the page");
+    }
+}
