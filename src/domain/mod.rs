@@ -6,6 +6,7 @@ pub mod error;
 pub mod ids;
 pub mod model;
 pub mod progress;
+pub mod question;
 pub mod region;
 pub mod retry;
 pub mod status;

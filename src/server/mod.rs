@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod imports;
 pub mod live;
 pub mod page_request;
 pub mod providers;
