@@ -10,8 +10,31 @@ use super::{AttemptStatus, ExecutionStatus, JobId, JobStatus, Progress, Region, 
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct QuestionView {
     pub id: String,
-    pub category: String,
+    /// Null for a question stored without one.
+    pub category: Option<String>,
+    /// Untrusted text: shown as text, never as HTML.
     pub text: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Asked by some job: it can no longer change (RESEARCH.md §1).
+    #[serde(default)]
+    pub in_use: bool,
+}
+
+/// A question set: named, ordered questions a job can be built from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct QuestionSetView {
+    pub id: String,
+    pub name: String,
+    /// Its question ids, in order.
+    pub questions: Vec<String>,
+    pub created_at: String,
+    pub created_by: Option<String>,
+}
+
+fn one() -> i64 {
+    1
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -33,8 +56,22 @@ pub struct JobView {
     /// Whether the job warms its providers up first (PROVIDERS.md §4).
     #[serde(default)]
     pub warmup: bool,
+    /// The question set the job was built from, if any (RESEARCH.md §2).
+    #[serde(default)]
+    pub question_set: Option<String>,
+    /// Executions per cell (question × model × region), `sample_index` 0..samples-1.
+    #[serde(default = "one")]
+    pub samples: i64,
+    /// The generation parameters every execution was sent with (null for jobs from before
+    /// they were recorded).
+    #[serde(default)]
+    pub temperature: Option<f64>,
+    #[serde(default)]
+    pub max_tokens: Option<i64>,
+    #[serde(default)]
+    pub seed: Option<i64>,
     pub progress: Progress,
-    /// Expected executions: questions × models × regions.
+    /// Expected executions: questions × models × regions × samples.
     pub total_executions: i64,
 }
 
@@ -85,6 +122,11 @@ impl JobView {
             created_by: summary.created_by,
             auto_retries: 0,
             warmup: false,
+            question_set: None,
+            samples: 1,
+            temperature: None,
+            max_tokens: None,
+            seed: None,
             progress: summary.progress,
             total_executions: summary.total_executions,
         }
@@ -101,6 +143,10 @@ pub struct ExecutionView {
     pub model_id: String,
     pub question_id: String,
     pub question_index: i64,
+    /// Which of the cell's samples this is (RESEARCH.md §2): 0..samples-1. A cell is
+    /// (question, model, region, sample_index).
+    #[serde(default)]
+    pub sample_index: i64,
     pub provider_id: Option<String>,
     /// The model's answer: untrusted text, never rendered as HTML.
     pub output: Option<String>,

@@ -47,7 +47,7 @@ impl JobPageQuery {
 pub async fn load_home() -> Result<HomeData, ApiError> {
     use crate::server::{db, services};
     super::serve(|state| async move {
-        let questions = db::questions::list(&state.db).await?;
+        let questions = db::questions::list(&state.db, &Default::default()).await?;
         let jobs = services::jobs::list(&state).await?;
         let setup = &state.config.setup;
         Ok(HomeData { questions, jobs, catalogue: setup.catalogue.clone(), auto_retries_default: i64::from(setup.defaults.auto_retries) })
@@ -90,23 +90,38 @@ pub async fn create_job(
     regions: Option<Vec<String>>,
     auto_retries: Option<String>,
     warmup: Option<String>,
+    question_set: Option<String>,
+    samples: Option<String>,
+    temperature: Option<String>,
+    max_tokens: Option<String>,
+    seed: Option<String>,
 ) -> Result<JobId, ApiError> {
     use crate::server::page_request;
     use crate::server::services::jobs::{self, CreateJob};
+    /// A form's number field: empty means "the default", anything else must parse.
+    fn number<T: std::str::FromStr>(field: &str, raw: Option<String>) -> Result<Option<T>, crate::server::error::AppError> {
+        match raw.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(text) => text
+                .parse::<T>()
+                .map(Some)
+                .map_err(|_| crate::server::error::AppError::invalid_request(format!("{field}: expected a number, got {text:?}"))),
+        }
+    }
     super::serve(|state| async move {
         let request = CreateJob {
             id: None,
             questions: questions.unwrap_or_default(),
+            question_set: question_set.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
             models: models.unwrap_or_default(),
             regions: regions.unwrap_or_default(),
-            auto_retries: match auto_retries.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-                None => None,
-                Some(raw) => Some(raw.parse::<i64>().map_err(|_| {
-                    crate::server::error::AppError::invalid_request(format!("auto_retries: expected a number 0–5, got {raw:?}"))
-                })?),
-            },
+            auto_retries: number("auto_retries", auto_retries)?,
             // A ticked checkbox sends its value; an unticked one sends nothing.
             warmup: warmup.is_some(),
+            samples: number("samples", samples)?,
+            temperature: number("temperature", temperature)?,
+            max_tokens: number("max_tokens", max_tokens)?,
+            seed: number("seed", seed)?,
         };
         let caller = crate::server::auth::Caller::from_context();
         let created = jobs::create(&state, request, caller.account()).await?;

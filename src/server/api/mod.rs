@@ -16,6 +16,7 @@ mod questions;
 pub mod rejections;
 mod retries;
 
+use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::Router;
 use utoipa::OpenApi;
@@ -38,7 +39,12 @@ pub fn routes() -> Router<AppState> {
 fn documented_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(openapi::document))
-        .routes(routes!(questions::list))
+        .routes(routes!(questions::list, questions::create))
+        .routes(routes!(questions::get, questions::replace, questions::delete))
+        // Imports may be larger than anything else the API takes.
+        .merge(OpenApiRouter::new().routes(routes!(questions::import)).layer(DefaultBodyLimit::max(questions::MAX_IMPORT_BYTES)))
+        .routes(routes!(questions::list_sets, questions::create_set))
+        .routes(routes!(questions::get_set))
         .routes(routes!(catalogue::regions))
         .routes(routes!(catalogue::models))
         .routes(routes!(jobs::list, jobs::create))

@@ -34,7 +34,8 @@ use crate::domain::{ExecutionId, JobId, Region};
         (name = "executions", description = "One execution (question × model × region) and its attempts"),
         (name = "retries", description = "Manual and batch retries (PRODUCT.md §4)"),
         (name = "live", description = "Server-sent event streams"),
-        (name = "catalogue", description = "What the configuration offers: questions, regions, models"),
+        (name = "catalogue", description = "What the configuration offers: regions and models"),
+        (name = "questions", description = "Questions, imports and question sets (RESEARCH.md §1)"),
         (name = "meta", description = "This document"),
     )
 )]

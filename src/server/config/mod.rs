@@ -34,6 +34,8 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// `GET /metrics` asks for this bearer token when set (`BEACON_METRICS_TOKEN`).
     pub metrics_token: Option<String>,
+    /// The largest job (executions) a submission may create (`BEACON_MAX_EXECUTIONS_PER_JOB`).
+    pub max_executions_per_job: i64,
     /// Regions, models and providers (`BEACON_CONFIG`, `./beacon.toml`, or built in).
     pub setup: Setup,
 }
@@ -146,6 +148,7 @@ impl Config {
             mutation_rate,
             shutdown_grace: Duration::from_secs(env.number("BEACON_SHUTDOWN_SECONDS", 10, 0..=3_600)?),
             metrics_token: env.get("BEACON_METRICS_TOKEN"),
+            max_executions_per_job: env.number("BEACON_MAX_EXECUTIONS_PER_JOB", 50_000, 1..=10_000_000)? as i64,
             setup,
         })
     }

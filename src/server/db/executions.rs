@@ -14,6 +14,7 @@ pub struct ExecutionRow {
     pub model_id: String,
     pub question_id: String,
     pub question_index: i64,
+    pub sample_index: i64,
     pub status: ExecutionStatus,
     pub provider_id: Option<String>,
     pub output: Option<String>,
@@ -58,6 +59,7 @@ impl ExecutionRow {
             model_id: self.model_id,
             question_id: self.question_id,
             question_index: self.question_index,
+            sample_index: self.sample_index,
             provider_id: self.provider_id,
             output: self.output,
             error: self.error,
@@ -81,7 +83,7 @@ impl ExecutionRow {
 }
 
 pub(super) const SELECT_ROW: &str = "SELECT e.id, e.job_id, e.region, e.model_id, e.question_id, e.question_index,
-        e.status, e.provider_id, e.output, e.error, e.error_code, e.original_error,
+        e.sample_index, e.status, e.provider_id, e.output, e.error, e.error_code, e.original_error,
         e.original_error_code, e.retry_count, e.max_retries, e.last_retry_at, e.started_at,
         e.completed_at, e.duration_ms, e.created_at, e.updated_at, e.request_json,
         e.auto_retries, e.auto_retry_count, e.next_attempt_at,

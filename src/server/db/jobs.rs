@@ -20,6 +20,11 @@ pub struct JobRow {
     pub created_by: Option<String>,
     pub auto_retries: i64,
     pub warmup: i64,
+    pub question_set: Option<String>,
+    pub samples: i64,
+    pub temperature: Option<f64>,
+    pub max_tokens: Option<i64>,
+    pub seed: Option<i64>,
     #[sqlx(flatten)]
     pub counters: Counters,
 }
@@ -63,7 +68,7 @@ impl JobRow {
         let progress = self.progress();
         let (questions, models, regions) = (self.questions.0, self.models.0, self.regions.0);
         JobView {
-            total_executions: (questions.len() * models.len() * regions.len()) as i64,
+            total_executions: (questions.len() * models.len() * regions.len()) as i64 * self.samples,
             status: self.status,
             id: self.id,
             questions,
@@ -74,6 +79,11 @@ impl JobRow {
             created_by: self.created_by,
             auto_retries: self.auto_retries,
             warmup: self.warmup != 0,
+            question_set: self.question_set,
+            samples: self.samples,
+            temperature: self.temperature,
+            max_tokens: self.max_tokens,
+            seed: self.seed,
             progress,
         }
     }
@@ -85,7 +95,17 @@ pub struct NewExecution {
     pub model_id: String,
     pub question_id: String,
     pub question_index: i64,
+    pub sample_index: i64,
     pub request_json: String,
+}
+
+/// What the job asked for (RESEARCH.md §2), recorded on the job as well as in each request.
+pub struct JobParameters {
+    pub question_set: Option<String>,
+    pub samples: i64,
+    pub temperature: f64,
+    pub max_tokens: i64,
+    pub seed: Option<i64>,
 }
 
 pub struct NewJob {
@@ -98,6 +118,7 @@ pub struct NewJob {
     /// With warm-up: the (provider, region, model) to warm before the job's rows go there.
     pub warmups: Option<Vec<(String, Region, String)>>,
     pub executions: Vec<NewExecution>,
+    pub parameters: JobParameters,
     pub created_by: Option<String>,
 }
 
@@ -125,7 +146,7 @@ pub async fn totals(db: &Db) -> sqlx::Result<Vec<(&'static str, i64)>> {
 /// Rows after which a submission refreshes PostgreSQL's statistics.
 const ANALYZE_AFTER: usize = 5_000;
 
-/// Rows per multi-row insert: 5 parameters each (plus 4 shared), well under SQLite's and PostgreSQL's limits.
+/// Rows per multi-row insert: 6 parameters each (plus 5 shared), well under SQLite's and PostgreSQL's limits.
 const EXECUTIONS_PER_INSERT: usize = 500;
 
 pub enum InsertOutcome {
@@ -139,8 +160,9 @@ pub async fn insert(db: &Db, job: &NewJob) -> sqlx::Result<InsertOutcome> {
     let now = now_ms();
     let mut tx = db.write_tx().await?;
     let inserted = sqlx::query(
-        "INSERT INTO jobs (id, status, questions, models, regions, created_at, updated_at, created_by, auto_retries, warmup)
-         VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO jobs (id, status, questions, models, regions, created_at, updated_at, created_by, auto_retries, warmup,
+                           question_set, samples, temperature, max_tokens, seed)
+         VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (id) DO NOTHING",
     )
     .bind(&job.id)
     .bind(JobStatus::Enqueued)
@@ -151,6 +173,11 @@ pub async fn insert(db: &Db, job: &NewJob) -> sqlx::Result<InsertOutcome> {
     .bind(&job.created_by)
     .bind(job.auto_retries)
     .bind(i64::from(job.warmups.is_some()))
+    .bind(&job.parameters.question_set)
+    .bind(job.parameters.samples)
+    .bind(job.parameters.temperature)
+    .bind(job.parameters.max_tokens)
+    .bind(job.parameters.seed)
     .execute(&mut *tx)
     .await?;
     if inserted.rows_affected() == 0 {
@@ -160,12 +187,12 @@ pub async fn insert(db: &Db, job: &NewJob) -> sqlx::Result<InsertOutcome> {
     for chunk in job.executions.chunks(EXECUTIONS_PER_INSERT) {
         let rows: Vec<String> = (0..chunk.len())
             .map(|row| {
-                let n = row * 5;
-                format!("($1, ${}, ${}, ${}, ${}, $2, $3, $4, $4, ${}, $5)", n + 6, n + 7, n + 8, n + 9, n + 10)
+                let n = row * 6;
+                format!("($1, ${}, ${}, ${}, ${}, ${}, $2, $3, $4, $4, ${}, $5)", n + 6, n + 7, n + 8, n + 9, n + 10, n + 11)
             })
             .collect();
         let sql = format!(
-            "INSERT INTO executions (job_id, region, model_id, question_id, question_index, status,
+            "INSERT INTO executions (job_id, region, model_id, question_id, question_index, sample_index, status,
                                      max_retries, created_at, updated_at, request_json, auto_retries)
              VALUES {}",
             rows.join(", ")
@@ -177,6 +204,7 @@ pub async fn insert(db: &Db, job: &NewJob) -> sqlx::Result<InsertOutcome> {
                 .bind(&execution.model_id)
                 .bind(&execution.question_id)
                 .bind(execution.question_index)
+                .bind(execution.sample_index)
                 .bind(&execution.request_json);
         }
         insert.execute(&mut *tx).await?;
@@ -184,6 +212,8 @@ pub async fn insert(db: &Db, job: &NewJob) -> sqlx::Result<InsertOutcome> {
     if let Some(warmups) = &job.warmups {
         super::warmups::insert(&mut tx, &job.id, warmups).await?;
     }
+    // From now on these questions are part of a study's record and never change.
+    super::questions::mark_in_use(&mut tx, &job.questions).await?;
     tx.commit().await?;
     // PostgreSQL plans from statistics that autovacuum refreshes only later: right after a large
     // study is submitted it would still take the table for small and read a page of the job's

@@ -5,10 +5,10 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::views::{
-    AttemptView, ExecutionFilter, ExecutionHistory, ExecutionView, JobPageData, JobView, PageInfo, QuestionView,
+    AttemptView, ExecutionFilter, ExecutionHistory, ExecutionView, JobPageData, JobView, PageInfo,
 };
 use crate::domain::{ExecutionId, JobId, JobStatus, Region};
-use crate::server::db::jobs::{CancelOutcome, InsertOutcome, NewExecution, NewJob};
+use crate::server::db::jobs::{JobParameters, CancelOutcome, InsertOutcome, NewExecution, NewJob};
 use crate::server::db::executions::Window;
 use crate::server::db::{self, now_ms};
 use crate::server::error::AppError;
@@ -21,7 +21,12 @@ use crate::server::state::AppState;
 pub struct CreateJob {
     #[serde(default)]
     pub id: Option<String>,
+    /// Question ids, in job order; with `question_set`, asked after the set's questions.
+    #[serde(default)]
     pub questions: Vec<String>,
+    /// A question set whose questions the job asks, in the set's order (RESEARCH.md §2).
+    #[serde(default)]
+    pub question_set: Option<String>,
     pub models: Vec<String>,
     pub regions: Vec<String>,
     /// Automatic retries of infrastructure failures per attempt chain (0–5); the
@@ -31,7 +36,21 @@ pub struct CreateJob {
     /// Warm each (provider, model) up before its first execution (PROVIDERS.md §4).
     #[serde(default)]
     pub warmup: bool,
+    /// Executions per cell, 1–20 (default 1).
+    #[serde(default)]
+    pub samples: Option<i64>,
+    /// 0–2; the configuration's `[defaults] temperature` when absent.
+    #[serde(default)]
+    pub temperature: Option<f64>,
+    /// 1–8192; the configuration's `[defaults] max_tokens` when absent.
+    #[serde(default)]
+    pub max_tokens: Option<i64>,
+    #[serde(default)]
+    pub seed: Option<i64>,
 }
+
+pub const MAX_SAMPLES: i64 = 20;
+pub const MAX_TOKENS: i64 = 8_192;
 
 /// The most automatic retries a job may ask for.
 pub const MAX_AUTO_RETRIES: i64 = 5;
@@ -46,13 +65,15 @@ pub struct JobCreated {
 
 /// Creates a job for `created_by` (the account submitting it; None with accounts off).
 pub async fn create(state: &AppState, request: CreateJob, created_by: Option<&str>) -> Result<JobCreated, AppError> {
-    let catalogue: HashMap<String, QuestionView> =
-        db::questions::list(&state.db).await?.into_iter().map(|q| (q.id.clone(), q)).collect();
-
-    let questions = distinct_nonempty("questions", &request.questions, |id| {
-        catalogue.contains_key(id).then(|| id.to_string())
-    })?;
     let setup = &state.config.setup;
+    let (questions, catalogue) = job_questions(state, &request).await?;
+    let samples = in_range("samples", request.samples, 1, 1..=MAX_SAMPLES)?;
+    let max_tokens = in_range("max_tokens", request.max_tokens, i64::from(setup.defaults.max_tokens), 1..=MAX_TOKENS)?;
+    let temperature = match request.temperature {
+        None => setup.defaults.temperature,
+        Some(t) if (0.0..=2.0).contains(&t) => t,
+        Some(t) => return Err(AppError::invalid_request(format!("temperature: must be 0–2, got {t}"))),
+    };
     let auto_retries = match request.auto_retries {
         None => i64::from(setup.defaults.auto_retries),
         Some(n) if (0..=MAX_AUTO_RETRIES).contains(&n) => n,
@@ -67,27 +88,49 @@ pub async fn create(state: &AppState, request: CreateJob, created_by: Option<&st
         }
     }
 
-    let mut executions = Vec::with_capacity(questions.len() * models.len() * regions.len());
+    // Refused before a single row is built: the size is known from the lists.
+    let size = (questions.len() * models.len() * regions.len()) as i64 * samples;
+    if size > state.config.max_executions_per_job {
+        return Err(AppError::BadRequest {
+            code: "job_too_large",
+            message: format!(
+                "{} questions × {} models × {} regions × {samples} samples = {size} executions, more than this server allows per job ({}, BEACON_MAX_EXECUTIONS_PER_JOB)",
+                questions.len(),
+                models.len(),
+                regions.len(),
+                state.config.max_executions_per_job
+            ),
+        });
+    }
+
+    // Inserted in table order (region, model, question, sample): ids follow it, so the keyset
+    // pages and the page's table read in id order.
+    let mut executions = Vec::with_capacity(size as usize);
     for region in &regions {
         let system = setup.system_prompt(region);
         for model in &models {
             for (index, question_id) in questions.iter().enumerate() {
-                let prompt = Prompt {
+                // Every sample sends the same request: its parameters are part of it.
+                let request_json = Prompt {
                     region: region.to_string(),
                     model: model.clone(),
                     system: system.clone(),
-                    question: catalogue[question_id].text.clone(),
-                    temperature: setup.defaults.temperature,
-                    max_tokens: setup.defaults.max_tokens,
-                    seed: None,
-                };
-                executions.push(NewExecution {
-                    region: region.clone(),
-                    model_id: model.clone(),
-                    question_id: question_id.clone(),
-                    question_index: index as i64,
-                    request_json: prompt.to_json(),
-                });
+                    question: catalogue[question_id].clone(),
+                    temperature,
+                    max_tokens: max_tokens as u32,
+                    seed: request.seed,
+                }
+                .to_json();
+                for sample_index in 0..samples {
+                    executions.push(NewExecution {
+                        region: region.clone(),
+                        model_id: model.clone(),
+                        question_id: question_id.clone(),
+                        question_index: index as i64,
+                        sample_index,
+                        request_json: request_json.clone(),
+                    });
+                }
             }
         }
     }
@@ -118,6 +161,7 @@ pub async fn create(state: &AppState, request: CreateJob, created_by: Option<&st
         auto_retries,
         warmups,
         executions,
+        parameters: JobParameters { question_set: request.question_set.clone(), samples, temperature, max_tokens, seed: request.seed },
         created_by: created_by.map(str::to_string),
     };
 
@@ -148,6 +192,39 @@ pub async fn create(state: &AppState, request: CreateJob, created_by: Option<&st
     state.runner.wake();
     tracing::info!(job = %job.id, executions = total_executions, "job submitted");
     Ok(JobCreated { id: job.id, status: JobStatus::Enqueued, total_executions })
+}
+
+/// The job's questions in order (a set's, then any listed ones not in it) and each one's text.
+async fn job_questions(state: &AppState, request: &CreateJob) -> Result<(Vec<String>, HashMap<String, String>), AppError> {
+    let mut ordered: Vec<String> = Vec::new();
+    if let Some(set_id) = &request.question_set {
+        let set = db::questions::get_set(&state.db, set_id)
+            .await?
+            .ok_or_else(|| AppError::invalid_request(format!("question_set: unknown question set {set_id:?}; see GET /api/v1/question-sets")))?;
+        if set.questions.is_empty() {
+            return Err(AppError::invalid_request(format!("question_set: {set_id:?} has no questions")));
+        }
+        ordered = set.questions;
+    }
+    if request.question_set.is_none() || !request.questions.is_empty() {
+        let ids: Vec<&str> = request.questions.iter().map(String::as_str).collect();
+        let known: HashSet<String> = db::questions::get_many(&state.db, &ids).await?.into_iter().map(|q| q.id).collect();
+        let listed = distinct_nonempty("questions", &request.questions, |id| known.contains(id).then(|| id.to_string()))?;
+        let in_set: HashSet<String> = ordered.iter().cloned().collect();
+        ordered.extend(listed.into_iter().filter(|id| !in_set.contains(id)));
+    }
+    let ids: Vec<&str> = ordered.iter().map(String::as_str).collect();
+    let texts: HashMap<String, String> = db::questions::get_many(&state.db, &ids).await?.into_iter().map(|q| (q.id, q.text)).collect();
+    Ok((ordered, texts))
+}
+
+/// An optional whole number within bounds, or the default.
+fn in_range(field: &str, value: Option<i64>, default: i64, range: std::ops::RangeInclusive<i64>) -> Result<i64, AppError> {
+    match value {
+        None => Ok(default),
+        Some(n) if range.contains(&n) => Ok(n),
+        Some(n) => Err(AppError::invalid_request(format!("{field}: must be {}–{}, got {n}", range.start(), range.end()))),
+    }
 }
 
 /// A filter from a query string's words; the region may be any configured id or alias.

@@ -2,4 +2,5 @@
 
 pub mod housekeeping;
 pub mod jobs;
+pub mod questions;
 pub mod retry;
