@@ -2,6 +2,7 @@
 //! progress count *are*, independent of where they are stored or shown.
 
 pub mod account;
+pub mod analysis;
 pub mod error;
 pub mod ids;
 pub mod model;

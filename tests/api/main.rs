@@ -11,6 +11,7 @@ mod auto_retries;
 mod counters;
 mod cross_site;
 mod demo_router;
+mod exports;
 mod jobs;
 mod leases_and_cancel;
 mod limits;

@@ -10,6 +10,7 @@ use crate::domain::views::{JobView, WarmupView};
 use crate::domain::JobId;
 use crate::server::auth::Caller;
 use crate::server::error::AppError;
+use crate::server::services::exports;
 use crate::server::services::jobs::{self, CreateJob, ExecutionDetail, ExecutionsPage, JobCancelled, JobCreated, MAX_PAGE};
 use crate::server::state::AppState;
 
@@ -195,4 +196,68 @@ pub async fn warmups(State(state): State<AppState>, JobIdPath(id): JobIdPath) ->
     crate::server::db::jobs::get(&state.db, &id).await?.ok_or_else(|| AppError::NotFound(format!("job {:?} not found", id.as_str())))?;
     let warmups = crate::server::db::warmups::list(&state.db, &id).await?;
     Ok(Json(WarmupList { warmups }))
+}
+
+/// The export's filters (RESEARCH.md §3).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// Statuses, comma-separated (`completed`, `failed,timeout`, …).
+    status: Option<String>,
+    /// A region id or alias.
+    region: Option<String>,
+}
+
+/// `GET /api/v1/jobs/:id/export.csv`: one row per execution, RFC 4180, streamed.
+#[utoipa::path(
+    get,
+    path = "/api/v1/jobs/{id}/export.csv",
+    operation_id = "export_csv",
+    tag = "exports",
+    params(("id" = JobId, Path, description = "The job's id"), ExportQuery),
+    responses(
+        (status = 200, description = "CSV with a header row: job_id, execution_id, question_id, question_text, category, model_id, region, sample_index, status, output, error_code, error, original_error_code, attempts, manual_retries, auto_retries, retried, final_trigger, request_hash, provider_id, served_model, finish_reason, started_at, completed_at, duration_ms, refusal; as an attachment named `<job id>.csv`", content_type = "text/csv", body = String),
+        (status = 400, description = "`invalid_job_id`; `invalid_request` naming `status` or `region`", body = openapi::ErrorBody),
+        (status = 404, description = "`not_found`", body = openapi::ErrorBody),
+    ),
+)]
+pub async fn export_csv(state: State<AppState>, id: JobIdPath, query: Query<ExportQuery>) -> Result<Response, AppError> {
+    export(state, id, query, exports::Format::Csv).await
+}
+
+/// `GET /api/v1/jobs/:id/export.jsonl`: one JSON object per execution and line, with its
+/// attempts, streamed.
+#[utoipa::path(
+    get,
+    path = "/api/v1/jobs/{id}/export.jsonl",
+    operation_id = "export_jsonl",
+    tag = "exports",
+    params(("id" = JobId, Path, description = "The job's id"), ExportQuery),
+    responses(
+        (status = 200, description = "JSON Lines with the CSV's keys, `attempts` being the attempts themselves; as an attachment named `<job id>.jsonl`", content_type = "application/x-ndjson", body = String),
+        (status = 400, description = "`invalid_job_id`; `invalid_request` naming `status` or `region`", body = openapi::ErrorBody),
+        (status = 404, description = "`not_found`", body = openapi::ErrorBody),
+    ),
+)]
+pub async fn export_jsonl(state: State<AppState>, id: JobIdPath, query: Query<ExportQuery>) -> Result<Response, AppError> {
+    export(state, id, query, exports::Format::Jsonl).await
+}
+
+async fn export(
+    State(state): State<AppState>,
+    JobIdPath(id): JobIdPath,
+    Query(query): Query<ExportQuery>,
+    format: exports::Format,
+) -> Result<Response, AppError> {
+    let filter = jobs::execution_filter(&state, query.status.as_deref(), query.region.as_deref(), None).map_err(AppError::invalid_request)?;
+    let chunks = exports::stream(&state, &id, format, filter).await?.map(|chunk| {
+        // The status line is gone by now: the file ends short, and the log says why.
+        chunk.map_err(|err| std::io::Error::other(err.to_api_error().error))
+    });
+    let disposition = format!("attachment; filename=\"{}.{}\"", id.as_str(), format.extension());
+    Ok((
+        [(header::CONTENT_TYPE, format.content_type().to_string()), (header::CONTENT_DISPOSITION, disposition)],
+        Body::from_stream(chunks),
+    )
+        .into_response())
 }

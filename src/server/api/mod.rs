@@ -55,6 +55,8 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::warmups))
         .routes(routes!(jobs::executions))
         .routes(routes!(jobs::all_executions))
+        .routes(routes!(jobs::export_csv))
+        .routes(routes!(jobs::export_jsonl))
         .routes(routes!(retries::retry_all_failed))
         .routes(routes!(executions::details))
         .routes(routes!(retries::retry_question))

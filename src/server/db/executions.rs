@@ -122,6 +122,19 @@ pub async fn list_page(
     query.fetch_all(&db.pool).await
 }
 
+/// A job's executions of questions `from..to` (by `question_index`) matching `filter`: a step
+/// of an export, which reads the job in question order.
+pub async fn list_for_questions(db: &Db, job_id: &JobId, from: i64, to: i64, filter: &ExecutionFilter) -> sqlx::Result<Vec<ExecutionRow>> {
+    let mut conditions = "e.job_id = $1 AND e.question_index >= $2 AND e.question_index < $3".to_string();
+    let binds = filter_conditions(filter, &mut conditions, 4);
+    let sql = format!("{SELECT_ROW} WHERE {conditions}");
+    let mut query = sqlx::query_as(assembled(sql)).bind(job_id).bind(from).bind(to);
+    for bind in binds {
+        query = query.bind(bind);
+    }
+    query.fetch_all(&db.pool).await
+}
+
 /// How many of a job's executions match `filter`.
 pub async fn count_matching(db: &Db, job_id: &JobId, filter: &ExecutionFilter) -> sqlx::Result<i64> {
     let mut conditions = "job_id = $1".to_string();

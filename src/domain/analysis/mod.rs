@@ -1,0 +1,4 @@
+//! Every number RESEARCH.md §4–§5 shows, computed here once and without I/O, so the API, the
+//! pages and the exports cannot disagree.
+
+pub mod refusal;
