@@ -56,10 +56,13 @@ pub fn ExecutionRow(
             data-execution-id=execution.id.to_string()
             data-question=execution.question_id.clone()
             data-model=execution.model_id.clone()
+            data-sample=execution.sample_index.to_string()
             data-status=status.as_str()
         >
             <td>
                 <span class="qid" title=question_text.clone()>{execution.question_id.clone()}</span>
+                // Only jobs with several samples have more than sample 0: say which one this is.
+                {(execution.sample_index > 0).then(|| view! { <span class="sample" title="Sample (the cell is asked several times)">{format!(" #{}", execution.sample_index + 1)}</span> })}
                 <span class="visually-hidden">{format!(": {question_text}")}</span>
             </td>
             <td>{execution.model_id.clone()}</td>

@@ -26,11 +26,31 @@ pub fn JobHeader(
     let shape = move || {
         job.with(|j| {
             format!(
-                "{} × {} × {}",
+                "{} × {} × {} × {}",
                 plural(j.questions.len(), "question", "questions"),
                 plural(j.models.len(), "model", "models"),
                 plural(j.regions.len(), "region", "regions"),
+                plural(j.samples.max(1) as usize, "sample", "samples"),
             )
+        })
+    };
+    // The generation parameters every request carried (RESEARCH.md §2).
+    let parameters = move || {
+        job.with(|j| {
+            let mut said = Vec::new();
+            if let Some(set) = &j.question_set {
+                said.push(format!("question set {set}"));
+            }
+            if let Some(t) = j.temperature {
+                said.push(format!("temperature {t}"));
+            }
+            if let Some(n) = j.max_tokens {
+                said.push(format!("max tokens {n}"));
+            }
+            if let Some(seed) = j.seed {
+                said.push(format!("seed {seed}"));
+            }
+            said.join(" · ")
         })
     };
     let status = move || job.with(|j| j.status);
@@ -76,6 +96,13 @@ pub fn JobHeader(
                 >
                     {move || live_state.get().label()}
                 </span>
+            </p>
+            <p class="muted" data-testid="job-parameters">{parameters}</p>
+            <p class="exports">
+                "Export: "
+                <a href=move || format!("/api/v1/jobs/{}/export.csv", id()) download data-testid="export-csv">"CSV"</a>
+                " · "
+                <a href=move || format!("/api/v1/jobs/{}/export.jsonl", id()) download data-testid="export-jsonl">"JSON Lines"</a>
             </p>
             <ProgressBar progress label="Job progress" />
             <div class="job-actions">

@@ -1,18 +1,19 @@
 use leptos::prelude::*;
 
-use crate::domain::views::QuestionView;
-use crate::domain::Catalogue;
-use crate::serverfns::jobs::CreateJob;
+use crate::serverfns::jobs::{CreateJob, HomeData};
 
 use super::error_banner::ErrorBanner;
 
-/// The new-job form, prefilled (every question, every model, the first two regions) so that
-/// one click starts a meaningful job. Regions and models are the configuration's. An `ActionForm`: without the WASM the browser posts it and the
-/// server answers with the new job's page; with it, the same server function runs and the
-/// page navigates there. A refusal is shown above the button.
+/// The new-job form, prefilled (every listed question, every model, the first two regions) so
+/// that one click starts a meaningful job. Regions and models are the configuration's; a
+/// question set brings its questions in its order, ticked questions come after them. An
+/// `ActionForm`: without the WASM the browser posts it and the server answers with the new
+/// job's page; with it, the same server function runs and the page navigates there. With
+/// JavaScript the size of the job is counted as the form changes (RESEARCH.md §2); a refusal
+/// is shown above the button.
 #[component]
-pub fn NewJobForm(questions: Vec<QuestionView>, catalogue: Catalogue, #[prop(optional)] auto_retries: i64) -> impl IntoView {
-    let catalogue_auto = auto_retries;
+pub fn NewJobForm(home: HomeData) -> impl IntoView {
+    let HomeData { questions, question_sets, catalogue, auto_retries_default, temperature_default, max_tokens_default, .. } = home;
     let action = ServerAction::<CreateJob>::new();
     let pending = action.pending();
     let allowed = super::visitor::may(crate::domain::Role::Researcher);
@@ -20,18 +21,52 @@ pub fn NewJobForm(questions: Vec<QuestionView>, catalogue: Catalogue, #[prop(opt
         Some(Err(err)) if action.version().get() > 0 => Some(view! { <ErrorBanner message=err.error /> }),
         _ => None,
     };
+
+    // What the job will hold, as the form stands.
+    let ticked = RwSignal::new(questions.len());
+    let models = RwSignal::new(catalogue.models.len());
+    let regions = RwSignal::new(catalogue.regions.len().min(2));
+    let samples = RwSignal::new(1usize);
+    let set = RwSignal::new(String::new());
+    let sizes: Vec<(String, usize)> = question_sets.iter().map(|(id, _, size)| (id.clone(), *size)).collect();
+    let set_size = move || set.with(|chosen| sizes.iter().find(|(id, _)| id == chosen).map_or(0, |(_, n)| *n));
+    let count = move || {
+        let q = set_size() + ticked.get();
+        let (m, r, s) = (models.get(), regions.get(), samples.get());
+        format!("{q} questions × {m} models × {r} regions × {s} samples = {} executions", q * m * r * s)
+    };
+    // A ticked box counts one up, an unticked one down.
+    let counter = |signal: RwSignal<usize>| {
+        move |ev: leptos::ev::Event| {
+            let on = event_target_checked(&ev);
+            signal.update(|n| *n = if on { *n + 1 } else { n.saturating_sub(1) });
+        }
+    };
+
     view! {
         <section class="panel new-job">
             <h1>"New bias-detection job"</h1>
             <ActionForm action>
                 <fieldset>
                     <legend>"Questions"</legend>
+                    <label class="choice">
+                        "Question set "
+                        <select name="question_set" data-testid="question-set" on:change=move |ev| set.set(event_target_value(&ev))>
+                            <option value="" selected>"None: the questions ticked below"</option>
+                            {question_sets
+                                .into_iter()
+                                .map(|(id, name, size)| view! { <option value=id.clone()>{format!("{name} ({id}, {size} questions)")}</option> })
+                                .collect_view()}
+                        </select>
+                    </label>
+                    <p class="muted">"A set's questions come first, in its order; ticked questions are added after them. "
+                        <a href="/questions">"Manage questions and sets"</a></p>
                     {questions
                         .into_iter()
                         .map(|q| {
                             view! {
                                 <label class="choice" title=q.text.clone()>
-                                    <input type="checkbox" name="questions[]" value=q.id.clone() checked />
+                                    <input type="checkbox" name="questions[]" value=q.id.clone() checked on:change=counter(ticked) />
                                     <span class="qid">{q.id.clone()}</span>
                                     <span class="muted">{q.text.clone()}</span>
                                 </label>
@@ -48,7 +83,7 @@ pub fn NewJobForm(questions: Vec<QuestionView>, catalogue: Catalogue, #[prop(opt
                             let served = m.regions.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(", ");
                             view! {
                                 <label class="choice" title=format!("served in {served}")>
-                                    <input type="checkbox" name="models[]" value=m.id.clone() checked />
+                                    <input type="checkbox" name="models[]" value=m.id.clone() checked on:change=counter(models) />
                                     {m.name.clone()}
                                 </label>
                             }
@@ -66,7 +101,7 @@ pub fn NewJobForm(questions: Vec<QuestionView>, catalogue: Catalogue, #[prop(opt
                             let value = r.aliases.first().cloned().unwrap_or_else(|| r.id.to_string());
                             view! {
                                 <label class="choice">
-                                    <input type="checkbox" name="regions[]" value=value checked=i < 2 />
+                                    <input type="checkbox" name="regions[]" value=value checked=i < 2 on:change=counter(regions) />
                                     {format!("{} ({})", r.label, r.id)}
                                 </label>
                             }
@@ -74,10 +109,30 @@ pub fn NewJobForm(questions: Vec<QuestionView>, catalogue: Catalogue, #[prop(opt
                         .collect_view()}
                 </fieldset>
                 <fieldset>
+                    <legend>"Sampling"</legend>
+                    <label class="choice" title="Each cell (question × model × region) is asked this many times, as separate executions">
+                        "Samples per cell "
+                        <input type="number" name="samples" min="1" max="20" value="1" class="narrow" data-testid="samples"
+                            on:input=move |ev| samples.set(event_target_value(&ev).trim().parse::<usize>().unwrap_or(1).clamp(1, 20)) />
+                    </label>
+                    <label class="choice">
+                        "Temperature "
+                        <input type="number" name="temperature" min="0" max="2" step="0.1" value=temperature_default.to_string() class="narrow" />
+                    </label>
+                    <label class="choice">
+                        "Max tokens "
+                        <input type="number" name="max_tokens" min="1" max="8192" value=max_tokens_default.to_string() class="narrow" />
+                    </label>
+                    <label class="choice" title="Sent to providers that support it, for reproducible sampling">
+                        "Seed (optional) "
+                        <input type="number" name="seed" step="1" class="narrow" />
+                    </label>
+                </fieldset>
+                <fieldset>
                     <legend>"Automatic retries"</legend>
                     <label class="choice" title="Timeouts, network errors, rate limits, 5xx and cold starts are retried by Beacon after a backoff; other failures never are">
                         "Retry infrastructure failures automatically, up to "
-                        <input type="number" name="auto_retries" min="0" max="5" value=catalogue_auto.to_string() class="narrow" />
+                        <input type="number" name="auto_retries" min="0" max="5" value=auto_retries_default.to_string() class="narrow" />
                         " times"
                     </label>
                     <label class="choice" title="Before the first question goes to a provider, send it a short request until it answers, so cold starts do not fail the first wave">
@@ -85,6 +140,7 @@ pub fn NewJobForm(questions: Vec<QuestionView>, catalogue: Catalogue, #[prop(opt
                         "Warm each provider up first"
                     </label>
                 </fieldset>
+                <p class="job-size" data-testid="job-size" aria-live="polite">{count}</p>
                 {refusal}
                 <button
                     type="submit"

@@ -10,7 +10,7 @@ pub fn HomePage() -> impl IntoView {
     view! {
         <FormOutcome />
         {loaded(home, |data| view! {
-            <NewJobForm questions=data.questions.clone() catalogue=data.catalogue.clone() auto_retries=data.auto_retries_default />
+            <NewJobForm home=data.clone() />
             <JobsList jobs=data.jobs />
         })}
     }

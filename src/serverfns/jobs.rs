@@ -7,11 +7,19 @@ use crate::domain::{ApiError, Catalogue, JobId};
 /// What the home page shows: the catalogue for the new-job form and the recent jobs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HomeData {
+    /// The first questions of the catalogue, to tick one by one (larger studies use a set).
     pub questions: Vec<QuestionView>,
+    /// Every question set: id, name and how many questions it holds.
+    #[serde(default)]
+    pub question_sets: Vec<(String, String, usize)>,
     /// The configured regions and models, for the new-job form.
     pub catalogue: Catalogue,
-    /// The configuration's default for a job's automatic retries.
+    /// The configuration's defaults for a job's automatic retries and generation parameters.
     pub auto_retries_default: i64,
+    #[serde(default)]
+    pub temperature_default: f64,
+    #[serde(default)]
+    pub max_tokens_default: i64,
     pub jobs: Vec<JobView>,
 }
 
@@ -43,14 +51,27 @@ impl JobPageQuery {
     }
 }
 
+/// Questions the new-job form lists one by one; a study larger than this is a question set.
+pub const MAX_FORM_QUESTIONS: usize = 100;
+
 #[server(prefix = "/api/read")]
 pub async fn load_home() -> Result<HomeData, ApiError> {
     use crate::server::{db, services};
     super::serve(|state| async move {
-        let questions = db::questions::list(&state.db, &Default::default()).await?;
+        let mut questions = db::questions::list(&state.db, &Default::default()).await?;
+        questions.truncate(MAX_FORM_QUESTIONS);
+        let question_sets = services::questions::list_sets(&state).await?.into_iter().map(|s| (s.id, s.name, s.questions.len())).collect();
         let jobs = services::jobs::list(&state).await?;
         let setup = &state.config.setup;
-        Ok(HomeData { questions, jobs, catalogue: setup.catalogue.clone(), auto_retries_default: i64::from(setup.defaults.auto_retries) })
+        Ok(HomeData {
+            questions,
+            question_sets,
+            jobs,
+            catalogue: setup.catalogue.clone(),
+            auto_retries_default: i64::from(setup.defaults.auto_retries),
+            temperature_default: setup.defaults.temperature,
+            max_tokens_default: i64::from(setup.defaults.max_tokens),
+        })
     })
     .await
 }
