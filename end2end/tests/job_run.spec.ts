@@ -15,7 +15,7 @@ test('a researcher starts the prefilled job and watches it run, without reloadin
   await waitForHydration(page);
   await markPage(page);
 
-  await expect(page.getByTestId('job-shape')).toHaveText('8 questions × 3 models × 2 regions');
+  await expect(page.getByTestId('job-shape')).toHaveText('8 questions × 3 models × 2 regions × 1 sample');
   await expect(rows(page)).toHaveCount(48);
 
   // The cold start plays out in place: us-east answers "app … is stopped", eu-west times out,
