@@ -47,6 +47,11 @@ pub fn App() -> impl IntoView {
                 <header class="topbar">
                     <a class="brand" href="/">"Beacon"</a>
                     <span class="tagline">"cross-region LLM bias detection"</span>
+                    <nav class="topnav" aria-label="Sections">
+                        <a href="/">"Jobs"</a>
+                        <a href="/questions">"Questions"</a>
+                        <a href="/api/docs">"API"</a>
+                    </nav>
                     <AccountMenu />
                 </header>
                 <main>

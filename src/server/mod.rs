@@ -11,6 +11,7 @@ pub mod imports;
 pub mod live;
 pub mod page_request;
 pub mod providers;
+pub mod questions_page;
 pub mod router;
 pub mod runner;
 pub mod secrets;

@@ -20,7 +20,7 @@ use super::live::LiveFeed;
 use super::router::demo;
 use super::runner::Runner;
 use super::state::AppState;
-use super::{api, auth, db, http, telemetry};
+use super::{api, auth, db, http, questions_page, telemetry};
 
 /// Request bodies above this are refused with 413 (SAFETY.md §3).
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -129,6 +129,9 @@ fn app(state: &AppState) -> Router {
         .merge(api::routes())
         .route("/login", get(auth::login::page).post(auth::login::log_in))
         .route("/logout", post(auth::login::log_out))
+        .route("/questions", get(questions_page::page).post(questions_page::add))
+        // An upload may be as large as the API's largest import.
+        .route("/questions/upload", post(questions_page::upload).layer(DefaultBodyLimit::max(questions_page::MAX_UPLOAD_BYTES)))
         .leptos_routes(state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

@@ -12,7 +12,7 @@ pub mod extract;
 mod health;
 mod jobs;
 pub mod openapi;
-mod questions;
+pub mod questions;
 pub mod rejections;
 mod retries;
 

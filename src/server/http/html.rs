@@ -9,7 +9,7 @@ pub fn page(title: &str, main: &str) -> String {
         r#"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} · Beacon</title><link rel="stylesheet" href="/pkg/beacon.css"></head>
-<body><div class="app"><header class="topbar"><a class="brand" href="/">Beacon</a><span class="tagline">cross-region LLM bias detection</span></header>
+<body><div class="app"><header class="topbar"><a class="brand" href="/">Beacon</a><span class="tagline">cross-region LLM bias detection</span><nav class="topnav" aria-label="Sections"><a href="/">Jobs</a><a href="/questions">Questions</a><a href="/api/docs">API</a></nav></header>
 <main>{main}</main></div></body></html>"#,
         title = escape(title),
     )

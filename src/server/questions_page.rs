@@ -1,0 +1,350 @@
+//! `/questions` (RESEARCH.md §1): the question catalogue as a plain server-rendered page, like
+//! `/login` and `/api/docs`: it lists and filters the questions, adds one with a form, and
+//! imports a CSV or JSON Lines file with an upload that shows every line's problem. No scripts:
+//! each form posts, and success answers with a redirect back to the list (post/redirect/get).
+//!
+//! Roles come from the path and method ([`crate::server::auth::policy::needed_role`]): viewers
+//! read the page, researchers post its forms. Question texts are untrusted: every piece of text
+//! goes through [`escape`].
+
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Form;
+use serde::Deserialize;
+
+use crate::domain::views::{QuestionSetView, QuestionView};
+use crate::server::auth::Caller;
+use crate::server::error::AppError;
+use crate::server::http::html::{self, escape};
+use crate::server::imports::Format;
+use crate::server::services::questions::{self, QuestionBody};
+use crate::server::state::AppState;
+
+/// The upload's body limit: the API's largest import (8 MiB) plus room for the multipart
+/// framing and the other fields.
+pub const MAX_UPLOAD_BYTES: usize = crate::server::api::questions::MAX_IMPORT_BYTES + 64 * 1024;
+
+/// A notice in the URL is shown as text; a longer one is cut rather than let a link fill the page.
+const MAX_NOTICE_CHARS: usize = 200;
+
+#[derive(Debug, Deserialize, Default)]
+pub struct PageQuery {
+    set: Option<String>,
+    category: Option<String>,
+    notice: Option<String>,
+}
+
+/// The "Add a question" form, as typed.
+#[derive(Debug, Deserialize, Default, Clone)]
+pub struct AddForm {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    tags: String,
+}
+
+/// What a page shows beyond the list: a notice, a problem, and the forms' values to keep.
+#[derive(Default)]
+struct Extras {
+    notice: Option<String>,
+    error: Option<String>,
+    /// Per-line import problems, `(line, error)`.
+    line_errors: Vec<(u64, String)>,
+    add: AddForm,
+    upload_set: String,
+}
+
+fn present(value: Option<&str>) -> Option<&str> {
+    value.map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// `GET /questions?set=&category=`
+pub async fn page(State(state): State<AppState>, Query(query): Query<PageQuery>) -> Response {
+    let notice = present(query.notice.as_deref()).map(|n| n.chars().take(MAX_NOTICE_CHARS).collect());
+    let extras = Extras { notice, ..Extras::default() };
+    render(&state, StatusCode::OK, present(query.set.as_deref()), present(query.category.as_deref()), extras).await
+}
+
+/// `POST /questions`: adds one question from the form.
+pub async fn add(State(state): State<AppState>, Form(form): Form<AddForm>) -> Response {
+    let body = QuestionBody {
+        id: Some(form.id.trim().to_string()),
+        text: form.text.clone(),
+        category: present(Some(&form.category)).map(str::to_string),
+        tags: Some(split_tags(&form.tags)),
+    };
+    match questions::create(&state, body).await {
+        Ok(question) => see_other(&list_url(None, &format!("Question {} added", question.id))),
+        Err(err) => {
+            let (status, error) = failure(&err);
+            let extras = Extras { error: Some(error), add: form, ..Extras::default() };
+            render(&state, status, None, None, extras).await
+        }
+    }
+}
+
+/// `POST /questions/upload` (multipart: `file`, `set`): an import, all or nothing.
+pub async fn upload(State(state): State<AppState>, caller: Caller, multipart: Result<Multipart, MultipartRejection>) -> Response {
+    let upload = match read_upload(multipart).await {
+        Ok(upload) => upload,
+        Err((status, message, set)) => {
+            let extras = Extras { error: Some(message), upload_set: set, ..Extras::default() };
+            return render(&state, status, None, None, extras).await;
+        }
+    };
+    let set = present(Some(&upload.set)).map(str::to_string);
+    let refused = |error: String, line_errors: Vec<(u64, String)>| Extras {
+        error: Some(error),
+        line_errors,
+        upload_set: upload.set.clone(),
+        ..Extras::default()
+    };
+    let Some(content_type) = upload.content_type() else {
+        let message = format!("{:?} is neither CSV (.csv) nor JSON Lines (.jsonl, .ndjson)", upload.file_name);
+        let extras = refused(message, Vec::new());
+        return render(&state, StatusCode::UNSUPPORTED_MEDIA_TYPE, None, None, extras).await;
+    };
+    match questions::import(&state, Some(&content_type), &upload.bytes, set.as_deref(), caller.account()).await {
+        Ok(result) => {
+            let notice = format!("Imported: {} new, {} unchanged", result.created, result.unchanged);
+            see_other(&list_url(result.set.as_deref(), &notice))
+        }
+        Err(err) => {
+            let answer = err.to_api_error();
+            let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_REQUEST);
+            let extras = if answer.code == "invalid_import" {
+                let lines = answer.details.get("errors").and_then(|e| e.as_array()).cloned().unwrap_or_default();
+                let lines = lines
+                    .iter()
+                    .map(|e| (e["line"].as_u64().unwrap_or(0), e["error"].as_str().unwrap_or_default().to_string()))
+                    .collect();
+                refused("Nothing was imported: fix these lines and upload the file again.".to_string(), lines)
+            } else {
+                refused(answer.error, Vec::new())
+            };
+            render(&state, status, None, None, extras).await
+        }
+    }
+}
+
+/// The uploaded file and the form's other field.
+struct Upload {
+    file_name: String,
+    part_type: Option<String>,
+    bytes: Vec<u8>,
+    set: String,
+}
+
+impl Upload {
+    /// The import's format: from the file name's extension, else from the part's content type.
+    fn content_type(&self) -> Option<String> {
+        let extension = self.file_name.rsplit_once('.').map(|(_, ext)| ext.to_ascii_lowercase());
+        match extension.as_deref() {
+            Some("csv") => return Some("text/csv".to_string()),
+            Some("jsonl" | "ndjson") => return Some("application/x-ndjson".to_string()),
+            _ => {}
+        }
+        self.part_type.clone().filter(|ct| Format::from_content_type(ct).is_some())
+    }
+}
+
+/// Reads the form's parts; `Err` is the status, the message and the set field as far as read.
+async fn read_upload(multipart: Result<Multipart, MultipartRejection>) -> Result<Upload, (StatusCode, String, String)> {
+    let mut multipart = multipart.map_err(|rejection| (rejection.status(), rejection.body_text(), String::new()))?;
+    let mut file: Option<(String, Option<String>, Vec<u8>)> = None;
+    let mut set = String::new();
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(err) => return Err((err.status(), multipart_problem(err.status(), &err.body_text()), set)),
+        };
+        let name = field.name().unwrap_or_default().to_string();
+        match name.as_str() {
+            "file" => {
+                let file_name = field.file_name().unwrap_or_default().to_string();
+                let part_type = field.content_type().map(str::to_string);
+                let bytes = field.bytes().await.map_err(|err| (err.status(), multipart_problem(err.status(), &err.body_text()), set.clone()))?;
+                file = Some((file_name, part_type, bytes.to_vec()));
+            }
+            "set" => {
+                set = field.text().await.map_err(|err| (err.status(), multipart_problem(err.status(), &err.body_text()), String::new()))?;
+            }
+            // Anything else a browser might add is ignored.
+            _ => {}
+        }
+    }
+    match file {
+        // A browser sends an empty, unnamed part when no file was chosen.
+        Some((file_name, _, bytes)) if file_name.is_empty() && bytes.is_empty() => {
+            Err((StatusCode::BAD_REQUEST, "Choose a file to upload".to_string(), set))
+        }
+        None => Err((StatusCode::BAD_REQUEST, "Choose a file to upload".to_string(), set)),
+        Some((file_name, part_type, bytes)) => Ok(Upload { file_name, part_type, bytes, set }),
+    }
+}
+
+fn multipart_problem(status: StatusCode, text: &str) -> String {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        "The file is too large: imports take at most 8 MiB".to_string()
+    } else {
+        format!("The upload could not be read: {text}")
+    }
+}
+
+/// Status and message of a failed add. Internal failures are logged by `to_api_error` and
+/// shown only as the generic sentence.
+fn failure(err: &AppError) -> (StatusCode, String) {
+    let answer = err.to_api_error();
+    (StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), answer.error)
+}
+
+/// Tags as typed: separated by commas or semicolons, trimmed, empty ones dropped.
+fn split_tags(tags: &str) -> Vec<String> {
+    tags.split([',', ';']).map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect()
+}
+
+fn list_url(set: Option<&str>, notice: &str) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    if let Some(set) = set {
+        query.append_pair("set", set);
+    }
+    query.append_pair("notice", notice);
+    format!("/questions?{}", query.finish())
+}
+
+fn see_other(location: &str) -> Response {
+    let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, location.to_string())]).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The whole page. A set or category that finds nothing is shown as such; an unknown set
+/// makes the page a 404 with the reason.
+async fn render(state: &AppState, status: StatusCode, set: Option<&str>, category: Option<&str>, mut extras: Extras) -> Response {
+    let mut status = status;
+    let sets = match questions::list_sets(state).await {
+        Ok(sets) => sets,
+        Err(err) => {
+            let (failed, message) = failure(&err);
+            return plain_problem(failed, &message);
+        }
+    };
+    let listed = match questions::list(state, set, category).await {
+        Ok(listed) => listed,
+        Err(err) => {
+            let (failed, message) = failure(&err);
+            if status.is_success() {
+                status = failed;
+            }
+            extras.error.get_or_insert(message);
+            Vec::new()
+        }
+    };
+    let main = page_html(&sets, &listed, set, category, &extras);
+    let mut response = (status, Html(html::page("Questions", &main))).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn plain_problem(status: StatusCode, message: &str) -> Response {
+    let main = format!(
+        r#"<section class="card panel"><h1>Questions</h1><p class="error-banner" role="alert">{}</p></section>"#,
+        escape(message)
+    );
+    (status, Html(html::page("Questions", &main))).into_response()
+}
+
+fn page_html(sets: &[QuestionSetView], listed: &[QuestionView], set: Option<&str>, category: Option<&str>, extras: &Extras) -> String {
+    let mut out = String::new();
+    out.push_str(r#"<section class="card panel questions-page"><h1>Questions</h1>"#);
+    if let Some(notice) = &extras.notice {
+        out.push_str(&format!(
+            r#"<p class="notice notice-banner" role="status" data-testid="questions-notice">{}</p>"#,
+            escape(notice)
+        ));
+    }
+    if let Some(error) = &extras.error {
+        out.push_str(&format!(r#"<p class="error-banner" role="alert" data-testid="questions-error">{}</p>"#, escape(error)));
+    }
+    if !extras.line_errors.is_empty() {
+        out.push_str(r#"<ul class="upload-errors" data-testid="upload-errors">"#);
+        for (line, error) in &extras.line_errors {
+            out.push_str(&format!("<li>Line {line}: {}</li>", escape(error)));
+        }
+        out.push_str("</ul>");
+    }
+
+    // The filter.
+    out.push_str(r#"<form method="get" action="/questions" class="questions-filter" data-testid="filter-form"><label>Question set <select name="set"><option value="">All questions</option>"#);
+    for s in sets {
+        let selected = if set == Some(s.id.as_str()) { " selected" } else { "" };
+        out.push_str(&format!(
+            r#"<option value="{id}"{selected}>{name} ({id})</option>"#,
+            id = escape(&s.id),
+            name = escape(&s.name),
+        ));
+    }
+    out.push_str(&format!(
+        r#"</select></label> <label>Category <input name="category" value="{}"></label> <button type="submit">Filter</button></form>"#,
+        escape(category.unwrap_or_default()),
+    ));
+
+    // The list.
+    let count = match listed.len() {
+        1 => "1 question".to_string(),
+        n => format!("{n} questions"),
+    };
+    out.push_str(&format!(r#"<p class="muted" data-testid="questions-count">{count}</p>"#));
+    out.push_str(
+        r#"<table class="questions-table" data-testid="questions-table"><thead><tr><th scope="col">Id</th><th scope="col">Text</th><th scope="col">Category</th><th scope="col">Tags</th><th scope="col">In use</th></tr></thead><tbody>"#,
+    );
+    for q in listed {
+        out.push_str(&format!(
+            r#"<tr data-testid="question-row" data-question-id="{id}"><td><code>{id}</code></td><td class="question-text">{text}</td><td>{category}</td><td>{tags}</td><td>{in_use}</td></tr>"#,
+            id = escape(&q.id),
+            text = escape(&q.text),
+            category = escape(q.category.as_deref().unwrap_or_default()),
+            tags = escape(&q.tags.join(", ")),
+            in_use = if q.in_use { r#"<span class="badge" title="Asked by a job: it can no longer change">in use</span>"# } else { "" },
+        ));
+    }
+    out.push_str("</tbody></table></section>");
+
+    // Add one.
+    let add = &extras.add;
+    out.push_str(&format!(
+        r#"<section class="card panel"><h2>Add a question</h2>
+<form method="post" action="/questions" class="questions-form" data-testid="add-question-form">
+<label>Id <input name="id" required pattern="[a-z0-9_\-]{{1,64}}" maxlength="64" value="{id}"> <span class="muted">lower-case letters, digits, <code>_</code> and <code>-</code></span></label>
+<label>Text <textarea name="text" required rows="3">{text}</textarea></label>
+<label>Category <input name="category" value="{category}"></label>
+<label>Tags <input name="tags" value="{tags}"> <span class="muted">separated by commas or semicolons</span></label>
+<button type="submit" class="primary">Add question</button>
+</form></section>"#,
+        id = escape(&add.id),
+        text = escape(&add.text),
+        category = escape(&add.category),
+        tags = escape(&add.tags),
+    ));
+
+    // Import many.
+    out.push_str(&format!(
+        r#"<section class="card panel"><h2>Upload CSV or JSONL</h2>
+<p class="muted">CSV: a header row naming <code>id</code> and <code>text</code>, optionally <code>category</code> and <code>tags</code> (tags <code>;</code>-separated). JSON Lines: one question object a line. All or nothing: a file with any bad line imports nothing.</p>
+<form method="post" action="/questions/upload" enctype="multipart/form-data" class="questions-form" data-testid="upload-form">
+<label>File <input type="file" name="file" required accept=".csv,.jsonl,.ndjson,text/csv,application/x-ndjson"></label>
+<label>Add to question set <input name="set" value="{set}" pattern="[a-z0-9_\-]{{1,64}}" maxlength="64"> <span class="muted">optional; created if missing</span></label>
+<button type="submit" class="primary">Upload</button>
+</form></section>"#,
+        set = escape(&extras.upload_set),
+    ));
+    out
+}
+
