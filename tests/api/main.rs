@@ -22,6 +22,8 @@ mod operations;
 mod pages;
 mod paging;
 mod providers;
+mod questions;
+mod questions_page;
 mod retries;
 mod router_failures;
 mod shutdown;

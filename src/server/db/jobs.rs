@@ -111,6 +111,8 @@ pub struct JobParameters {
 pub struct NewJob {
     pub id: JobId,
     pub questions: Vec<String>,
+    /// Each question's text as the requests were built with it.
+    pub texts: Vec<String>,
     pub models: Vec<String>,
     pub regions: Vec<Region>,
     pub max_retries: i64,
@@ -152,6 +154,8 @@ const EXECUTIONS_PER_INSERT: usize = 500;
 pub enum InsertOutcome {
     Created,
     IdTaken,
+    /// A question was edited or deleted after its text was read: nothing was stored.
+    QuestionsChanged,
 }
 
 /// Creates the job and every one of its executions, `pending`, in one transaction: progress
@@ -183,6 +187,15 @@ pub async fn insert(db: &Db, job: &NewJob) -> sqlx::Result<InsertOutcome> {
     if inserted.rows_affected() == 0 {
         return Ok(InsertOutcome::IdTaken);
     }
+    // From now on these questions are part of a study's record and never change. Marked
+    // first, then compared with the texts the requests were built from: an edit or delete that
+    // won the race shows here (PostgreSQL's row locks make a later one wait and then refuse),
+    // and the job steps back instead of asking a text its question no longer has.
+    super::questions::mark_in_use(&mut tx, &job.questions).await?;
+    let stored = super::questions::texts_in(&mut tx, &job.questions).await?;
+    if job.questions.iter().zip(&job.texts).any(|(id, text)| stored.get(id) != Some(text)) {
+        return Ok(InsertOutcome::QuestionsChanged);
+    }
     // Many rows per statement: a 30,000-execution job is 60 statements, not 30,000.
     for chunk in job.executions.chunks(EXECUTIONS_PER_INSERT) {
         let rows: Vec<String> = (0..chunk.len())
@@ -212,8 +225,6 @@ pub async fn insert(db: &Db, job: &NewJob) -> sqlx::Result<InsertOutcome> {
     if let Some(warmups) = &job.warmups {
         super::warmups::insert(&mut tx, &job.id, warmups).await?;
     }
-    // From now on these questions are part of a study's record and never change.
-    super::questions::mark_in_use(&mut tx, &job.questions).await?;
     tx.commit().await?;
     // PostgreSQL plans from statistics that autovacuum refreshes only later: right after a large
     // study is submitted it would still take the table for small and read a page of the job's

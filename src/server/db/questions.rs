@@ -170,6 +170,21 @@ pub async fn mark_in_use(conn: &mut sqlx::AnyConnection, ids: &[String]) -> sqlx
     Ok(())
 }
 
+/// The stored text of each of these questions (missing ones are left out), read inside a
+/// transaction.
+pub async fn texts_in(conn: &mut sqlx::AnyConnection, ids: &[String]) -> sqlx::Result<HashMap<String, String>> {
+    let mut texts = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        let sql = format!("SELECT id, text FROM questions WHERE id IN ({})", placeholders(1, chunk.len()));
+        let mut query = sqlx::query_as::<_, (String, String)>(assembled(sql));
+        for id in chunk {
+            query = query.bind(id);
+        }
+        texts.extend(query.fetch_all(&mut *conn).await?);
+    }
+    Ok(texts)
+}
+
 /// What an import stored.
 pub struct Imported {
     pub created: u64,

@@ -65,8 +65,21 @@ pub struct JobCreated {
 
 /// Creates a job for `created_by` (the account submitting it; None with accounts off).
 pub async fn create(state: &AppState, request: CreateJob, created_by: Option<&str>) -> Result<JobCreated, AppError> {
+    // A question edited or deleted between reading it and storing the job makes the insert
+    // step back (the job must ask what the question says when it becomes immutable): read
+    // again. Twice is already rare; five times means something is rewriting questions.
+    for _ in 0..5 {
+        if let Some(created) = create_once(state, &request, created_by).await? {
+            return Ok(created);
+        }
+    }
+    Err(AppError::conflict("question_changed", "the job's questions kept changing while it was being created; submit it again"))
+}
+
+/// One try at creating the job; `None` when a question changed under it.
+async fn create_once(state: &AppState, request: &CreateJob, created_by: Option<&str>) -> Result<Option<JobCreated>, AppError> {
     let setup = &state.config.setup;
-    let (questions, catalogue) = job_questions(state, &request).await?;
+    let (questions, catalogue) = job_questions(state, request).await?;
     let samples = in_range("samples", request.samples, 1, 1..=MAX_SAMPLES)?;
     let max_tokens = in_range("max_tokens", request.max_tokens, i64::from(setup.defaults.max_tokens), 1..=MAX_TOKENS)?;
     let temperature = match request.temperature {
@@ -115,7 +128,7 @@ pub async fn create(state: &AppState, request: CreateJob, created_by: Option<&st
                     region: region.to_string(),
                     model: model.clone(),
                     system: system.clone(),
-                    question: catalogue[question_id].clone(),
+                    question: catalogue.get(question_id).cloned().unwrap_or_default(),
                     temperature,
                     max_tokens: max_tokens as u32,
                     seed: request.seed,
@@ -152,6 +165,7 @@ pub async fn create(state: &AppState, request: CreateJob, created_by: Option<&st
         }
         pairs
     });
+    let questions_texts: Vec<String> = questions.iter().map(|id| catalogue.get(id).cloned().unwrap_or_default()).collect();
     let mut job = NewJob {
         id: JobId::generated(0),
         questions,
@@ -161,6 +175,7 @@ pub async fn create(state: &AppState, request: CreateJob, created_by: Option<&st
         auto_retries,
         warmups,
         executions,
+        texts: questions_texts,
         parameters: JobParameters { question_set: request.question_set.clone(), samples, temperature, max_tokens, seed: request.seed },
         created_by: created_by.map(str::to_string),
     };
@@ -168,8 +183,12 @@ pub async fn create(state: &AppState, request: CreateJob, created_by: Option<&st
     match requested_id {
         Some(id) => {
             job.id = id;
-            if let InsertOutcome::IdTaken = db::jobs::insert(&state.db, &job).await? {
-                return Err(AppError::conflict("job_exists", format!("a job with id {:?} already exists", job.id.as_str())));
+            match db::jobs::insert(&state.db, &job).await? {
+                InsertOutcome::Created => {}
+                InsertOutcome::IdTaken => {
+                    return Err(AppError::conflict("job_exists", format!("a job with id {:?} already exists", job.id.as_str())))
+                }
+                InsertOutcome::QuestionsChanged => return Ok(None),
             }
         }
         None => {
@@ -179,9 +198,13 @@ pub async fn create(state: &AppState, request: CreateJob, created_by: Option<&st
             let mut created = false;
             for offset in 0..50 {
                 job.id = JobId::generated(base + offset);
-                if let InsertOutcome::Created = db::jobs::insert(&state.db, &job).await? {
-                    created = true;
-                    break;
+                match db::jobs::insert(&state.db, &job).await? {
+                    InsertOutcome::Created => {
+                        created = true;
+                        break;
+                    }
+                    InsertOutcome::IdTaken => {}
+                    InsertOutcome::QuestionsChanged => return Ok(None),
                 }
             }
             if !created {
@@ -191,12 +214,13 @@ pub async fn create(state: &AppState, request: CreateJob, created_by: Option<&st
     }
     state.runner.wake();
     tracing::info!(job = %job.id, executions = total_executions, "job submitted");
-    Ok(JobCreated { id: job.id, status: JobStatus::Enqueued, total_executions })
+    Ok(Some(JobCreated { id: job.id, status: JobStatus::Enqueued, total_executions }))
 }
 
-/// The job's questions in order (a set's, then any listed ones not in it) and each one's text.
+/// The job's questions in order (a set's, then any listed ones not in it) and each one's text,
+/// read once, so every id in the list has its text.
 async fn job_questions(state: &AppState, request: &CreateJob) -> Result<(Vec<String>, HashMap<String, String>), AppError> {
-    let mut ordered: Vec<String> = Vec::new();
+    let mut from_set: Vec<String> = Vec::new();
     if let Some(set_id) = &request.question_set {
         let set = db::questions::get_set(&state.db, set_id)
             .await?
@@ -204,17 +228,19 @@ async fn job_questions(state: &AppState, request: &CreateJob) -> Result<(Vec<Str
         if set.questions.is_empty() {
             return Err(AppError::invalid_request(format!("question_set: {set_id:?} has no questions")));
         }
-        ordered = set.questions;
+        from_set = set.questions;
     }
+    let wanted: Vec<&str> = from_set.iter().chain(&request.questions).map(String::as_str).collect();
+    let texts: HashMap<String, String> = db::questions::get_many(&state.db, &wanted).await?.into_iter().map(|q| (q.id, q.text)).collect();
+    if let Some(gone) = from_set.iter().find(|id| !texts.contains_key(*id)) {
+        return Err(AppError::invalid_request(format!("question_set: its question {gone:?} no longer exists")));
+    }
+    let mut ordered = from_set;
     if request.question_set.is_none() || !request.questions.is_empty() {
-        let ids: Vec<&str> = request.questions.iter().map(String::as_str).collect();
-        let known: HashSet<String> = db::questions::get_many(&state.db, &ids).await?.into_iter().map(|q| q.id).collect();
-        let listed = distinct_nonempty("questions", &request.questions, |id| known.contains(id).then(|| id.to_string()))?;
+        let listed = distinct_nonempty("questions", &request.questions, |id| texts.contains_key(id).then(|| id.to_string()))?;
         let in_set: HashSet<String> = ordered.iter().cloned().collect();
         ordered.extend(listed.into_iter().filter(|id| !in_set.contains(id)));
     }
-    let ids: Vec<&str> = ordered.iter().map(String::as_str).collect();
-    let texts: HashMap<String, String> = db::questions::get_many(&state.db, &ids).await?.into_iter().map(|q| (q.id, q.text)).collect();
     Ok((ordered, texts))
 }
 
