@@ -6,8 +6,36 @@
 //! `cargo bench --features ssr --bench scale` (`-- --quick`: each once, on small sizes, to keep
 //! the code paths working in CI; its numbers mean nothing).
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+/// Counts the heap this process holds, and its peak since the last reset: how much an export
+/// holds while it streams is the peak above where it started.
+struct CountingAlloc;
+
+static HELD: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let ptr = unsafe { System.alloc(layout) };
+        if !ptr.is_null() {
+            let now = HELD.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK.fetch_max(now, Ordering::Relaxed);
+        }
+        ptr
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        HELD.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: CountingAlloc = CountingAlloc;
 
 use axum::routing::post;
 use axum::{Json, Router};
@@ -28,12 +56,14 @@ struct Sizes {
     runner_instant: usize,
     batch_retry: usize,
     page_large: usize,
+    export_small: usize,
+    export_large: usize,
 }
 
 impl Sizes {
     fn new(quick: bool) -> Sizes {
         if quick {
-            Sizes { quick, submission: 600, per_change_large: 600, runner_paced: 180, runner_instant: 300, batch_retry: 300, page_large: 600 }
+            Sizes { quick, submission: 600, per_change_large: 600, runner_paced: 180, runner_instant: 300, batch_retry: 300, page_large: 600, export_small: 90, export_large: 900 }
         } else {
             Sizes {
                 quick,
@@ -43,6 +73,8 @@ impl Sizes {
                 runner_instant: 6_000,
                 batch_retry: 10_000,
                 page_large: 30_000,
+                export_small: 3_000,
+                export_large: 30_000,
             }
         }
     }
@@ -332,18 +364,75 @@ async fn page_ttfb(sizes: &Sizes) -> Row {
     }
 }
 
+/// The extra heap held while a job's CSV export streams to a client, for a job 10 times larger:
+/// flat when the export holds a step of rows, not the job (RESEARCH.md §3).
+async fn export_memory(sizes: &Sizes) -> Row {
+    let bench = start(Answer::Hang, 1).await;
+    bench.server.state.runner.stop_claiming();
+    let answer = "A completed answer of some length, as models give them, with \"quotes\", commas, and\nline breaks. ".repeat(8);
+    let mut peaks = Vec::new();
+    for size in [sizes.export_small, sizes.export_large] {
+        let questions = bench.questions(size, 9).await;
+        let (job, _) = bench.submit(&questions, &ALL_REGIONS).await;
+        sqlx::query("UPDATE executions SET status = 'completed', output = $1, completed_at = 0 WHERE job_id = $2")
+            .bind(&answer)
+            .bind(&job)
+            .execute(&bench.server.state.db.pool)
+            .await
+            .unwrap();
+        let before = HELD.load(Ordering::Relaxed);
+        PEAK.store(before, Ordering::Relaxed);
+        let mut response = bench.http.get(format!("{}/api/v1/jobs/{job}/export.csv", bench.base)).send().await.unwrap();
+        let mut bytes = 0;
+        while let Some(chunk) = response.chunk().await.unwrap() {
+            bytes += chunk.len();
+        }
+        assert!(bytes > size * answer.len(), "the whole export arrived");
+        peaks.push(PEAK.load(Ordering::Relaxed).saturating_sub(before));
+    }
+    bench.stop().await;
+    let ratio = peaks[1] as f64 / peaks[0].max(1) as f64;
+    let mib = |b: usize| b as f64 / (1024.0 * 1024.0);
+    Row {
+        figure: format!("CSV export, extra heap: {} vs {} executions", sizes.export_large, sizes.export_small),
+        target: "flat (≤ 1.5 ×)".into(),
+        measured: format!("{ratio:.2} × ({:.1} MiB vs {:.1} MiB)", mib(peaks[1]), mib(peaks[0])),
+        pass: ratio <= 1.5,
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let sizes = Sizes::new(quick);
     let database = if std::env::var("BENCH_POSTGRES").is_ok_and(|s| !s.is_empty()) { "PostgreSQL" } else { "SQLite" };
+    // `-- --only NAME` runs one line (submission, per_change, runner_paced, runner_instant,
+    // batch_retry, page, export).
+    let args: Vec<String> = std::env::args().collect();
+    let only = args.iter().position(|a| a == "--only").and_then(|i| args.get(i + 1)).cloned();
+    let wanted = |name: &str| only.as_deref().is_none_or(|o| o == name);
     let mut rows = Vec::new();
-    rows.push(submission(&sizes).await);
-    rows.push(per_change(&sizes).await);
-    rows.push(runner(&sizes, true).await);
-    rows.push(runner(&sizes, false).await);
-    rows.push(batch_retry(&sizes).await);
-    rows.push(page_ttfb(&sizes).await);
+    if wanted("submission") {
+        rows.push(submission(&sizes).await);
+    }
+    if wanted("per_change") {
+        rows.push(per_change(&sizes).await);
+    }
+    if wanted("runner_paced") {
+        rows.push(runner(&sizes, true).await);
+    }
+    if wanted("runner_instant") {
+        rows.push(runner(&sizes, false).await);
+    }
+    if wanted("batch_retry") {
+        rows.push(batch_retry(&sizes).await);
+    }
+    if wanted("page") {
+        rows.push(page_ttfb(&sizes).await);
+    }
+    if wanted("export") {
+        rows.push(export_memory(&sizes).await);
+    }
     println!("\nScale ({database}{})", if sizes.quick { ", --quick: sizes too small to mean anything" } else { "" });
     println!("| figure | target | measured | pass |");
     println!("|---|---|---|---|");

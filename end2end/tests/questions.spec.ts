@@ -24,8 +24,8 @@ test('a study uploaded as CSV runs with 2 samples and exports as CSV', async ({ 
   await page.goto('/');
   await waitForHydration(page);
   await page.getByTestId('question-set').selectOption('e2e-study');
-  for (const box of await page.locator('input[name="questions[]"]:checked').all()) await box.uncheck();
-  for (const box of await page.locator('input[name="models[]"]:checked').all()) {
+  for (const box of await page.locator('input[name="questions[]"]').all()) await box.uncheck();
+  for (const box of await page.locator('input[name="models[]"]').all()) {
     if ((await box.getAttribute('value')) !== 'llama3.2-1b') await box.uncheck();
   }
   await page.locator('input[name="regions[]"][value="EU"]').uncheck();

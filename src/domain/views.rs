@@ -189,6 +189,7 @@ impl ExecutionView {
             model_id: "mistral-7b".into(),
             question_id: "taiwan_status".into(),
             question_index: 0,
+            sample_index: 0,
             provider_id: None,
             output: None,
             error: (status == ExecutionStatus::Failed).then(|| "cold start".to_string()),

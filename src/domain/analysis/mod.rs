@@ -2,3 +2,6 @@
 //! pages and the exports cannot disagree.
 
 pub mod refusal;
+pub mod report;
+pub mod similarity;
+pub mod stats;
