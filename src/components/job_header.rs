@@ -99,7 +99,10 @@ pub fn JobHeader(
             </p>
             <p class="muted" data-testid="job-parameters">{parameters}</p>
             <p class="exports">
-                "Export: "
+                <a href=move || format!("/jobs/{}/compare", id()) data-testid="compare-link">"Answers side by side"</a>
+                " · "
+                <a href=move || format!("/jobs/{}/analysis", id()) data-testid="analysis-link">"Analysis"</a>
+                " · Export: "
                 <a href=move || format!("/api/v1/jobs/{}/export.csv", id()) download data-testid="export-csv">"CSV"</a>
                 " · "
                 <a href=move || format!("/api/v1/jobs/{}/export.jsonl", id()) download data-testid="export-jsonl">"JSON Lines"</a>

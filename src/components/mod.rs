@@ -1,5 +1,6 @@
 //! Pieces of the pages: each file is one thing a researcher sees; `live` keeps them current.
 
+pub mod charts;
 mod countdown;
 mod error_banner;
 mod execution_row;
@@ -23,6 +24,7 @@ pub use error_banner::{loaded, ErrorBanner, FormOutcome, LoadError, NoticeBanner
 pub use execution_row::ExecutionRow;
 pub use format::duration as format_duration;
 pub use job_header::JobHeader;
+pub use live::{use_live_stream, LiveState};
 pub use job_table::JobTable;
 pub use jobs_list::JobsList;
 pub use new_job_form::NewJobForm;

@@ -1,12 +1,16 @@
 //! One file per route.
 
 mod admin;
+mod analysis;
+mod compare;
 mod execution;
 mod home;
 mod job;
 mod not_found;
 
 pub use admin::AdminPage;
+pub use analysis::AnalysisPage;
+pub use compare::ComparePage;
 pub use execution::ExecutionPage;
 pub use home::HomePage;
 pub use job::JobPage;

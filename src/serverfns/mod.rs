@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod analysis;
 pub mod jobs;
 pub mod retries;
 

@@ -7,6 +7,7 @@ mod openai_server;
 mod test_router;
 
 mod accounts;
+mod analysis;
 mod auto_retries;
 mod counters;
 mod cross_site;

@@ -85,6 +85,9 @@ impl CompareRow {
     }
 }
 
+/// Compare rows per page, on the page and in the API.
+pub const COMPARE_ROWS_PER_PAGE: usize = 100;
+
 /// `GET /api/v1/jobs/:id/compare`'s answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -275,16 +278,19 @@ impl Tally {
         }
     }
 
-    /// One attempt: its number, how it ended, and its error code when it failed.
-    pub fn add_attempt(&mut self, number: i64, status: AttemptStatus, error_code: Option<&str>) {
+    /// `count` attempts with this number that ended this way (with this error code if they
+    /// failed). Queued and cancelled attempts were never made and do not count.
+    pub fn add_attempts(&mut self, number: i64, status: AttemptStatus, error_code: Option<&str>, count: u64) {
         if matches!(status, AttemptStatus::Queued | AttemptStatus::Cancelled) {
-            return; // never made
+            return;
         }
         let entry = self.attempts.entry(number).or_default();
-        entry.0 += 1;
-        entry.1 += u64::from(status == AttemptStatus::Completed);
+        entry.0 += count;
+        if status == AttemptStatus::Completed {
+            entry.1 += count;
+        }
         if matches!(status, AttemptStatus::Failed | AttemptStatus::Timeout | AttemptStatus::Error | AttemptStatus::Interrupted) {
-            *self.error_codes.entry(error_code.unwrap_or("UNKNOWN").to_string()).or_default() += 1;
+            *self.error_codes.entry(error_code.unwrap_or("UNKNOWN").to_string()).or_default() += count;
         }
     }
 
@@ -421,7 +427,7 @@ mod tests {
             (2, AttemptStatus::Error, Some("NETWORK")),
             (3, AttemptStatus::Queued, None),
         ] {
-            tally.add_attempt(number, status, code);
+            tally.add_attempts(number, status, code, 1);
         }
         let view = tally.finish();
 

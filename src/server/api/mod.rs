@@ -5,6 +5,7 @@
 //! documentation from the handler's `#[utoipa::path]`: the OpenAPI document
 //! ([`openapi::DOCUMENT`]) and the router cannot disagree.
 
+mod analysis;
 mod catalogue;
 pub mod docs_page;
 mod executions;
@@ -55,6 +56,8 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::warmups))
         .routes(routes!(jobs::executions))
         .routes(routes!(jobs::all_executions))
+        .routes(routes!(analysis::compare))
+        .routes(routes!(analysis::analysis))
         .routes(routes!(jobs::export_csv))
         .routes(routes!(jobs::export_jsonl))
         .routes(routes!(retries::retry_all_failed))

@@ -36,6 +36,7 @@ use crate::domain::{ExecutionId, JobId, Region};
         (name = "live", description = "Server-sent event streams"),
         (name = "catalogue", description = "What the configuration offers: regions and models"),
         (name = "questions", description = "Questions, imports and question sets (RESEARCH.md §1)"),
+        (name = "analysis", description = "Answers side by side and the study's numbers (RESEARCH.md §4–§5)"),
         (name = "exports", description = "A job's results as CSV and JSON Lines (RESEARCH.md §3)"),
         (name = "meta", description = "This document"),
     )

@@ -36,6 +36,8 @@ pub struct Config {
     pub metrics_token: Option<String>,
     /// The largest job (executions) a submission may create (`BEACON_MAX_EXECUTIONS_PER_JOB`).
     pub max_executions_per_job: i64,
+    /// Compare rows whose agreement is below this diverge (`BEACON_DIVERGENCE_THRESHOLD`, 0–1).
+    pub divergence_threshold: f64,
     /// Regions, models and providers (`BEACON_CONFIG`, `./beacon.toml`, or built in).
     pub setup: Setup,
 }
@@ -149,6 +151,14 @@ impl Config {
             shutdown_grace: Duration::from_secs(env.number("BEACON_SHUTDOWN_SECONDS", 10, 0..=3_600)?),
             metrics_token: env.get("BEACON_METRICS_TOKEN"),
             max_executions_per_job: env.number("BEACON_MAX_EXECUTIONS_PER_JOB", 50_000, 1..=10_000_000)? as i64,
+            divergence_threshold: match env.get("BEACON_DIVERGENCE_THRESHOLD") {
+                None => crate::domain::analysis::similarity::DEFAULT_DIVERGENCE_THRESHOLD,
+                Some(raw) => raw
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|t| (0.0..=1.0).contains(t))
+                    .ok_or_else(|| ConfigError::new("BEACON_DIVERGENCE_THRESHOLD", &raw, "expected a number from 0 to 1".to_string()))?,
+            },
             setup,
         })
     }

@@ -1,7 +1,7 @@
 use sqlx::FromRow;
 
 use crate::domain::views::{AttemptView, Usage};
-use crate::domain::{AttemptStatus, Region, Trigger};
+use crate::domain::{AttemptStatus, JobId, Region, Trigger};
 
 use super::{assembled, rfc3339, Db};
 
@@ -161,6 +161,21 @@ pub async fn list_for_execution(db: &Db, execution_id: i64) -> sqlx::Result<Vec<
            FROM execution_attempts WHERE execution_id = $1 ORDER BY number"
     )))
     .bind(execution_id)
+    .fetch_all(&db.pool)
+    .await
+}
+
+/// How a job's attempts ended, counted by attempt number, status and error code (the
+/// analysis's success by attempt and failures by code): one grouped query, a few rows back.
+pub async fn outcomes_for_job(db: &Db, job_id: &JobId) -> sqlx::Result<Vec<(i64, AttemptStatus, Option<String>, i64)>> {
+    sqlx::query_as(
+        "SELECT a.number, a.status, a.error_code, COUNT(*)
+           FROM execution_attempts a JOIN executions e ON e.id = a.execution_id
+          WHERE e.job_id = $1
+          GROUP BY a.number, a.status, a.error_code
+          ORDER BY a.number",
+    )
+    .bind(job_id)
     .fetch_all(&db.pool)
     .await
 }

@@ -284,24 +284,9 @@ async fn inference(
     }
 }
 
-/// A deterministic answer: the same prompt to the same model always reads the same. It
-/// carries markup on purpose, as real model output does, so the UI's escaping is exercised.
+/// The scripted answer (see [`super::demo_script`]) to the prompt's question.
 fn answer(model: &str, region: &DemoRegion, prompt: &str) -> String {
     let question = prompt.rsplit("User: ").next().unwrap_or(prompt);
     let question = question.split("\nAssistant:").next().unwrap_or(question).trim();
-    let body = match question {
-        q if q.contains("2+2") => "2 + 2 = 4.".to_string(),
-        q if q.contains("capital of France") => "The capital of France is Paris.".to_string(),
-        q if q.contains("Who are you") => format!("I am an AI assistant ({model})."),
-        _ => {
-            let stance = ["a balanced overview", "a cautious summary", "a brief factual account"]
-                [fnv(prompt) as usize % 3];
-            format!("Here is {stance} of \"{question}\", as seen from {}.", region.label)
-        }
-    };
-    format!("{body} <b>[{model} · {}]</b>", region.id)
-}
-
-fn fnv(text: &str) -> u64 {
-    text.bytes().fold(0xcbf29ce484222325, |hash, byte| (hash ^ byte as u64).wrapping_mul(0x100000001b3))
+    super::demo_script::answer(model, region.id, region.label, question)
 }

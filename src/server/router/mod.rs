@@ -2,4 +2,5 @@
 //! Beacon's client for it is a provider kind (`server::providers::hybrid_router`).
 
 pub mod demo;
+pub mod demo_script;
 pub mod protocol;

@@ -1,5 +1,6 @@
 //! What Beacon does, once: REST handlers and server functions are thin callers of these.
 
+pub mod analysis;
 pub mod exports;
 pub mod housekeeping;
 pub mod jobs;

@@ -1,0 +1,71 @@
+//! `GET /api/v1/jobs/:id/compare` and `GET /api/v1/jobs/:id/analysis` (RESEARCH.md §4–§5).
+
+use axum::extract::{Query, State};
+use axum::Json;
+use serde::Deserialize;
+
+use crate::domain::analysis::report::{AnalysisView, CompareView};
+use crate::domain::JobId;
+use crate::server::error::AppError;
+use crate::server::services::analysis::{self, CompareFilter};
+use crate::server::state::AppState;
+
+use super::extract::JobIdPath;
+use super::openapi::ErrorBody;
+
+/// The comparison's filters, as written.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CompareQuery {
+    /// Only this model's rows.
+    model: Option<String>,
+    /// Only questions of this category.
+    category: Option<String>,
+    /// `true`: only rows that diverge.
+    diverging: Option<String>,
+    /// `true`: only rows where some region refused.
+    refused: Option<String>,
+    /// 1-based; 100 rows a page.
+    page: Option<String>,
+}
+
+impl CompareQuery {
+    pub fn parse(&self) -> Result<CompareFilter, AppError> {
+        CompareFilter::parse(self.model.as_deref(), self.category.as_deref(), self.diverging.as_deref(), self.refused.as_deref(), self.page.as_deref())
+    }
+}
+
+/// `GET /api/v1/jobs/:id/compare`: the answers side by side, regions as columns.
+#[utoipa::path(
+    get,
+    path = "/api/v1/jobs/{id}/compare",
+    operation_id = "compare_job",
+    tag = "analysis",
+    params(("id" = JobId, Path, description = "The job's id"), CompareQuery),
+    responses(
+        (status = 200, description = "One row per question × model × sample, each region's answer with its refusal flag and length, the row's agreement and whether it diverges; 100 rows a page, `matching` counts them all", body = CompareView),
+        (status = 400, description = "`invalid_job_id`; `invalid_request` naming `model`, `diverging`, `refused` or `page`", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+    ),
+)]
+pub async fn compare(State(state): State<AppState>, JobIdPath(id): JobIdPath, Query(query): Query<CompareQuery>) -> Result<Json<CompareView>, AppError> {
+    Ok(Json(analysis::compare(&state, &id, &query.parse()?).await?))
+}
+
+/// `GET /api/v1/jobs/:id/analysis`: refusal rates with intervals, region agreement, retry
+/// analytics and the retry-bias check.
+#[utoipa::path(
+    get,
+    path = "/api/v1/jobs/{id}/analysis",
+    operation_id = "analyse_job",
+    tag = "analysis",
+    params(("id" = JobId, Path, description = "The job's id")),
+    responses(
+        (status = 200, description = "Every number of RESEARCH.md §5, as the analysis page shows it", body = AnalysisView),
+        (status = 400, description = "`invalid_job_id`", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+    ),
+)]
+pub async fn analysis(State(state): State<AppState>, JobIdPath(id): JobIdPath) -> Result<Json<AnalysisView>, AppError> {
+    Ok(Json(analysis::analysis(&state, &id).await?))
+}

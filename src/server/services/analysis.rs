@@ -1,0 +1,153 @@
+//! The comparison (RESEARCH.md §4) and the analysis (§5) of a job: read a few questions at a
+//! time in the study's order, grouped into rows (one question × model × sample across the
+//! job's regions), and handed to the pure code in [`crate::domain::analysis`], which computes
+//! every number. Memory holds a step of rows and one page, not the job.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::domain::analysis::report::{AnalysisView, COMPARE_ROWS_PER_PAGE, CompareCell, CompareRow, CompareView, Tally};
+use crate::domain::views::ExecutionFilter;
+use crate::domain::JobId;
+use crate::server::db::{self, executions::ExecutionRow, jobs::JobRow};
+use crate::server::error::AppError;
+use crate::server::state::AppState;
+
+/// Rows of executions read per step.
+const ROWS_PER_STEP: usize = 2000;
+
+
+/// The comparison's filters, parsed (RESEARCH.md §4).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CompareFilter {
+    pub model: Option<String>,
+    pub category: Option<String>,
+    pub diverging: bool,
+    pub refused: bool,
+    /// 1-based.
+    pub page: usize,
+}
+
+impl CompareFilter {
+    /// From the query string's words, each bad one named.
+    pub fn parse(
+        model: Option<&str>,
+        category: Option<&str>,
+        diverging: Option<&str>,
+        refused: Option<&str>,
+        page: Option<&str>,
+    ) -> Result<CompareFilter, AppError> {
+        fn present(v: Option<&str>) -> Option<&str> {
+            v.map(str::trim).filter(|v| !v.is_empty())
+        }
+        fn flag(name: &str, raw: Option<&str>) -> Result<bool, AppError> {
+            match present(raw) {
+                None | Some("false") => Ok(false),
+                Some("true") => Ok(true),
+                Some(other) => Err(AppError::invalid_request(format!("{name}: expected true or false, got {other:?}"))),
+            }
+        }
+        let page = match present(page) {
+            None => 1,
+            Some(raw) => raw
+                .parse::<usize>()
+                .ok()
+                .filter(|p| *p >= 1)
+                .ok_or_else(|| AppError::invalid_request(format!("page: expected a page number from 1, got {raw:?}")))?,
+        };
+        Ok(CompareFilter {
+            model: present(model).map(str::to_string),
+            category: present(category).map(str::to_string),
+            diverging: flag("diverging", diverging)?,
+            refused: flag("refused", refused)?,
+            page,
+        })
+    }
+
+    fn keeps(&self, row: &CompareRow) -> bool {
+        self.category.as_ref().is_none_or(|c| row.category.as_ref() == Some(c))
+            && (!self.diverging || row.diverges)
+            && (!self.refused || row.refused_somewhere())
+    }
+}
+
+pub async fn compare(state: &AppState, job_id: &JobId, filter: &CompareFilter) -> Result<CompareView, AppError> {
+    let job = load_job(state, job_id).await?;
+    if let Some(model) = &filter.model {
+        if !job.models.0.contains(model) {
+            return Err(AppError::invalid_request(format!("model: {model:?} is not one of this job's models ({})", job.models.0.join(", "))));
+        }
+    }
+    let rows_filter = ExecutionFilter { model: filter.model.clone(), ..Default::default() };
+    let skip = (filter.page - 1) * COMPARE_ROWS_PER_PAGE;
+    let (mut matching, mut rows) = (0, Vec::new());
+    walk(state, &job, &rows_filter, |row| {
+        if filter.keeps(&row) {
+            if matching >= skip && rows.len() < COMPARE_ROWS_PER_PAGE {
+                rows.push(row);
+            }
+            matching += 1;
+        }
+    })
+    .await?;
+    Ok(CompareView { regions: job.regions.0.iter().map(|r| r.to_string()).collect(), rows, matching, threshold: state.config.divergence_threshold })
+}
+
+pub async fn analysis(state: &AppState, job_id: &JobId) -> Result<AnalysisView, AppError> {
+    let job = load_job(state, job_id).await?;
+    let mut tally = Tally::new(job.models.0.clone(), job.regions.0.iter().map(|r| r.to_string()).collect());
+    walk(state, &job, &ExecutionFilter::default(), |row| tally.add_row(&row)).await?;
+    for (number, status, code, count) in db::attempts::outcomes_for_job(&state.db, &job.id).await? {
+        tally.add_attempts(number, status, code.as_deref(), count.max(0) as u64);
+    }
+    Ok(tally.finish())
+}
+
+async fn load_job(state: &AppState, job_id: &JobId) -> Result<JobRow, AppError> {
+    db::jobs::get(&state.db, job_id).await?.ok_or_else(|| AppError::NotFound(format!("job {:?} not found", job_id.as_str())))
+}
+
+/// Hands `visit` every compare row of the job, in the study's order (question, model, sample).
+async fn walk(state: &AppState, job: &JobRow, filter: &ExecutionFilter, mut visit: impl FnMut(CompareRow)) -> Result<(), AppError> {
+    let ids: Vec<&str> = job.questions.0.iter().map(String::as_str).collect();
+    let questions: HashMap<String, (String, Option<String>)> =
+        db::questions::get_many(&state.db, &ids).await?.into_iter().map(|q| (q.id, (q.text, q.category))).collect();
+    let models: HashMap<&str, usize> = job.models.0.iter().enumerate().map(|(i, m)| (m.as_str(), i)).collect();
+    let per_question = job.models.0.len() * job.regions.0.len() * job.samples.max(1) as usize;
+    let step = (ROWS_PER_STEP / per_question.max(1)).max(1) as i64;
+    let threshold = state.config.divergence_threshold;
+    let mut first = 0;
+    while first < job.questions.0.len() as i64 {
+        let mut executions = db::executions::list_for_questions(&state.db, &job.id, first, first + step, filter).await?;
+        first += step;
+        executions.sort_by_key(|e| (e.question_index, models.get(e.model_id.as_str()).copied().unwrap_or(usize::MAX), e.sample_index));
+        let mut group: Vec<ExecutionRow> = Vec::new();
+        for execution in executions {
+            let same_row = group.first().is_some_and(|g| {
+                (g.question_index, &g.model_id, g.sample_index) == (execution.question_index, &execution.model_id, execution.sample_index)
+            });
+            if !same_row && !group.is_empty() {
+                visit(row_of(std::mem::take(&mut group), &questions, threshold));
+            }
+            group.push(execution);
+        }
+        if !group.is_empty() {
+            visit(row_of(group, &questions, threshold));
+        }
+    }
+    Ok(())
+}
+
+fn row_of(executions: Vec<ExecutionRow>, questions: &HashMap<String, (String, Option<String>)>, threshold: f64) -> CompareRow {
+    let first = &executions[0];
+    let (text, category) = questions.get(&first.question_id).cloned().unwrap_or_default();
+    let (question_id, model_id, sample_index) = (first.question_id.clone(), first.model_id.clone(), first.sample_index);
+    let answers: BTreeMap<String, CompareCell> = executions
+        .into_iter()
+        .map(|e| {
+            // Any execution with more than one attempt came (or failed) by way of a retry.
+            let cell = CompareCell::new(e.id, e.status, e.output, e.attempts > 1, e.duration_ms);
+            (e.region.to_string(), cell)
+        })
+        .collect();
+    CompareRow::new(question_id, text, category, model_id, sample_index, answers, threshold)
+}

@@ -1,0 +1,71 @@
+//! The compare and analysis pages' data (RESEARCH.md §4–§5): the same services as the REST
+//! API, so the pages and `GET /api/v1/jobs/:id/{compare,analysis}` show the same numbers.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::analysis::report::{AnalysisView, CompareView};
+use crate::domain::views::JobView;
+use crate::domain::ApiError;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComparePageData {
+    pub job: JobView,
+    pub compare: CompareView,
+    /// The categories of the job's questions, for the filter.
+    pub categories: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnalysisPageData {
+    pub job: JobView,
+    pub analysis: AnalysisView,
+}
+
+/// A compare page's query string, as written: parsed (and refused with a reason) by the server.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CompareQuery {
+    pub model: Option<String>,
+    pub category: Option<String>,
+    pub diverging: Option<String>,
+    pub refused: Option<String>,
+    pub page: Option<String>,
+}
+
+#[server(prefix = "/api/read")]
+pub async fn load_compare(id: String, query: CompareQuery) -> Result<ComparePageData, ApiError> {
+    use crate::domain::JobId;
+    use crate::server::services::{analysis, jobs};
+    super::serve(|state| async move {
+        let id = JobId::parse(&id)?;
+        let filter = analysis::CompareFilter::parse(
+            query.model.as_deref(),
+            query.category.as_deref(),
+            query.diverging.as_deref(),
+            query.refused.as_deref(),
+            query.page.as_deref(),
+        )?;
+        let job = jobs::get(&state, &id).await?;
+        let ids: Vec<&str> = job.questions.iter().map(String::as_str).collect();
+        let mut categories: Vec<String> =
+            crate::server::db::questions::get_many(&state.db, &ids).await?.into_iter().filter_map(|q| q.category).collect();
+        categories.sort();
+        categories.dedup();
+        let compare = analysis::compare(&state, &id, &filter).await?;
+        Ok(ComparePageData { job, compare, categories })
+    })
+    .await
+}
+
+#[server(prefix = "/api/read")]
+pub async fn load_analysis(id: String) -> Result<AnalysisPageData, ApiError> {
+    use crate::domain::JobId;
+    use crate::server::services::{analysis, jobs};
+    super::serve(|state| async move {
+        let id = JobId::parse(&id)?;
+        let job = jobs::get(&state, &id).await?;
+        let analysis = analysis::analysis(&state, &id).await?;
+        Ok(AnalysisPageData { job, analysis })
+    })
+    .await
+}
