@@ -85,6 +85,16 @@ export const providersEnv: Record<string, string> = {
   BEACON_CONFIG: providersConfig,
 };
 
+// A fifth Beacon for the research pages (compare, analysis), with its own database and demo
+// router, so its jobs do not warm the first Beacon's providers before job_run.spec's cold start.
+export const researchPort = 8101;
+const researchDir = fs.mkdtempSync(path.join(os.tmpdir(), 'beacon-e2e-research-'));
+export const researchEnv: Record<string, string> = {
+  ...demoEnv,
+  LEPTOS_SITE_ADDR: `127.0.0.1:${researchPort}`,
+  DATABASE_URL: `sqlite:${path.join(researchDir, 'beacon.db')}`,
+};
+
 export default defineConfig({
   testDir: './tests',
   timeout: 90_000,
@@ -111,6 +121,15 @@ export default defineConfig({
     },
   },
   webServer: [
+    {
+      command: '../target/release/beacon',
+      url: `http://127.0.0.1:${researchPort}/health`,
+      env: { ...process.env, ...researchEnv } as Record<string, string>,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'pipe',
+      stderr: 'pipe',
+    },
     {
       command: '../target/release/beacon',
       url: `http://127.0.0.1:${port}/health`,

@@ -4,7 +4,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::components::{use_live_stream, LoadError, StatusBadge};
 use crate::domain::analysis::report::{CompareCell, CompareRow};
 use crate::domain::LiveEventKind;
-use crate::serverfns::analysis::{load_compare, ComparePageData, CompareQuery};
+use crate::serverfns::analysis::{ComparePageData, CompareQuery};
 
 /// Answers longer than this fold open.
 const FOLD_CHARS: usize = 160;
@@ -24,7 +24,7 @@ pub fn ComparePage() -> impl IntoView {
         let query = CompareQuery { model: q.get("model"), category: q.get("category"), diverging: q.get("diverging"), refused: q.get("refused"), page: q.get("page") };
         (id, query, version.get())
     };
-    let data = Resource::new(wanted, |(id, query, _)| load_compare(id, query));
+    let data = Resource::new(wanted, |(id, query, _)| query.load(id));
 
     let reload = reloader(version);
     let _live = use_live_stream(

@@ -32,10 +32,25 @@ pub struct CompareQuery {
     pub page: Option<String>,
 }
 
+impl CompareQuery {
+    pub async fn load(self, id: String) -> Result<ComparePageData, ApiError> {
+        load_compare(id, self.model, self.category, self.diverging, self.refused, self.page).await
+    }
+}
+
+/// The arguments are flat: an absent filter is simply not sent.
 #[server(prefix = "/api/read")]
-pub async fn load_compare(id: String, query: CompareQuery) -> Result<ComparePageData, ApiError> {
+pub async fn load_compare(
+    id: String,
+    model: Option<String>,
+    category: Option<String>,
+    diverging: Option<String>,
+    refused: Option<String>,
+    page: Option<String>,
+) -> Result<ComparePageData, ApiError> {
     use crate::domain::JobId;
     use crate::server::services::{analysis, jobs};
+    let query = CompareQuery { model, category, diverging, refused, page };
     super::serve(|state| async move {
         let id = JobId::parse(&id)?;
         let filter = analysis::CompareFilter::parse(
