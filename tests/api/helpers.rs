@@ -70,6 +70,8 @@ pub async fn fresh_database(db_dir: &tempfile::TempDir) -> String {
 }
 
 pub async fn spawn_app(options: Options) -> TestApp {
+    // Errors Beacon logs (an internal error's cause) are printed with a failing test's output.
+    let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("beacon=error").try_init();
     let db_dir = tempfile::tempdir().unwrap();
     let database_url = fresh_database(&db_dir).await;
     let server = startup::start(config(&options, database_url.clone())).await.expect("Beacon starts");

@@ -39,7 +39,12 @@ pub async fn sweep_once(db: &Db) -> sqlx::Result<usize> {
 /// quarter of a lease, from a thread of its own with a runtime and a database connection of its
 /// own (SAFETY.md §3): however busy the server's threads and its connection pool are with
 /// reads, renewals go out on time, so no live call is ever swept as interrupted.
+///
+/// The thread holds nothing of the server's once connected, and only a weak reference to the
+/// calls in flight: when the server is dropped without being stopped (an embedding process or
+/// a test that ends), the keeper notices and exits, closing its connection.
 pub fn spawn_keeper(db: Db, lease: Duration, in_flight: Arc<InFlight>, stop: CancellationToken) {
+    let in_flight = Arc::downgrade(&in_flight);
     // Four renewals per lease: a renewal may be late by three quarters of a lease before the
     // sweeper could take the row.
     let every = (lease / 4).max(Duration::from_millis(100));
@@ -50,8 +55,9 @@ pub fn spawn_keeper(db: Db, lease: Duration, in_flight: Arc<InFlight>, stop: Can
         };
         runtime.block_on(async move {
             // Connections made here belong to this thread's runtime and are polled by it alone.
+            let shared = db;
             let db = loop {
-                match db.with_own_connections(1).await {
+                match shared.with_own_connections(1).await {
                     Ok(db) => break db,
                     Err(err) => {
                         tracing::error!(%err, "the lease keeper could not connect; trying again");
@@ -62,6 +68,7 @@ pub fn spawn_keeper(db: Db, lease: Duration, in_flight: Arc<InFlight>, stop: Can
                     }
                 }
             };
+            drop(shared);
             // Claims found taken: renewing them again would be pointless.
             let mut lost: HashSet<String> = HashSet::new();
             loop {
@@ -69,6 +76,7 @@ pub fn spawn_keeper(db: Db, lease: Duration, in_flight: Arc<InFlight>, stop: Can
                     _ = tokio::time::sleep(every) => {}
                     _ = stop.cancelled() => return,
                 }
+                let Some(in_flight) = in_flight.upgrade() else { return };
                 let claims: Vec<String> = {
                     let in_flight = in_flight.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
                     in_flight.values().map(|(claimed, _)| claimed.claim.clone()).collect()
