@@ -82,13 +82,15 @@ pub fn RefusalChart(rows: Vec<ModelRegionStats>) -> impl IntoView {
 #[component]
 pub fn AgreementMatrix(regions: Vec<String>, pairs: Vec<RegionPairStats>) -> impl IntoView {
     const CELL: f64 = 90.0;
-    const HEAD: f64 = 110.0;
-    let size = HEAD + regions.len() as f64 * CELL;
+    // Room for the row labels on the left and the column labels on top.
+    const LEFT: f64 = 110.0;
+    const TOP: f64 = 30.0;
+    let (width, height) = (LEFT + regions.len() as f64 * CELL, TOP + regions.len() as f64 * CELL);
     let agreement = |a: &str, b: &str| -> Option<&RegionPairStats> { pairs.iter().find(|p| (p.a == a && p.b == b) || (p.a == b && p.b == a)) };
     let mut cells = Vec::new();
     for (i, a) in regions.iter().enumerate() {
         for (j, b) in regions.iter().enumerate() {
-            let (x, y) = (HEAD + j as f64 * CELL, HEAD + i as f64 * CELL);
+            let (x, y) = (LEFT + j as f64 * CELL, TOP + i as f64 * CELL);
             let (fill, text, detail) = if i == j {
                 ("#f4f5f7".to_string(), "—".to_string(), format!("{a} with itself"))
             } else {
@@ -115,16 +117,15 @@ pub fn AgreementMatrix(regions: Vec<String>, pairs: Vec<RegionPairStats>) -> imp
         .iter()
         .enumerate()
         .map(|(i, region)| {
-            let at = HEAD + i as f64 * CELL + CELL / 2.0;
             view! {
-                <text x=at y=HEAD - 10.0 text-anchor="middle">{region.clone()}</text>
-                <text x=HEAD - 8.0 y=HEAD + i as f64 * CELL + CELL / 2.0 + 5.0 text-anchor="end">{region.clone()}</text>
+                <text x=LEFT + i as f64 * CELL + CELL / 2.0 y=TOP - 10.0 text-anchor="middle">{region.clone()}</text>
+                <text x=LEFT - 8.0 y=TOP + i as f64 * CELL + CELL / 2.0 + 5.0 text-anchor="end">{region.clone()}</text>
             }
         })
         .collect_view();
     view! {
         <svg class="chart" data-testid="agreement-matrix" role="img" aria-labelledby="agreement-title agreement-desc"
-            viewBox=format!("0 0 {size} {size}") width=size height=size>
+            viewBox=format!("0 0 {width} {height}") width=width height=height>
             <title id="agreement-title">"Agreement between regions"</title>
             <desc id="agreement-desc">"Each cell is the mean similarity (0 to 1) of two regions' answers to the same question, model and sample; darker is more alike."</desc>
             {heads}

@@ -33,14 +33,6 @@ models = {{ "llama3.1-8b" = "llama3.1:8b" }}
     )
 }
 
-async fn spawn(config: &str) -> (TestApp, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("beacon.toml");
-    std::fs::write(&path, config).unwrap();
-    let app = spawn_app(Options { env: vec![("BEACON_CONFIG", path.display().to_string())], ..Options::default() }).await;
-    (app, dir)
-}
-
 async fn submit(app: &TestApp, questions: &[&str], auto_retries: Option<i64>) -> (u16, Value) {
     let mut body = json!({"questions": questions, "models": ["llama3.1-8b"], "regions": ["US"]});
     if let Some(n) = auto_retries {
@@ -62,7 +54,7 @@ async fn cold_starts_are_retried_automatically_after_the_backoff_and_leave_the_m
         }
     })
     .await;
-    let (app, _dir) = spawn(&config(&server.base_url, "auto_retries = 2\nauto_retry_backoff_seconds = [1, 2]")).await;
+    let (app, _dir) = spawn_with_config(&config(&server.base_url, "auto_retries = 2\nauto_retry_backoff_seconds = [1, 2]"), &[]).await;
     let (status, created) = submit(&app, &["math_basic", "geography_basic"], None).await;
     assert_eq!(status, 202, "{created}");
     let job = created["id"].as_str().unwrap().to_string();
@@ -101,7 +93,7 @@ async fn cold_starts_are_retried_automatically_after_the_backoff_and_leave_the_m
 #[tokio::test]
 async fn a_spent_automatic_budget_leaves_a_failed_row_whose_manual_retry_starts_it_afresh() {
     let server = OpenAiServer::start(|_, _| Chat::Status(502, "bad gateway".into(), None)).await;
-    let (app, _dir) = spawn(&config(&server.base_url, "auto_retry_backoff_seconds = [0]")).await;
+    let (app, _dir) = spawn_with_config(&config(&server.base_url, "auto_retry_backoff_seconds = [0]"), &[]).await;
     // The job asks for one automatic retry (the configuration's default is none); 6 is too many.
     let (status, body) = submit(&app, &["math_basic"], Some(6)).await;
     assert_eq!((status, body["code"].as_str()), (400, Some("invalid_request")), "{body}");
@@ -152,7 +144,7 @@ timeout_seconds = 3
 "#,
             finland.base_url
         );
-    let (app, _dir) = spawn(&file).await;
+    let (app, _dir) = spawn_with_config(&file, &[]).await;
     let (status, created) = app
         .post_json("/api/v1/jobs", &json!({"questions": ["math_basic", "geography_basic"], "models": ["llama3.1-8b"], "regions": ["US", "EU"], "warmup": true}))
         .await;

@@ -84,6 +84,18 @@ pub async fn spawn_app(options: Options) -> TestApp {
     }
 }
 
+/// Beacon configured by `config` (a `beacon.toml` in a temporary folder, which the caller
+/// keeps for as long as Beacon runs), with `env` besides.
+pub async fn spawn_with_config(config: &str, env: &[(&'static str, &str)]) -> (TestApp, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("beacon.toml");
+    std::fs::write(&path, config).unwrap();
+    let mut vars = vec![("BEACON_CONFIG", path.display().to_string())];
+    vars.extend(env.iter().map(|(name, value)| (*name, value.to_string())));
+    let app = spawn_app(Options { env: vars, ..Options::default() }).await;
+    (app, dir)
+}
+
 pub async fn spawn_with_router(router_url: &str) -> TestApp {
     spawn_app(Options { router_url: Some(router_url.to_string()), ..Options::default() }).await
 }

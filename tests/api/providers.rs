@@ -53,17 +53,9 @@ models = {{ "llama3.1-8b" = "meta-llama/Llama-3.1-8B-Instruct" }}
     )
 }
 
-/// Beacon started on `config` (a file in a temporary folder, which the caller keeps).
+/// Beacon started on `config`, with the key the providers' configuration names.
 async fn spawn_with_file(config: &str) -> (TestApp, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("beacon.toml");
-    std::fs::write(&path, config).unwrap();
-    let app = spawn_app(Options {
-        env: vec![("BEACON_CONFIG", path.display().to_string()), ("IOWA_KEY", "sk-iowa-secret".to_string())],
-        ..Options::default()
-    })
-    .await;
-    (app, dir)
+    spawn_with_config(config, &[("IOWA_KEY", "sk-iowa-secret")]).await
 }
 
 #[tokio::test]

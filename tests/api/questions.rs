@@ -466,10 +466,7 @@ models = {{ "llama3.1-8b" = "llama3.1:8b", "qwen2.5-7b" = "qwen2.5:7b" }}
 #[tokio::test]
 async fn a_job_from_a_set_asks_every_cell_samples_times_with_its_parameters() {
     let server = OpenAiServer::start(|body, n| Chat::Answer(format!("answer {n} to {}", question(body)))).await;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("beacon.toml");
-    std::fs::write(&path, two_by_two_config(&server.base_url)).unwrap();
-    let app = spawn_app(Options { env: vec![("BEACON_CONFIG", path.display().to_string())], ..Options::default() }).await;
+    let (app, _config) = spawn_with_config(&two_by_two_config(&server.base_url), &[]).await;
 
     let ndjson = r#"{"id": "dist_c", "text": "Is question C fair?"}
 {"id": "dist_a", "text": "Is question A fair?"}
