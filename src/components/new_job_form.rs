@@ -22,12 +22,25 @@ pub fn NewJobForm(home: HomeData) -> impl IntoView {
         _ => None,
     };
 
-    // What the job will hold, as the form stands.
+    // What the job will hold, as the form stands. Choosing a set unticks the listed questions
+    // (the count is then the set's; ticking one adds it after the set's questions).
     let ticked = RwSignal::new(questions.len());
+    let set = RwSignal::new(String::new());
+    let boxes: Vec<RwSignal<bool>> = questions.iter().map(|_| RwSignal::new(true)).collect();
+    let choose_set = {
+        let boxes = boxes.clone();
+        move |ev: leptos::ev::Event| {
+            let chosen = event_target_value(&ev);
+            if !chosen.is_empty() {
+                boxes.iter().for_each(|b| b.set(false));
+                ticked.set(0);
+            }
+            set.set(chosen);
+        }
+    };
     let models = RwSignal::new(catalogue.models.len());
     let regions = RwSignal::new(catalogue.regions.len().min(2));
     let samples = RwSignal::new(1usize);
-    let set = RwSignal::new(String::new());
     let sizes: Vec<(String, usize)> = question_sets.iter().map(|(id, _, size)| (id.clone(), *size)).collect();
     let set_size = move || set.with(|chosen| sizes.iter().find(|(id, _)| id == chosen).map_or(0, |(_, n)| *n));
     let count = move || {
@@ -51,7 +64,7 @@ pub fn NewJobForm(home: HomeData) -> impl IntoView {
                     <legend>"Questions"</legend>
                     <label class="choice">
                         "Question set "
-                        <select name="question_set" data-testid="question-set" on:change=move |ev| set.set(event_target_value(&ev))>
+                        <select name="question_set" data-testid="question-set" on:change=choose_set>
                             <option value="" selected>"None: the questions ticked below"</option>
                             {question_sets
                                 .into_iter()
@@ -59,14 +72,20 @@ pub fn NewJobForm(home: HomeData) -> impl IntoView {
                                 .collect_view()}
                         </select>
                     </label>
-                    <p class="muted">"A set's questions come first, in its order; ticked questions are added after them. "
+                    <p class="muted">"A set's questions come first, in its order (choosing one unticks the questions below); ticked questions are added after them. "
                         <a href="/questions">"Manage questions and sets"</a></p>
                     {questions
                         .into_iter()
-                        .map(|q| {
+                        .zip(boxes)
+                        .map(|(q, ticked_box)| {
+                            let count = counter(ticked);
                             view! {
                                 <label class="choice" title=q.text.clone()>
-                                    <input type="checkbox" name="questions[]" value=q.id.clone() checked on:change=counter(ticked) />
+                                    <input type="checkbox" name="questions[]" value=q.id.clone() checked prop:checked=move || ticked_box.get()
+                                        on:change=move |ev| {
+                                            ticked_box.set(event_target_checked(&ev));
+                                            count(ev)
+                                        } />
                                     <span class="qid">{q.id.clone()}</span>
                                     <span class="muted">{q.text.clone()}</span>
                                 </label>

@@ -49,8 +49,11 @@ impl std::fmt::Display for FieldError {
 impl std::error::Error for FieldError {}
 
 /// Whether `id` matches `[a-z0-9_-]{1,64}`.
+/// `import` is `[a-z0-9_-]` too, but `/api/v1/questions/import` is the import's own path: a
+/// question by that id could never be read, edited or deleted.
 pub fn valid_question_id(id: &str) -> bool {
-    !id.is_empty()
+    id != "import"
+        && !id.is_empty()
         && id.len() <= MAX_ID_CHARS
         && id
             .bytes()
@@ -73,7 +76,8 @@ impl NewQuestion {
         tags: Vec<String>,
     ) -> Result<NewQuestion, FieldError> {
         if !valid_question_id(&id) {
-            return Err(FieldError::new("id", "must match [a-z0-9_-]{1,64}"));
+            let why = if id == "import" { "`import` is reserved (it names the import route)" } else { "must match [a-z0-9_-]{1,64}" };
+        return Err(FieldError::new("id", why));
         }
 
         let text_chars = text.chars().count();
@@ -85,6 +89,10 @@ impl NewQuestion {
         }
         if text.trim().is_empty() {
             return Err(FieldError::new("text", "must not be blank"));
+        }
+        // PostgreSQL cannot store NUL in text; no question needs one.
+        if text.contains('\0') {
+            return Err(FieldError::new("text", "must not contain NUL characters"));
         }
 
         let category = match category {
@@ -139,7 +147,7 @@ impl NewQuestion {
 
 /// An already-trimmed label (category or tag) of 1..=max characters.
 fn label_ok(trimmed: &str, max: usize) -> bool {
-    !trimmed.is_empty() && trimmed.chars().count() <= max
+    !trimmed.is_empty() && trimmed.chars().count() <= max && !trimmed.contains('\0')
 }
 
 #[cfg(test)]

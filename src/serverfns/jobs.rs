@@ -58,8 +58,7 @@ pub const MAX_FORM_QUESTIONS: usize = 100;
 pub async fn load_home() -> Result<HomeData, ApiError> {
     use crate::server::{db, services};
     super::serve(|state| async move {
-        let mut questions = db::questions::list(&state.db, &Default::default()).await?;
-        questions.truncate(MAX_FORM_QUESTIONS);
+        let questions = db::questions::first(&state.db, MAX_FORM_QUESTIONS as i64).await?;
         let question_sets = services::questions::list_sets(&state).await?.into_iter().map(|s| (s.id, s.name, s.questions.len())).collect();
         let jobs = services::jobs::list(&state).await?;
         let setup = &state.config.setup;

@@ -674,3 +674,38 @@ async fn a_job_and_an_edit_of_its_question_at_the_same_moment_agree() {
     }
     assert!(problems.is_empty(), "{} of 40 rounds disagree:\n{}", problems.len(), problems.join("\n"));
 }
+
+/// Bytes PostgreSQL cannot store, and names the routes reserve, are refused as the caller's
+/// mistake on both databases (they once reached PostgreSQL and answered 500).
+#[tokio::test]
+async fn nul_characters_and_reserved_ids_are_client_errors() {
+    let app = spawn_app(Options::default()).await;
+    for (body, field) in [
+        (json!({"id": "nul_text", "text": "a\u{0}b"}), "text"),
+        (json!({"id": "nul_cat", "text": "ok?", "category": "x\u{0}"}), "category"),
+        (json!({"id": "nul_tag", "text": "ok?", "tags": ["\u{0}"]}), "tags"),
+        (json!({"id": "import", "text": "ok?"}), "id"),
+    ] {
+        let (status, answer) = app.post_json("/api/v1/questions", &body).await;
+        assert_eq!(status, 400, "{body}: {answer}");
+        assert!(answer["error"].as_str().unwrap().starts_with(field), "{answer}");
+    }
+    for path in ["/api/v1/questions/a%00b", "/api/v1/question-sets/a%00b", "/api/v1/questions?set=a%00b"] {
+        assert_eq!(app.get(path).await.0, 404, "{path}");
+    }
+    assert_eq!(app.get("/api/v1/questions?category=a%00b").await.0, 400);
+    let (status, _) = app.post_json("/api/v1/question-sets", &json!({"id": "s", "name": "a\u{0}", "questions": ["math_basic"]})).await;
+    assert_eq!(status, 400);
+    let (status, answer) = app.post_json("/api/v1/question-sets", &json!({"id": "s", "name": "S", "questions": ["a\u{0}b"]})).await;
+    assert_eq!((status, answer["error"].as_str().unwrap().starts_with("questions")), (400, true), "{answer}");
+    for body in [
+        json!({"questions": ["a\u{0}b"], "models": ["llama3.2-1b"], "regions": ["US"]}),
+        json!({"question_set": "a\u{0}b", "models": ["llama3.2-1b"], "regions": ["US"]}),
+    ] {
+        let (status, answer) = app.post_json("/api/v1/jobs", &body).await;
+        assert_eq!(status, 400, "{body}: {answer}");
+    }
+    let job = app.submit(&["math_basic"], &["llama3.2-1b"], &["US"]).await;
+    let (status, answer) = app.get(&format!("/api/v1/jobs/{job}/compare?page=99999999999999999999")).await;
+    assert_eq!((status, answer["code"].as_str()), (400, Some("invalid_request")));
+}

@@ -37,7 +37,7 @@ pub struct AllExecutions {
     executions: Vec<ExecutionDetail>,
 }
 
-/// `POST /api/v1/jobs`: submits a job, one execution per question × model × region.
+/// `POST /api/v1/jobs`: submits a job, one execution per question × model × region × sample.
 #[utoipa::path(
     post,
     path = "/api/v1/jobs",
@@ -46,8 +46,8 @@ pub struct AllExecutions {
     request_body = CreateJob,
     responses(
         (status = 202, description = "Accepted: the executions are queued", body = JobCreated),
-        (status = 400, description = "`invalid_request` naming the field (unknown question, model or region, a pair no provider serves, out-of-range numbers); `invalid_job_id`", body = openapi::ErrorBody),
-        (status = 409, description = "`job_exists`: a job with this id exists", body = openapi::ErrorBody),
+        (status = 400, description = "`invalid_request` naming the field (unknown question, question set, model or region, a pair no provider serves, out-of-range samples, temperature, max_tokens or auto_retries); `invalid_job_id`; `job_too_large`: more executions than `BEACON_MAX_EXECUTIONS_PER_JOB`", body = openapi::ErrorBody),
+        (status = 409, description = "`job_exists`: a job with this id exists; `question_changed`: its questions kept changing while it was created", body = openapi::ErrorBody),
     ),
 )]
 pub async fn create(

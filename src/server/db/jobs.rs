@@ -96,7 +96,8 @@ pub struct NewExecution {
     pub question_id: String,
     pub question_index: i64,
     pub sample_index: i64,
-    pub request_json: String,
+    /// Shared by a cell's samples (one request, asked several times).
+    pub request_json: std::sync::Arc<str>,
 }
 
 /// What the job asked for (RESEARCH.md §2), recorded on the job as well as in each request.
@@ -218,7 +219,7 @@ pub async fn insert(db: &Db, job: &NewJob) -> sqlx::Result<InsertOutcome> {
                 .bind(&execution.question_id)
                 .bind(execution.question_index)
                 .bind(execution.sample_index)
-                .bind(&execution.request_json);
+                .bind(&*execution.request_json);
         }
         insert.execute(&mut *tx).await?;
     }

@@ -183,6 +183,16 @@ impl Db {
         }
     }
 
+    /// Appended to a `SELECT` of rows another table is about to reference, so a concurrent
+    /// delete waits for this transaction instead of breaking the reference (SQLite's writer lock
+    /// already serialises the two).
+    pub fn share_rows(&self) -> &'static str {
+        match self.dialect {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR SHARE",
+        }
+    }
+
     /// Appended to the runner's "next queued row" sub-select: instances claiming at once
     /// each take a different row instead of waiting for each other.
     pub fn skip_locked(&self) -> &'static str {

@@ -54,6 +54,15 @@ pub async fn list(db: &Db, filter: &QuestionFilter<'_>) -> sqlx::Result<Vec<Ques
     Ok(rows.into_iter().map(view).collect())
 }
 
+/// The first `limit` questions in catalogue order.
+pub async fn first(db: &Db, limit: i64) -> sqlx::Result<Vec<QuestionView>> {
+    let rows: Vec<Row> = sqlx::query_as(assembled(format!("SELECT {COLUMNS} FROM questions q ORDER BY q.position, q.id LIMIT $1")))
+        .bind(limit)
+        .fetch_all(&db.pool)
+        .await?;
+    Ok(rows.into_iter().map(view).collect())
+}
+
 pub async fn get(db: &Db, id: &str) -> sqlx::Result<Option<QuestionView>> {
     let row: Option<Row> = sqlx::query_as(assembled(format!("SELECT {COLUMNS} FROM questions q WHERE q.id = $1")))
         .bind(id)
@@ -209,7 +218,7 @@ pub async fn import(
     // racing this one) and compare: one rule for all three cases.
     let mut stored: HashMap<String, QuestionView> = HashMap::with_capacity(questions.len());
     for chunk in questions.chunks(CHUNK) {
-        let sql = format!("SELECT {COLUMNS} FROM questions q WHERE q.id IN ({})", placeholders(1, chunk.len()));
+        let sql = format!("SELECT {COLUMNS} FROM questions q WHERE q.id IN ({}){}", placeholders(1, chunk.len()), db.share_rows());
         let mut query = sqlx::query_as::<_, Row>(assembled(sql));
         for q in chunk {
             query = query.bind(&q.question.id);
@@ -283,7 +292,7 @@ pub async fn create_set(db: &Db, id: &str, name: &str, questions: &[String], cre
     let wanted: Vec<&str> = questions.iter().map(String::as_str).collect();
     let mut known = std::collections::HashSet::new();
     for chunk in wanted.chunks(CHUNK) {
-        let sql = format!("SELECT id FROM questions WHERE id IN ({})", placeholders(1, chunk.len()));
+        let sql = format!("SELECT id FROM questions WHERE id IN ({}){}", placeholders(1, chunk.len()), db.share_rows());
         let mut query = sqlx::query_scalar::<_, String>(assembled(sql));
         for id in chunk {
             query = query.bind(*id);
@@ -315,7 +324,7 @@ type SetRow = (String, String, i64, Option<String>);
 pub async fn list_sets(db: &Db) -> sqlx::Result<Vec<QuestionSetView>> {
     let sets: Vec<SetRow> = sqlx::query_as("SELECT id, name, created_at, created_by FROM question_sets ORDER BY created_at, id").fetch_all(&db.pool).await?;
     let members: Vec<(String, String)> =
-        sqlx::query_as("SELECT set_id, question_id FROM question_set_members ORDER BY set_id, position").fetch_all(&db.pool).await?;
+        sqlx::query_as("SELECT set_id, question_id FROM question_set_members ORDER BY set_id, position, question_id").fetch_all(&db.pool).await?;
     let mut by_set: HashMap<String, Vec<String>> = HashMap::new();
     for (set, question) in members {
         by_set.entry(set).or_default().push(question);
@@ -336,7 +345,7 @@ pub async fn get_set(db: &Db, id: &str) -> sqlx::Result<Option<QuestionSetView>>
     let set: Option<SetRow> =
         sqlx::query_as("SELECT id, name, created_at, created_by FROM question_sets WHERE id = $1").bind(id).fetch_optional(&db.pool).await?;
     let Some((id, name, created_at, created_by)) = set else { return Ok(None) };
-    let questions: Vec<String> = sqlx::query_scalar("SELECT question_id FROM question_set_members WHERE set_id = $1 ORDER BY position")
+    let questions: Vec<String> = sqlx::query_scalar("SELECT question_id FROM question_set_members WHERE set_id = $1 ORDER BY position, question_id")
         .bind(&id)
         .fetch_all(&db.pool)
         .await?;

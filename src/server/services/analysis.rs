@@ -51,8 +51,8 @@ impl CompareFilter {
             Some(raw) => raw
                 .parse::<usize>()
                 .ok()
-                .filter(|p| *p >= 1)
-                .ok_or_else(|| AppError::invalid_request(format!("page: expected a page number from 1, got {raw:?}")))?,
+                .filter(|p| (1..=1_000_000).contains(p))
+                .ok_or_else(|| AppError::invalid_request(format!("page: expected a page number from 1 to 1000000, got {raw:?}")))?,
         };
         Ok(CompareFilter {
             model: present(model).map(str::to_string),
@@ -108,9 +108,6 @@ async fn load_job(state: &AppState, job_id: &JobId) -> Result<JobRow, AppError> 
 
 /// Hands `visit` every compare row of the job, in the study's order (question, model, sample).
 async fn walk(state: &AppState, job: &JobRow, filter: &ExecutionFilter, mut visit: impl FnMut(CompareRow)) -> Result<(), AppError> {
-    let ids: Vec<&str> = job.questions.0.iter().map(String::as_str).collect();
-    let questions: HashMap<String, (String, Option<String>)> =
-        db::questions::get_many(&state.db, &ids).await?.into_iter().map(|q| (q.id, (q.text, q.category))).collect();
     let models: HashMap<&str, usize> = job.models.0.iter().enumerate().map(|(i, m)| (m.as_str(), i)).collect();
     let per_question = job.models.0.len() * job.regions.0.len() * job.samples.max(1) as usize;
     let step = (ROWS_PER_STEP / per_question.max(1)).max(1) as i64;
@@ -118,6 +115,7 @@ async fn walk(state: &AppState, job: &JobRow, filter: &ExecutionFilter, mut visi
     let mut first = 0;
     while first < job.questions.0.len() as i64 {
         let mut executions = db::executions::list_for_questions(&state.db, &job.id, first, first + step, filter).await?;
+        let questions = super::exports::step_questions(&state.db, job, first, step).await?;
         first += step;
         executions.sort_by_key(|e| (e.question_index, models.get(e.model_id.as_str()).copied().unwrap_or(usize::MAX), e.sample_index));
         let mut group: Vec<ExecutionRow> = Vec::new();

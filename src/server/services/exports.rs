@@ -116,10 +116,6 @@ pub async fn stream(
     filter: ExecutionFilter,
 ) -> Result<impl futures::Stream<Item = Result<Vec<u8>, AppError>> + Send + 'static, AppError> {
     let job = db::jobs::get(&state.db, job_id).await?.ok_or_else(|| AppError::NotFound(format!("job {:?} not found", job_id.as_str())))?;
-    let ids: Vec<&str> = job.questions.0.iter().map(String::as_str).collect();
-    // The job's questions (a few thousand at most), so each row can carry its text and category.
-    let questions: HashMap<String, (String, Option<String>)> =
-        db::questions::get_many(&state.db, &ids).await?.into_iter().map(|q| (q.id, (q.text, q.category))).collect();
     let db = state.db.clone();
     Ok(async_stream::try_stream! {
         if format == Format::Csv {
@@ -131,6 +127,8 @@ pub async fn stream(
         let mut first = 0;
         while first < job.questions.0.len() as i64 {
             let mut rows = db::executions::list_for_questions(&db, &job.id, first, first + step, &filter).await?;
+            // This step's questions only, each row carrying its text and category.
+            let questions = step_questions(&db, &job, first, step).await?;
             first += step;
             rows.sort_by_key(|row| order.key(row));
             let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
@@ -225,6 +223,14 @@ fn render(format: Format, row: &ExecutionRow, attempts: &[AttemptView], text: &s
             Ok(writer.into_inner().map_err(|err| anyhow::anyhow!("csv: {err}"))?)
         }
     }
+}
+
+/// The texts and categories of the questions `first..first + step` of the job.
+pub(crate) async fn step_questions(db: &db::Db, job: &JobRow, first: i64, step: i64) -> Result<HashMap<String, (String, Option<String>)>, AppError> {
+    let all = &job.questions.0;
+    let (from, to) = ((first.max(0) as usize).min(all.len()), ((first + step).max(0) as usize).min(all.len()));
+    let ids: Vec<&str> = all[from..to].iter().map(String::as_str).collect();
+    Ok(db::questions::get_many(db, &ids).await?.into_iter().map(|q| (q.id, (q.text, q.category))).collect())
 }
 
 fn csv_line<'a>(fields: impl IntoIterator<Item = &'a str>) -> Result<Vec<u8>, AppError> {

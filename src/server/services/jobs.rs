@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::views::{
     AttemptView, ExecutionFilter, ExecutionHistory, ExecutionView, JobPageData, JobView, PageInfo,
 };
+use crate::domain::question::valid_question_id;
 use crate::domain::{ExecutionId, JobId, JobStatus, Region};
 use crate::server::db::jobs::{JobParameters, CancelOutcome, InsertOutcome, NewExecution, NewJob};
 use crate::server::db::executions::Window;
@@ -124,7 +125,7 @@ async fn create_once(state: &AppState, request: &CreateJob, created_by: Option<&
         for model in &models {
             for (index, question_id) in questions.iter().enumerate() {
                 // Every sample sends the same request: its parameters are part of it.
-                let request_json = Prompt {
+                let request_json: std::sync::Arc<str> = Prompt {
                     region: region.to_string(),
                     model: model.clone(),
                     system: system.clone(),
@@ -133,7 +134,8 @@ async fn create_once(state: &AppState, request: &CreateJob, created_by: Option<&
                     max_tokens: max_tokens as u32,
                     seed: request.seed,
                 }
-                .to_json();
+                .to_json()
+                .into();
                 for sample_index in 0..samples {
                     executions.push(NewExecution {
                         region: region.clone(),
@@ -141,7 +143,7 @@ async fn create_once(state: &AppState, request: &CreateJob, created_by: Option<&
                         question_id: question_id.clone(),
                         question_index: index as i64,
                         sample_index,
-                        request_json: request_json.clone(),
+                        request_json: std::sync::Arc::clone(&request_json),
                     });
                 }
             }
@@ -222,15 +224,16 @@ async fn create_once(state: &AppState, request: &CreateJob, created_by: Option<&
 async fn job_questions(state: &AppState, request: &CreateJob) -> Result<(Vec<String>, HashMap<String, String>), AppError> {
     let mut from_set: Vec<String> = Vec::new();
     if let Some(set_id) = &request.question_set {
-        let set = db::questions::get_set(&state.db, set_id)
-            .await?
+        let known = if valid_question_id(set_id) { db::questions::get_set(&state.db, set_id).await? } else { None };
+        let set = known
             .ok_or_else(|| AppError::invalid_request(format!("question_set: unknown question set {set_id:?}; see GET /api/v1/question-sets")))?;
         if set.questions.is_empty() {
             return Err(AppError::invalid_request(format!("question_set: {set_id:?} has no questions")));
         }
         from_set = set.questions;
     }
-    let wanted: Vec<&str> = from_set.iter().chain(&request.questions).map(String::as_str).collect();
+    // Ids that cannot exist are not looked up; they are reported as unknown below.
+    let wanted: Vec<&str> = from_set.iter().chain(&request.questions).map(String::as_str).filter(|id| valid_question_id(id)).collect();
     let texts: HashMap<String, String> = db::questions::get_many(&state.db, &wanted).await?.into_iter().map(|q| (q.id, q.text)).collect();
     if let Some(gone) = from_set.iter().find(|id| !texts.contains_key(*id)) {
         return Err(AppError::invalid_request(format!("question_set: its question {gone:?} no longer exists")));

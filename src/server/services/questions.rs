@@ -51,13 +51,23 @@ pub struct NewSetBody {
 pub const MAX_SET_NAME_CHARS: usize = 200;
 
 pub async fn list(state: &AppState, set: Option<&str>, category: Option<&str>) -> Result<Vec<QuestionView>, AppError> {
+    if category.is_some_and(|c| c.contains('\0')) {
+        return Err(AppError::invalid_request("category: must not contain NUL characters"));
+    }
     if let Some(set) = set {
+        if !valid_question_id(set) {
+            return Err(set_not_found(set));
+        }
         stored::get_set(&state.db, set).await?.ok_or_else(|| set_not_found(set))?;
     }
     Ok(stored::list(&state.db, &QuestionFilter { set, category }).await?)
 }
 
 pub async fn get(state: &AppState, id: &str) -> Result<QuestionView, AppError> {
+    // An id that cannot exist is not looked up (PostgreSQL refuses some bytes outright).
+    if !valid_question_id(id) {
+        return Err(question_not_found(id));
+    }
     stored::get(&state.db, id).await?.ok_or_else(|| question_not_found(id))
 }
 
@@ -75,6 +85,9 @@ pub async fn replace(state: &AppState, id: &str, body: QuestionBody) -> Result<Q
     if body.id.as_deref().is_some_and(|given| given != id) {
         return Err(AppError::invalid_request(format!("id: the body's id {:?} is not the path's {id:?}", body.id.unwrap_or_default())));
     }
+    if !valid_question_id(id) {
+        return Err(question_not_found(id));
+    }
     let question = validated(id.to_string(), body)?;
     match stored::update(&state.db, &question).await? {
         Written::Done => get(state, id).await,
@@ -84,6 +97,9 @@ pub async fn replace(state: &AppState, id: &str, body: QuestionBody) -> Result<Q
 }
 
 pub async fn delete(state: &AppState, id: &str) -> Result<(), AppError> {
+    if !valid_question_id(id) {
+        return Err(question_not_found(id));
+    }
     match stored::delete(&state.db, id).await? {
         Written::Done => Ok(()),
         Written::InUse => Err(in_use(id)),
@@ -131,7 +147,7 @@ pub async fn create_set(state: &AppState, body: NewSetBody, created_by: Option<&
         return Err(AppError::invalid_request(format!("id: must match [a-z0-9_-]{{1,64}}, got {:?}", body.id)));
     }
     let name = body.name.trim();
-    if name.is_empty() || name.chars().count() > MAX_SET_NAME_CHARS {
+    if name.is_empty() || name.chars().count() > MAX_SET_NAME_CHARS || name.contains('\0') {
         return Err(AppError::invalid_request(format!("name: must be 1–{MAX_SET_NAME_CHARS} characters")));
     }
     if body.questions.is_empty() {
@@ -140,6 +156,10 @@ pub async fn create_set(state: &AppState, body: NewSetBody, created_by: Option<&
     let mut seen = std::collections::HashSet::new();
     if let Some(twice) = body.questions.iter().find(|q| !seen.insert(q.as_str())) {
         return Err(AppError::invalid_request(format!("questions: {twice:?} is listed twice")));
+    }
+    let malformed: Vec<&String> = body.questions.iter().filter(|q| !valid_question_id(q)).collect();
+    if !malformed.is_empty() {
+        return Err(AppError::invalid_request(format!("questions: unknown question ids {malformed:?}")));
     }
     match stored::create_set(&state.db, &body.id, name, &body.questions, created_by).await? {
         SetCreated::Created => get_set(state, &body.id).await,
@@ -153,6 +173,9 @@ pub async fn list_sets(state: &AppState) -> Result<Vec<QuestionSetView>, AppErro
 }
 
 pub async fn get_set(state: &AppState, id: &str) -> Result<QuestionSetView, AppError> {
+    if !valid_question_id(id) {
+        return Err(set_not_found(id));
+    }
     stored::get_set(&state.db, id).await?.ok_or_else(|| set_not_found(id))
 }
 
