@@ -8,7 +8,18 @@ import * as fs from 'fs';
 // eu-west and asia-pacific hang past Beacon's time-out. One provider is broken for good
 // (asia-pacific/mistral-7b), so retries there fail again until they run out.
 const port = 8097;
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'beacon-e2e-'));
+
+// Playwright evaluates this file in its main process and again in each worker: the run's data
+// directory is made once and handed down through the environment, so every evaluation names the
+// same folders and global-teardown.ts can remove them all.
+process.env.BEACON_E2E_DATA ??= fs.mkdtempSync(path.join(os.tmpdir(), 'beacon-e2e-'));
+export const e2eData = process.env.BEACON_E2E_DATA;
+function dataFolder(name: string): string {
+  const dir = path.join(e2eData, name);
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+const dataDir = dataFolder('demo');
 
 export const demoEnv: Record<string, string> = {
   LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
@@ -28,7 +39,7 @@ export const demoEnv: Record<string, string> = {
 // A second Beacon with accounts on (SAFETY.md §1), its own database and demo router, and two
 // users made with `beacon users add` before it starts.
 export const authPort = 8099;
-const authDir = fs.mkdtempSync(path.join(os.tmpdir(), 'beacon-e2e-auth-'));
+const authDir = dataFolder('auth');
 export const authEnv: Record<string, string> = {
   ...demoEnv,
   LEPTOS_SITE_ADDR: `127.0.0.1:${authPort}`,
@@ -44,7 +55,7 @@ export const users = {
 // demo router's OpenAI-compatible endpoint (a fourth process), with automatic retries.
 export const providersPort = 8100;
 const demoOpenAiPort = 8096;
-const providersDir = fs.mkdtempSync(path.join(os.tmpdir(), 'beacon-e2e-providers-'));
+const providersDir = dataFolder('providers');
 const providersConfig = path.join(providersDir, 'beacon.toml');
 fs.writeFileSync(providersConfig, `
 [defaults]
@@ -88,7 +99,7 @@ export const providersEnv: Record<string, string> = {
 // A fifth Beacon for the research pages (compare, analysis), with its own database and demo
 // router, so its jobs do not warm the first Beacon's providers before job_run.spec's cold start.
 export const researchPort = 8101;
-const researchDir = fs.mkdtempSync(path.join(os.tmpdir(), 'beacon-e2e-research-'));
+const researchDir = dataFolder('research');
 export const researchEnv: Record<string, string> = {
   ...demoEnv,
   LEPTOS_SITE_ADDR: `127.0.0.1:${researchPort}`,
@@ -97,6 +108,7 @@ export const researchEnv: Record<string, string> = {
 
 export default defineConfig({
   testDir: './tests',
+  globalTeardown: './global-teardown.ts',
   timeout: 90_000,
   expect: { timeout: 30_000 },
   fullyParallel: false,

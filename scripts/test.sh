@@ -9,6 +9,8 @@ scripts/setup.sh --with-browser
 source scripts/env.sh
 
 export RUSTFLAGS="--cfg erase_components"
+# A one-off build gains nothing from incremental state, which would double the disk it needs.
+export CARGO_INCREMENTAL=0
 printf '\n==> cargo tests (unit, and integration on SQLite)\n'
 cargo test --features ssr
 

@@ -1,14 +1,15 @@
 import { test, expect } from '@playwright/test';
 import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { markPage, pageWasNotReloaded, waitForHydration } from './helpers';
+import { e2eData } from '../playwright.config';
 
 // A Beacon of this test's own, so it can be killed and started again on the same database.
 const port = 8098;
 const base = `http://127.0.0.1:${port}`;
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'beacon-restart-'));
+const dataDir = path.join(e2eData, 'restart');
+fs.mkdirSync(dataDir, { recursive: true });
 const env = {
   ...process.env,
   LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
