@@ -81,9 +81,9 @@ async fn the_action_cell_counts_retries_from_the_server_state() {
     let (_, html) = app.get_html(&location).await;
     assert!(html.contains("Retry queued: math_basic · llama3.2-1b · us-east"));
 
-    app.wait_execution(id, is_finished).await;
+    let row = app.wait_execution(id, is_finished).await;
     let (_, html) = app.get_html(&page).await;
-    assert!(html.contains(r#"class="retry">Retry (2/3)<"#), "second retry shows its number");
+    assert!(html.contains(r#"class="retry">Retry (2/3)<"#), "second retry shows its number: {row:#}\n{}", row_html(&html));
 
     // While retrying, every reader of the page sees it.
     let (status, _) = app.retry(id, "US", 0, None).await;
@@ -115,4 +115,11 @@ async fn the_action_cell_counts_retries_from_the_server_state() {
     assert!(!html.contains("<i>x</i>"));
     let (status, _) = app.get_html("/executions/999999").await;
     assert_eq!(status, 404);
+}
+
+/// The first execution row of a page, for a failing assertion's message.
+fn row_html(html: &str) -> &str {
+    let start = html.find(r#"data-testid="execution-row""#).unwrap_or(0);
+    let end = html[start..].find("</tr>").map_or(html.len(), |end| start + end);
+    &html[start..end]
 }

@@ -210,6 +210,52 @@ async fn the_same_idempotency_key_replays_the_first_answer_and_starts_nothing_ne
 }
 
 #[tokio::test]
+async fn simultaneous_requests_with_one_key_get_one_answer_and_others_are_refused() {
+    // The first retry hangs a while, so every request below arrives while the execution is
+    // retrying or just accepted: they are committed in a few groups, often one.
+    let router = TestRouter::start(|_, nth| match nth {
+        1 => Reply::After(Duration::from_millis(1500), Box::new(Reply::Fail("still cold".into()))),
+        _ => Reply::Fail("down".into()),
+    })
+    .await;
+    let (app, _job, id) = one_failed_execution(&router).await;
+
+    let mut calls = Vec::new();
+    for n in 0..40 {
+        let (http, base) = (app.http.clone(), app.base.clone());
+        calls.push(tokio::spawn(async move {
+            let mut request = http.post(format!("{base}/api/v1/executions/{id}/retry-question")).json(&json!({"region": "US", "question_index": 0}));
+            let keyed = n % 2 == 0;
+            if keyed {
+                request = request.header("Idempotency-Key", "double-click");
+            }
+            let response = request.send().await.unwrap();
+            (keyed, response.status().as_u16(), response.json::<Value>().await.unwrap())
+        }));
+    }
+    let mut keyed_answers = Vec::new();
+    let mut accepted = 0;
+    for call in calls {
+        let (keyed, status, body) = call.await.unwrap();
+        if status == 202 {
+            accepted += 1;
+        }
+        if keyed {
+            keyed_answers.push((status, body));
+        } else {
+            assert_eq!(status, 409, "{body}");
+        }
+    }
+    // Every request with the key got the first one's answer, verbatim: the acceptance if it came
+    // first, or the same refusal if a keyless request won.
+    assert!(keyed_answers.iter().all(|answer| answer == &keyed_answers[0]), "{keyed_answers:#?}");
+    assert_eq!(accepted, if keyed_answers[0].0 == 202 { 20 } else { 1 }, "one acceptance, replayed to its key's repeats");
+    assert_eq!(app.details(id).await["retry_count"], 1);
+    app.wait_execution(id, is_finished).await;
+    assert_eq!(router.received().len(), 2, "one retry reached the router");
+}
+
+#[tokio::test]
 async fn retry_all_failed_queues_every_eligible_failure_and_paces_them_through_the_region_limit() {
     // Every initial attempt fails; retries take a moment and then answer.
     let router = TestRouter::start(|_, nth| match nth {

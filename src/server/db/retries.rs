@@ -4,23 +4,74 @@
 
 use sqlx::AnyConnection;
 
+use crate::domain::retry::RetryFacts;
 use crate::domain::views::ExecutionFilter;
-use crate::domain::{AttemptStatus, ExecutionStatus, JobId, JobStatus, Trigger};
+use crate::domain::{AttemptStatus, ExecutionStatus, JobId, JobStatus, Region, Trigger};
 
 use super::executions::{filter_conditions, ExecutionRow, SELECT_ROW};
 
 use super::{assembled, now_ms, Db};
 
-/// Reads the facts a retry is decided on, locking the row on PostgreSQL so simultaneous
-/// requests for one execution (on any instance) take turns from here to the commit. The
-/// job's status is read next, once, by `jobs::lock_status` (execution first, then job: the
-/// order every writer locks in).
-pub async fn load(db: &Db, conn: &mut AnyConnection, id: i64) -> sqlx::Result<Option<ExecutionRow>> {
-    let lock = db.lock_rows_of("e");
-    sqlx::query_as(assembled(format!("{SELECT_ROW} WHERE e.id = $1{lock}")))
-    .bind(id)
-    .fetch_optional(conn)
-    .await
+/// What deciding and answering a single retry needs of its execution: a few columns, not the
+/// whole row (no output, no attempt count).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RetryTarget {
+    pub id: i64,
+    pub job_id: JobId,
+    pub region: Region,
+    pub model_id: String,
+    pub question_id: String,
+    pub question_index: i64,
+    pub status: ExecutionStatus,
+    pub retry_count: i64,
+    pub max_retries: i64,
+}
+
+impl RetryTarget {
+    pub fn retry_facts(&self, job_status: JobStatus) -> RetryFacts {
+        RetryFacts {
+            status: self.status,
+            job_cancelled: job_status == JobStatus::Cancelled,
+            region: self.region.clone(),
+            question_index: self.question_index,
+            retry_count: self.retry_count,
+            max_retries: self.max_retries,
+        }
+    }
+}
+
+/// Reads the executions a group of retries asks for, in one statement, locking them on
+/// PostgreSQL so requests for the same executions (on any instance) take turns from here to
+/// the commit. Their jobs are locked next, by [`lock_job_statuses`]: executions first, then
+/// jobs, each in id order, the order every writer locks in.
+pub async fn load_targets(db: &Db, conn: &mut AnyConnection, ids: &[i64]) -> sqlx::Result<Vec<RetryTarget>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = super::placeholders(1, ids.len());
+    let lock = db.lock_rows();
+    let mut query = sqlx::query_as(assembled(format!(
+        "SELECT id, job_id, region, model_id, question_id, question_index, status, retry_count, max_retries
+           FROM executions WHERE id IN ({list}) ORDER BY id{lock}"
+    )));
+    for id in ids {
+        query = query.bind(*id);
+    }
+    query.fetch_all(conn).await
+}
+
+/// The status of each job in `job_ids` (sorted, distinct), locked on PostgreSQL.
+pub async fn lock_job_statuses(db: &Db, conn: &mut AnyConnection, job_ids: &[&JobId]) -> sqlx::Result<Vec<(JobId, JobStatus)>> {
+    if job_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = super::placeholders(1, job_ids.len());
+    let lock = db.lock_rows();
+    let mut query = sqlx::query_as(assembled(format!("SELECT id, status FROM jobs WHERE id IN ({list}) ORDER BY id{lock}")));
+    for id in job_ids {
+        query = query.bind(*id);
+    }
+    query.fetch_all(conn).await
 }
 
 /// The job's failures in `scope`, locked on PostgreSQL (execution rows first, then the job:
@@ -44,16 +95,31 @@ pub async fn load_failures(
 /// Rows per statement when accepting many retries.
 const ACCEPT_CHUNK: usize = 500;
 
-/// Moves failed executions to `retrying` and queues an attempt for each, a few statements for
-/// any number of rows. The `WHERE` re-states the rules that matter for exactly-once (still
-/// failed, retries left), so even without the surrounding transaction no retry could be
-/// accepted twice; the job's status was locked and checked by the caller (`job_status`).
-/// Returns `(id, retry_count, updated_at)` of each accepted row; a row that no longer
-/// qualifies is left out.
+/// Moves failed executions of one job to `retrying` and queues an attempt for each (see
+/// [`mark_retrying`]), then makes the job active again. The job's status was locked and checked
+/// by the caller (`job_status`). Returns `(id, retry_count, updated_at)` of each accepted row.
 pub async fn accept(
     conn: &mut AnyConnection,
     job_id: &JobId,
     job_status: JobStatus,
+    ids: &[i64],
+    trigger: Trigger,
+    requested_by: Option<&str>,
+) -> sqlx::Result<Vec<(i64, i64, i64)>> {
+    let accepted = mark_retrying(conn, ids, trigger, requested_by).await?;
+    if !accepted.is_empty() && job_status != JobStatus::Running {
+        mark_job_running(conn, job_id).await?;
+    }
+    Ok(accepted)
+}
+
+/// Moves failed executions (of any jobs) to `retrying` and queues an attempt for each, a few
+/// statements for any number of rows. The `WHERE` re-states the rules that matter for
+/// exactly-once (still failed, retries left), so even without the surrounding transaction no
+/// retry could be accepted twice. Returns `(id, retry_count, updated_at)` of each accepted
+/// row; a row that no longer qualifies is left out.
+pub async fn mark_retrying(
+    conn: &mut AnyConnection,
     ids: &[i64],
     trigger: Trigger,
     requested_by: Option<&str>,
@@ -85,12 +151,13 @@ pub async fn accept(
         super::attempts::open(&mut *conn, &ids, trigger, requested_by, AttemptStatus::Queued, now).await?;
         accepted.extend(rows);
     }
-    // A queued retry makes its job active again, whatever it was (cancelled jobs are refused
-    // before this): its status is `running` without reading the job again.
-    if !accepted.is_empty() && job_status != JobStatus::Running {
-        super::jobs::set_status(conn, job_id, JobStatus::Running).await?;
-    }
     Ok(accepted)
+}
+
+/// A queued retry makes its job active again, whatever it was (cancelled jobs are refused
+/// before this).
+pub async fn mark_job_running(conn: &mut AnyConnection, job_id: &JobId) -> sqlx::Result<()> {
+    super::jobs::set_status(conn, job_id, JobStatus::Running).await
 }
 
 pub async fn find_idempotent(
