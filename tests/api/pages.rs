@@ -28,7 +28,7 @@ async fn the_home_page_offers_a_prefilled_job_and_lists_jobs() {
     let app = spawn_with_router(&router.url).await;
     let id = app.submit(&["math_basic"], &["llama3.2-1b"], &["US"]).await;
     let (status, html) = app.get_html("/").await;
-    assert_eq!(status, 200);
+    assert_eq!(status, 200, "{}", load_error(&html));
     assert_eq!(html.matches(r#"name="questions[]""#).count(), 8);
     assert_eq!(html.matches(r#"name="models[]""#).count(), 3);
     assert!(html.contains(&id));
@@ -122,4 +122,12 @@ fn row_html(html: &str) -> &str {
     let start = html.find(r#"data-testid="execution-row""#).unwrap_or(0);
     let end = html[start..].find("</tr>").map_or(html.len(), |end| start + end);
     &html[start..end]
+}
+
+/// What a page that failed to load says, for a failing assertion's message.
+fn load_error(html: &str) -> &str {
+    match html.find(r#"data-testid="load-error""#) {
+        Some(start) => &html[start..(start + 600).min(html.len())],
+        None => &html[..html.len().min(600)],
+    }
 }

@@ -47,9 +47,12 @@ pub async fn insert(conn: &mut sqlx::AnyConnection, job_id: &JobId, pairs: &[(St
 
 /// Takes the oldest waiting warm-up of `provider_id` (pending, or running under a lease that
 /// ran out because its instance stopped), holding it until `lease_until`.
+///
+/// Every claim of the runner asks this first, so the usual answer, "none", is a plain read:
+/// no write transaction (on SQLite that would take the one writer's lock per claim). The
+/// update re-states the condition, so of two instances taking the same warm-up one gets it.
 pub async fn take(db: &Db, provider_id: &str, lease_until: i64) -> sqlx::Result<Option<TakenWarmup>> {
     let now = now_ms();
-    let mut tx = db.write_tx().await?;
     let waiting: Option<i64> = sqlx::query_scalar(
         "SELECT id FROM warmups
           WHERE provider_id = $1 AND (status = 'pending' OR (status = 'running' AND lease_expires_at < $2))
@@ -57,10 +60,10 @@ pub async fn take(db: &Db, provider_id: &str, lease_until: i64) -> sqlx::Result<
     )
     .bind(provider_id)
     .bind(now)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&db.pool)
     .await?;
     let Some(id) = waiting else { return Ok(None) };
-    let taken: Option<TakenWarmup> = sqlx::query_as(
+    sqlx::query_as(
         "UPDATE warmups SET status = 'running', started_at = COALESCE(started_at, $2), lease_expires_at = $3
           WHERE id = $1 AND (status = 'pending' OR (status = 'running' AND lease_expires_at < $2))
       RETURNING id, job_id, model_id",
@@ -68,10 +71,8 @@ pub async fn take(db: &Db, provider_id: &str, lease_until: i64) -> sqlx::Result<
     .bind(id)
     .bind(now)
     .bind(lease_until)
-    .fetch_optional(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(taken)
+    .fetch_optional(&db.pool)
+    .await
 }
 
 /// Counts one more warm-up request.

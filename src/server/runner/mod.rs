@@ -241,11 +241,12 @@ impl Runner {
         }
     }
 
-    /// Runs one claimed attempt to its end. Holding `_slot` keeps the region's limit honest
-    /// until the router call is over. A call once sent is never cut off by a cancel or a lost
+    /// Runs one claimed attempt to its end. Holding `slot` keeps the provider's limit honest
+    /// until the router call is over; it goes back before the outcome is recorded, so the next
+    /// claim overlaps this commit instead of waiting for it (the limit is on calls, not writes). A call once sent is never cut off by a cancel or a lost
     /// lease (the GPU time is spent either way): its answer is recorded, as a late answer if the
     /// claim was taken meanwhile. Only a stopping server past its grace period drops it.
-    async fn execute(self: Arc<Self>, provider: Arc<Provider>, claimed: Claimed, _slot: OwnedSemaphorePermit) {
+    async fn execute(self: Arc<Self>, provider: Arc<Provider>, claimed: Claimed, slot: OwnedSemaphorePermit) {
         let token = CancellationToken::new();
         self.in_flight
             .lock()
@@ -273,6 +274,7 @@ impl Runner {
             tracing::info!(execution = claimed.id, "not sent: the row was cancelled or taken while it waited for its turn");
             None
         };
+        drop(slot);
         match outcome {
             Some(mut outcome) => {
                 let provider_id = provider.spec.id.as_str();
