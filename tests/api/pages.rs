@@ -125,9 +125,7 @@ fn row_html(html: &str) -> &str {
 }
 
 /// What a page that failed to load says, for a failing assertion's message.
-fn load_error(html: &str) -> &str {
-    match html.find(r#"data-testid="load-error""#) {
-        Some(start) => &html[start..(start + 600).min(html.len())],
-        None => &html[..html.len().min(600)],
-    }
+fn load_error(html: &str) -> String {
+    let start = html.find(r#"data-testid="load-error""#).unwrap_or(0);
+    html[start..].chars().take(600).collect()
 }
