@@ -6,6 +6,7 @@
 mod lease;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -44,7 +45,13 @@ struct Lane {
     /// Beacon's model ids the provider serves.
     models: Vec<String>,
     wake: Notify,
+    /// The runner's `wakes` when this lane last found no warm-up waiting (`NEVER`: look). A
+    /// warm-up is only made with a job (or left by a stopped instance), so until the next wake
+    /// or idle poll a claim need not ask the database again.
+    no_warmup_since: AtomicU64,
 }
+
+const NEVER: u64 = u64::MAX;
 
 pub struct Runner {
     db: Db,
@@ -56,6 +63,8 @@ pub struct Runner {
     owner: String,
     lease: Duration,
     lanes: Vec<Lane>,
+    /// Counts [`Runner::wake`]s: new work, perhaps new warm-ups.
+    wakes: AtomicU64,
     /// Calls in flight here, by execution id: what a stopping server waits for, and, when its
     /// grace period is over, interrupts. A cancel does not cut them off (SAFETY.md §5).
     in_flight: Arc<InFlight>,
@@ -96,8 +105,14 @@ impl Runner {
             lease,
             lanes: providers
                 .into_iter()
-                .map(|provider| Lane { models: provider.spec.models.keys().cloned().collect(), provider, wake: Notify::new() })
+                .map(|provider| Lane {
+                    models: provider.spec.models.keys().cloned().collect(),
+                    provider,
+                    wake: Notify::new(),
+                    no_warmup_since: AtomicU64::new(NEVER),
+                })
                 .collect(),
+            wakes: AtomicU64::new(0),
             in_flight: Arc::default(),
             call_ended: Notify::new(),
             shutdown: CancellationToken::new(),
@@ -123,6 +138,7 @@ impl Runner {
 
     /// Tells the claiming loops that new work is queued, so they need not wait for their poll.
     pub fn wake(&self) {
+        self.wakes.fetch_add(1, Ordering::SeqCst);
         for lane in &self.lanes {
             lane.wake.notify_one();
         }
@@ -194,14 +210,18 @@ impl Runner {
             };
             // A warm-up this provider owes a job comes before that job's rows (which the claim
             // leaves alone until it is done); it uses one of the provider's slots.
-            let warm_until = now_ms() + lane.provider.spec.timeout.as_millis() as i64 + WARMUP_LEASE_MARGIN_MS;
-            match warmups::take(&self.db, &lane.provider.spec.id, warm_until).await {
-                Ok(Some(warmup)) => {
-                    tokio::spawn(Arc::clone(&self).warm_up(Arc::clone(&lane.provider), warmup, permit));
-                    continue;
+            let wakes = self.wakes.load(Ordering::SeqCst);
+            if lane.no_warmup_since.load(Ordering::SeqCst) != wakes {
+                let warm_until = now_ms() + lane.provider.spec.timeout.as_millis() as i64 + WARMUP_LEASE_MARGIN_MS;
+                match warmups::take(&self.db, &lane.provider.spec.id, warm_until).await {
+                    Ok(Some(warmup)) => {
+                        tokio::spawn(Arc::clone(&self).warm_up(Arc::clone(&lane.provider), warmup, permit));
+                        continue;
+                    }
+                    // Read before the look: a wake during it makes the next claim look again.
+                    Ok(None) => lane.no_warmup_since.store(wakes, Ordering::SeqCst),
+                    Err(err) => tracing::warn!(provider = %lane.provider.spec.id, %err, "could not look for warm-ups"),
                 }
-                Ok(None) => {}
-                Err(err) => tracing::warn!(provider = %lane.provider.spec.id, %err, "could not look for warm-ups"),
             }
             // Every free slot of the provider is filled by one claim: under load the runner
             // takes work in batches instead of a transaction per row.
@@ -231,6 +251,9 @@ impl Runner {
                         _ = tokio::time::sleep(IDLE_POLL) => {}
                         _ = self.shutdown.cancelled() => return,
                     }
+                    // Idle: look for warm-ups again (another instance's, or one whose instance
+                    // stopped).
+                    lane.no_warmup_since.store(NEVER, Ordering::SeqCst);
                 }
                 Err(err) => {
                     drop(permits);
