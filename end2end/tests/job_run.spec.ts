@@ -15,6 +15,14 @@ test('a researcher starts the prefilled job and watches it run, without reloadin
   await waitForHydration(page);
   await markPage(page);
 
+  // The same job opened from its address as it starts: the server renders running and pending
+  // rows while changes stream in, and the page must still hydrate.
+  const second = await page.context().newPage();
+  await second.goto(page.url());
+  await waitForHydration(second);
+  await expect(rows(second)).toHaveCount(48);
+  await second.close();
+
   await expect(page.getByTestId('job-shape')).toHaveText('8 questions × 3 models × 2 regions × 1 sample');
   await expect(rows(page)).toHaveCount(48);
 
@@ -23,6 +31,7 @@ test('a researcher starts the prefilled job and watches it run, without reloadin
   await expect(rowsWithStatus(page, 'completed').first()).toBeVisible();
   await expect(rowsWithStatus(page, 'failed').first()).toBeVisible();
   await expect(rowsWithStatus(page, 'timeout').first()).toBeVisible();
+
   await expect(page.getByTestId('job-status')).toContainText('completed', { timeout: 60_000 });
   await expect(rowsWithStatus(page, 'completed')).toHaveCount(36);
   await expect(rowsWithStatus(page, 'failed')).toHaveCount(6);
