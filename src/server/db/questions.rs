@@ -71,6 +71,20 @@ pub async fn get(db: &Db, id: &str) -> sqlx::Result<Option<QuestionView>> {
     Ok(row.map(view))
 }
 
+/// The texts and categories, by id, of a job's questions `first..first + step` (positions in
+/// `job_questions`, the job's own order): exports and analyses read a large job a few
+/// questions at a time, so neither holds every question text at once.
+pub async fn texts_of_step(
+    db: &Db,
+    job_questions: &[String],
+    first: i64,
+    step: i64,
+) -> sqlx::Result<HashMap<String, (String, Option<String>)>> {
+    let position = |at: i64| (at.max(0) as usize).min(job_questions.len());
+    let ids: Vec<&str> = job_questions[position(first)..position(first + step)].iter().map(String::as_str).collect();
+    Ok(get_many(db, &ids).await?.into_iter().map(|q| (q.id, (q.text, q.category))).collect())
+}
+
 /// The questions with these ids (unknown ids are left out), in catalogue order.
 pub async fn get_many(db: &Db, ids: &[&str]) -> sqlx::Result<Vec<QuestionView>> {
     let mut questions = Vec::with_capacity(ids.len());

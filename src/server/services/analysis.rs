@@ -115,7 +115,7 @@ async fn walk(state: &AppState, job: &JobRow, filter: &ExecutionFilter, mut visi
     let mut first = 0;
     while first < job.questions.0.len() as i64 {
         let mut executions = db::executions::list_for_questions(&state.db, &job.id, first, first + step, filter).await?;
-        let questions = super::exports::step_questions(&state.db, job, first, step).await?;
+        let questions = db::questions::texts_of_step(&state.db, &job.questions.0, first, step).await?;
         first += step;
         executions.sort_by_key(|e| (e.question_index, models.get(e.model_id.as_str()).copied().unwrap_or(usize::MAX), e.sample_index));
         let mut group: Vec<ExecutionRow> = Vec::new();

@@ -128,7 +128,7 @@ pub async fn stream(
         while first < job.questions.0.len() as i64 {
             let mut rows = db::executions::list_for_questions(&db, &job.id, first, first + step, &filter).await?;
             // This step's questions only, each row carrying its text and category.
-            let questions = step_questions(&db, &job, first, step).await?;
+            let questions = db::questions::texts_of_step(&db, &job.questions.0, first, step).await?;
             first += step;
             rows.sort_by_key(|row| order.key(row));
             let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
@@ -223,14 +223,6 @@ fn render(format: Format, row: &ExecutionRow, attempts: &[AttemptView], text: &s
             Ok(writer.into_inner().map_err(|err| anyhow::anyhow!("csv: {err}"))?)
         }
     }
-}
-
-/// The texts and categories of the questions `first..first + step` of the job.
-pub(crate) async fn step_questions(db: &db::Db, job: &JobRow, first: i64, step: i64) -> Result<HashMap<String, (String, Option<String>)>, AppError> {
-    let all = &job.questions.0;
-    let (from, to) = ((first.max(0) as usize).min(all.len()), ((first + step).max(0) as usize).min(all.len()));
-    let ids: Vec<&str> = all[from..to].iter().map(String::as_str).collect();
-    Ok(db::questions::get_many(db, &ids).await?.into_iter().map(|q| (q.id, (q.text, q.category))).collect())
 }
 
 fn csv_line<'a>(fields: impl IntoIterator<Item = &'a str>) -> Result<Vec<u8>, AppError> {
