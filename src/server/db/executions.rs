@@ -1,8 +1,7 @@
 use sqlx::FromRow;
 
 use crate::domain::views::{ExecutionFilter, ExecutionView};
-use crate::domain::retry::RetryFacts;
-use crate::domain::{AttemptStatus, ExecutionStatus, JobId, JobStatus, Region, Trigger};
+use crate::domain::{AttemptStatus, ExecutionStatus, JobId, Region, Trigger};
 
 use super::{assembled, now_ms, rfc3339, Db};
 
@@ -38,18 +37,6 @@ pub struct ExecutionRow {
 }
 
 impl ExecutionRow {
-    /// What the retry rules look at, given the job's status.
-    pub fn retry_facts(&self, job_status: JobStatus) -> RetryFacts {
-        RetryFacts {
-            status: self.status,
-            job_cancelled: job_status == JobStatus::Cancelled,
-            region: self.region.clone(),
-            question_index: self.question_index,
-            retry_count: self.retry_count,
-            max_retries: self.max_retries,
-        }
-    }
-
     pub fn into_view(self) -> ExecutionView {
         ExecutionView {
             status: self.status,

@@ -8,12 +8,12 @@ use crate::domain::retry::RetryFacts;
 use crate::domain::views::ExecutionFilter;
 use crate::domain::{AttemptStatus, ExecutionStatus, JobId, JobStatus, Region, Trigger};
 
-use super::executions::{filter_conditions, ExecutionRow, SELECT_ROW};
+use super::executions::filter_conditions;
 
 use super::{assembled, now_ms, Db};
 
-/// What deciding and answering a single retry needs of its execution: a few columns, not the
-/// whole row (no output, no attempt count).
+/// What deciding and answering a retry needs of its execution: a few columns, not the whole
+/// row (no output, no attempt count).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RetryTarget {
     pub id: i64,
@@ -26,6 +26,9 @@ pub struct RetryTarget {
     pub retry_count: i64,
     pub max_retries: i64,
 }
+
+const TARGET_COLUMNS: &str = "SELECT e.id, e.job_id, e.region, e.model_id, e.question_id, e.question_index, e.status,
+        e.retry_count, e.max_retries FROM executions e";
 
 impl RetryTarget {
     pub fn retry_facts(&self, job_status: JobStatus) -> RetryFacts {
@@ -49,10 +52,9 @@ pub async fn load_targets(db: &Db, conn: &mut AnyConnection, ids: &[i64]) -> sql
         return Ok(Vec::new());
     }
     let list = super::placeholders(1, ids.len());
-    let lock = db.lock_rows();
+    let lock = db.lock_rows_of("e");
     let mut query = sqlx::query_as(assembled(format!(
-        "SELECT id, job_id, region, model_id, question_id, question_index, status, retry_count, max_retries
-           FROM executions WHERE id IN ({list}) ORDER BY id{lock}"
+        "{TARGET_COLUMNS} WHERE e.id IN ({list}) ORDER BY e.id{lock}"
     )));
     for id in ids {
         query = query.bind(*id);
@@ -81,11 +83,11 @@ pub async fn load_failures(
     conn: &mut AnyConnection,
     job_id: &JobId,
     scope: &ExecutionFilter,
-) -> sqlx::Result<Vec<ExecutionRow>> {
+) -> sqlx::Result<Vec<RetryTarget>> {
     let lock = db.lock_rows_of("e");
     let mut conditions = "e.job_id = $1".to_string();
     let binds = filter_conditions(scope, &mut conditions, 2);
-    let mut query = sqlx::query_as(assembled(format!("{SELECT_ROW} WHERE {conditions} ORDER BY e.id{lock}"))).bind(job_id);
+    let mut query = sqlx::query_as(assembled(format!("{TARGET_COLUMNS} WHERE {conditions} ORDER BY e.id{lock}"))).bind(job_id);
     for bind in binds {
         query = query.bind(bind);
     }
