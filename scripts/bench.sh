@@ -27,5 +27,6 @@ cargo bench --features ssr --bench scale
 scripts/with-postgres.sh bash -c 'BENCH_POSTGRES=$BEACON_TEST_POSTGRES cargo bench --features ssr --bench scale'
 printf '\nrelease WASM bundle, gzipped: %s bytes (target ≤ 300 KB)\n' "$(gzip -9 -c target/site/pkg/beacon.wasm | wc -c)"
 cargo bench --features ssr --bench retry
+scripts/with-postgres.sh bash -c 'BENCH_DATABASE_URL=$BEACON_TEST_POSTGRES/postgres cargo bench --features ssr --bench retry'
 LIVE_EXECUTIONS=30000 cargo bench --features ssr --bench live
 (cd end2end && npx playwright test --config playwright.bench.config.ts --reporter=line)

@@ -80,7 +80,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     };
     let providers = super::providers::build(&config.setup.providers, &router_url)?;
     tracing::info!(configuration = %config.setup.source, providers = providers.len(), "regions, models and providers");
-    let runner_db = db.with_own_connections(RUNNER_CONNECTIONS).await?;
+    let runner_db = db.with_own_connections(RUNNER_CONNECTIONS).await?.in_background();
     let metrics = Arc::new(telemetry::metrics::Metrics::new());
     let runner = Runner::new(runner_db, providers, config.lease, config.setup.defaults.auto_retry_backoff.clone(), Arc::clone(&metrics));
     runner.start();

@@ -153,3 +153,27 @@ async fn a_claim_takes_exactly_as_many_rows_as_it_has_slots_for() {
     assert_eq!(app.count("SELECT COUNT(*) FROM execution_attempts WHERE status = 'running'").await, 18);
     assert_eq!(app.executions(&job).await.len(), 18);
 }
+
+/// A claim's cost must not grow with the queue: it reads the region's queued rows in claim
+/// order from the front (no sort of them all) and updates the picked rows by id.
+#[tokio::test]
+async fn a_claim_walks_the_queue_in_order_instead_of_sorting_it() {
+    use beacon::server::db::{assembled, executions, Dialect};
+    use sqlx::Row;
+    let app = spawn_with_router("http://127.0.0.1:9").await;
+    let db = app.db();
+    if db.dialect != Dialect::Sqlite {
+        return; // PostgreSQL's plans depend on its statistics; the index is there all the same.
+    }
+    let plan: Vec<String> = sqlx::query(assembled(format!("EXPLAIN QUERY PLAN {}", executions::claim_statement(db, 3))))
+        .fetch_all(&db.pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get::<String, _>(3))
+        .collect();
+    let plan = plan.join("\n");
+    assert!(plan.contains("USING INDEX executions_claim_order (region=?)"), "{plan}");
+    assert!(plan.contains("SEARCH executions USING INTEGER PRIMARY KEY"), "{plan}");
+    assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+}

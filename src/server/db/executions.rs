@@ -3,7 +3,7 @@ use sqlx::FromRow;
 use crate::domain::views::{ExecutionFilter, ExecutionView};
 use crate::domain::{AttemptStatus, ExecutionStatus, JobId, Region, Trigger};
 
-use super::{assembled, now_ms, rfc3339, Db};
+use super::{assembled, now_ms, rfc3339, Db, WriteTx};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct ExecutionRow {
@@ -210,6 +210,32 @@ struct ClaimedRow {
     model_id: String,
 }
 
+/// The claim (see [`claim_at_turn`]): `$1`–`$9` as bound there, then the models. The pick
+/// walks `executions_claim_order` (migration 0013), whose condition it repeats word for word;
+/// the update finds the picked rows by id (on SQLite, `Db::without_index` keeps the planner
+/// from walking every queued row of the status instead).
+pub fn claim_statement(db: &Db, models: usize) -> String {
+    let claimable = ExecutionStatus::sql(&ExecutionStatus::CLAIMABLE);
+    format!(
+        "WITH picked AS MATERIALIZED (
+             SELECT id FROM executions
+              WHERE region = $6 AND model_id IN ({}) AND lease_owner IS NULL AND status IN {claimable}
+                AND (next_attempt_at IS NULL OR next_attempt_at <= $3) AND {}
+              ORDER BY updated_at, id LIMIT $7{})
+         UPDATE executions
+            SET status = CASE WHEN status = $1 THEN $2 ELSE status END,
+                started_at = $3, lease_owner = $4 || ':' || $8 || ':' || CAST(id AS TEXT),
+                lease_expires_at = $5, updated_at = $3, next_attempt_at = NULL
+          WHERE id IN (SELECT id FROM picked)
+            AND {} IN {claimable} AND lease_owner IS NULL
+      RETURNING id, job_id, request_json, status, lease_owner, auto_retries, auto_retry_count, region, model_id",
+        super::placeholders(10, models),
+        super::warmups::not_warming("$9", "$3"),
+        db.skip_locked(),
+        db.without_index("status"),
+    )
+}
+
 /// Claims the oldest queued execution of `region` for `owner` (see [`claim_batch`]).
 pub async fn claim_next(db: &Db, region: &Region, models: &[String], owner: &str, lease_until: i64) -> sqlx::Result<Option<Claimed>> {
     Ok(claim_batch(db, "", region, models, owner, lease_until, 1).await?.pop())
@@ -231,35 +257,33 @@ pub async fn claim_batch(
     lease_until: i64,
     limit: i64,
 ) -> sqlx::Result<Vec<Claimed>> {
+    claim_at_turn(db, provider_id, region, models, owner, lease_until, || limit).await
+}
+
+/// As [`claim_batch`], with the limit asked once the writer's turn has come: the runner takes
+/// every slot that has come free while it waited, so a busy writer means fewer, larger claims.
+pub async fn claim_at_turn(
+    db: &Db,
+    provider_id: &str,
+    region: &Region,
+    models: &[String],
+    owner: &str,
+    lease_until: i64,
+    limit: impl FnOnce() -> i64,
+) -> sqlx::Result<Vec<Claimed>> {
     if models.is_empty() {
         return Ok(Vec::new());
     }
-    let now = now_ms();
     let mut tx = db.write_tx().await?;
-    let claimable = ExecutionStatus::sql(&ExecutionStatus::CLAIMABLE);
+    let limit = limit();
+    let now = now_ms();
     // On PostgreSQL the sub-select skips rows another instance is claiming right now, so
     // instances never queue behind each other and never take the same row.
     // The rows are picked once, into a materialised list: an `IN (sub-select … LIMIT n
     // SKIP LOCKED)` may be evaluated more than once by PostgreSQL, each time skipping the rows
     // it has just locked, and so claim more than `limit`.
     let batch = uuid::Uuid::new_v4().simple().to_string();
-    let mut claim = sqlx::query_as::<_, ClaimedRow>(assembled(format!(
-        "WITH picked AS MATERIALIZED (
-             SELECT id FROM executions
-              WHERE region = $6 AND model_id IN ({}) AND status IN {claimable} AND lease_owner IS NULL
-                AND (next_attempt_at IS NULL OR next_attempt_at <= $3) AND {}
-              ORDER BY updated_at, id LIMIT $7{})
-         UPDATE executions
-            SET status = CASE WHEN status = $1 THEN $2 ELSE status END,
-                started_at = $3, lease_owner = $4 || ':' || $8 || ':' || CAST(id AS TEXT),
-                lease_expires_at = $5, updated_at = $3, next_attempt_at = NULL
-          WHERE id IN (SELECT id FROM picked)
-            AND status IN {claimable} AND lease_owner IS NULL
-      RETURNING id, job_id, request_json, status, lease_owner, auto_retries, auto_retry_count, region, model_id",
-        super::placeholders(10, models.len()),
-        super::warmups::not_warming("$9", "$3"),
-        db.skip_locked()
-    )))
+    let mut claim = sqlx::query_as::<_, ClaimedRow>(assembled(claim_statement(db, models.len())))
     .bind(ExecutionStatus::Pending)
     .bind(ExecutionStatus::Running)
     .bind(now)
@@ -417,19 +441,19 @@ impl Outcome {
 /// held. Returns false when it was not (cancelled or swept meanwhile): an answer is then kept
 /// on its attempt as a late answer, and the execution is not changed.
 pub async fn finish(db: &Db, claimed: &Claimed, outcome: &Outcome) -> sqlx::Result<bool> {
-    Ok(finish_many(db, &[(claimed, outcome)]).await?.pop().unwrap_or(false))
+    Ok(finish_many(db, db.write_tx().await?, &[(claimed, outcome)]).await?.pop().unwrap_or(false))
 }
 
 /// Records many outcomes in one transaction (the runner's group commit): one commit, and one
 /// status derivation per job, for any number of finished attempts. Rows are written job by job,
 /// in job order, so on PostgreSQL every group takes the job rows' locks in the same order.
-/// Returns, per item in order, whether its execution was still ours.
-pub async fn finish_many(db: &Db, items: &[(&Claimed, &Outcome)]) -> sqlx::Result<Vec<bool>> {
+/// Returns, per item in order, whether its execution was still ours. `tx` is a write
+/// transaction the caller has opened (its turn at the writer; the group is what queued meanwhile).
+pub async fn finish_many(db: &Db, mut tx: WriteTx, items: &[(&Claimed, &Outcome)]) -> sqlx::Result<Vec<bool>> {
     let now = now_ms();
     let mut order: Vec<usize> = (0..items.len()).collect();
     order.sort_by(|a, b| items[*a].0.job_id.cmp(&items[*b].0.job_id));
     let mut still_ours = vec![false; items.len()];
-    let mut tx = db.write_tx().await?;
     let leased = ExecutionStatus::sql(&ExecutionStatus::LEASED);
     for index in order {
         let (claimed, outcome) = items[index];

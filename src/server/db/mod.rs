@@ -17,6 +17,9 @@ pub mod jobs;
 pub mod questions;
 pub mod retries;
 pub mod warmups;
+mod write_turns;
+
+pub use write_turns::RequestWaiting;
 
 use std::time::Duration;
 
@@ -34,9 +37,16 @@ pub struct Db {
     pub pool: sqlx::AnyPool,
     pub dialect: Dialect,
     options: AnyConnectOptions,
-    /// SQLite has one writer at a time. Queuing writers here, in order, is much faster under
-    /// load than letting them collide and sleep in SQLite's busy handler.
-    writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// SQLite has one writer at a time. Queuing writers here is much faster under load than
+    /// letting them collide and sleep in SQLite's busy handler.
+    writer: std::sync::Arc<write_turns::WriteTurns>,
+    /// SQLite: the one connection every write transaction uses. A connection drops its page
+    /// cache whenever another one has written, so writes spread over a pool would each start
+    /// cold; through one connection they find their pages where the last write left them.
+    write_pool: Option<sqlx::AnyPool>,
+    /// This handle's writes are background work (the runner's): on SQLite they step aside
+    /// for a while when requests are waiting to write (see `write_turns`).
+    background: bool,
     /// Poked after every committed write, so this process's live feed reads the change log
     /// at once instead of at its next poll (which still catches other instances' writes).
     pub committed: std::sync::Arc<tokio::sync::Notify>,
@@ -45,7 +55,7 @@ pub struct Db {
 /// A write transaction (see [`Db::write_tx`]); derefs to its connection.
 pub struct WriteTx {
     tx: sqlx::Transaction<'static, Any>,
-    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    _turn: Option<write_turns::Turn>,
     committed: std::sync::Arc<tokio::sync::Notify>,
 }
 
@@ -100,7 +110,11 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
         Dialect::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await.map_err(newer_schema)?,
         Dialect::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await.map_err(newer_schema)?,
     }
-    Ok(Db { pool, dialect, options, writer: Default::default(), committed: Default::default() })
+    let write_pool = match dialect {
+        Dialect::Sqlite => Some(open_pool(&options, dialect, 1).await?),
+        Dialect::Postgres => None,
+    };
+    Ok(Db { pool, dialect, options, writer: Default::default(), write_pool, background: false, committed: Default::default() })
 }
 
 /// A database a newer Beacon has migrated is not one this binary may write to.
@@ -147,6 +161,19 @@ impl Db {
         Ok(Db { pool, options: self.options.clone(), ..self.clone() })
     }
 
+    /// This handle's writes become background work: on SQLite they let requests that are
+    /// waiting to write go first, for up to `write_turns::MAX_YIELD` at a time.
+    pub fn in_background(mut self) -> Db {
+        self.background = true;
+        self
+    }
+
+    /// Counts a request as waiting for a write that another task makes for it (a group
+    /// commit), so background writes step aside for it as for a request at the lock.
+    pub fn request_waiting(&self) -> RequestWaiting {
+        self.writer.request_waiting()
+    }
+
     /// A transaction that takes the write lock up front where that matters. SQLite cannot
     /// upgrade a reader to a writer once another connection has written
     /// (`SQLITE_BUSY_SNAPSHOT`, which the busy timeout does not retry), so every
@@ -154,8 +181,8 @@ impl Db {
     pub async fn write_tx(&self) -> sqlx::Result<WriteTx> {
         match self.dialect {
             Dialect::Sqlite => {
-                let turn = std::sync::Arc::clone(&self.writer).lock_owned().await;
-                let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+                let turn = if self.background { self.writer.for_background().await } else { self.writer.for_request().await };
+                let tx = self.write_pool.as_ref().unwrap_or(&self.pool).begin_with("BEGIN IMMEDIATE").await?;
                 Ok(WriteTx { tx, _turn: Some(turn), committed: std::sync::Arc::clone(&self.committed) })
             }
             Dialect::Postgres => {
@@ -190,6 +217,15 @@ impl Db {
         match self.dialect {
             Dialect::Sqlite => "",
             Dialect::Postgres => " FOR SHARE",
+        }
+    }
+
+    /// A column in a condition the planner must not pick an index for (SQLite's unary `+`;
+    /// PostgreSQL's planner needs no such hint, and has no `+` for text).
+    pub fn without_index(&self, column: &str) -> String {
+        match self.dialect {
+            Dialect::Sqlite => format!("+{column}"),
+            Dialect::Postgres => column.to_string(),
         }
     }
 

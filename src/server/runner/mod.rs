@@ -224,20 +224,26 @@ impl Runner {
                 }
             }
             // Every free slot of the provider is filled by one claim: under load the runner
-            // takes work in batches instead of a transaction per row.
+            // takes work in batches instead of a transaction per row. The slots are counted
+            // when the writer's turn comes, so those freed while it waited join in.
             let mut permits = vec![permit];
-            while let Ok(more) = Arc::clone(&slots).try_acquire_owned() {
-                permits.push(more);
-                if permits.len() >= MAX_CLAIM {
-                    break;
-                }
-            }
             // Stopping may have begun while the warm-up check ran: claim nothing more.
             if self.shutdown.is_cancelled() {
                 return;
             }
+            let free_slots = || {
+                while permits.len() < MAX_CLAIM {
+                    match Arc::clone(&slots).try_acquire_owned() {
+                        Ok(more) => permits.push(more),
+                        Err(_) => break,
+                    }
+                }
+                permits.len() as i64
+            };
             let lease_until = now_ms() + self.lease.as_millis() as i64;
-            match executions::claim_batch(&self.db, &lane.provider.spec.id, &region, &lane.models, &self.owner, lease_until, permits.len() as i64).await {
+            let claimed =
+                executions::claim_at_turn(&self.db, &lane.provider.spec.id, &region, &lane.models, &self.owner, lease_until, free_slots).await;
+            match claimed {
                 Ok(claimed) if !claimed.is_empty() => {
                     // Unused slots go back when their permits drop.
                     for (claimed, permit) in claimed.into_iter().zip(permits.drain(..)) {
@@ -388,8 +394,8 @@ impl Runner {
         }
     }
 
-    /// Commits finished attempts together: whatever has queued up while the previous group was
-    /// being written goes into the next transaction. Under load that is one commit (and one
+    /// Commits finished attempts together: whatever has queued up while the group waited for
+    /// the writer goes into its transaction. Under load that is one commit (and one
     /// status derivation per job) for many attempts; alone, an attempt is written at once.
     /// If a group fails (on PostgreSQL, a deadlock with a sweeper), each is written alone.
     async fn commit_finishes(self: Arc<Self>, mut queue: mpsc::Receiver<Finish>) {
@@ -401,6 +407,8 @@ impl Runner {
                 },
                 _ = self.stopped.cancelled() => return,
             };
+            // The writer's turn first: outcomes that arrive while it waits join this group.
+            let turn = self.db.write_tx().await;
             let mut group = vec![first];
             while group.len() < MAX_GROUP {
                 match queue.try_recv() {
@@ -409,7 +417,11 @@ impl Runner {
                 }
             }
             let items: Vec<(&Claimed, &Outcome)> = group.iter().map(|f| (&f.claimed, &f.outcome)).collect();
-            let results: Vec<sqlx::Result<bool>> = match executions::finish_many(&self.db, &items).await {
+            let recorded = match turn {
+                Ok(tx) => executions::finish_many(&self.db, tx, &items).await,
+                Err(err) => Err(err),
+            };
+            let results: Vec<sqlx::Result<bool>> = match recorded {
                 Ok(results) => results.into_iter().map(Ok).collect(),
                 Err(err) => {
                     tracing::warn!(%err, attempts = group.len(), "could not record a group of outcomes; recording each alone");

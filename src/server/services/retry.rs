@@ -66,6 +66,8 @@ async fn retry_decided(state: &AppState, request: RetryRequest<'_>, trigger: Tri
         trigger,
         answer,
     };
+    // Until answered: the runner's writes step aside for the group this request joins.
+    let _waiting = state.db.request_waiting();
     if state.retries.queue.send(pending).await.is_err() {
         return Err(AppError::Internal(anyhow::anyhow!("the retry committer has stopped")));
     }
@@ -112,6 +114,9 @@ async fn commit_retries(db: Db, runner: Arc<Runner>, mut queue: mpsc::Receiver<P
             },
             _ = shutdown.cancelled() => return,
         };
+        // The writer's turn first, then the group: requests that arrive while it waits for its
+        // turn join it, so the busier the writer, the larger (and fewer) the groups.
+        let turn = db.write_tx().await;
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
             match queue.try_recv() {
@@ -121,7 +126,7 @@ async fn commit_retries(db: Db, runner: Arc<Runner>, mut queue: mpsc::Receiver<P
         }
         // One order for every group: on PostgreSQL concurrent groups lock rows alike.
         group.sort_by_key(|pending| pending.execution_id);
-        let answers = match commit_group(&db, &group).await {
+        let answers = match commit_group(&db, turn, &group).await {
             Ok(answers) => answers,
             // The group's transaction failed as a whole (on PostgreSQL, a deadlock with another
             // instance's group): each request is tried alone, as if it had come alone.
@@ -129,7 +134,7 @@ async fn commit_retries(db: Db, runner: Arc<Runner>, mut queue: mpsc::Receiver<P
                 tracing::warn!(error = %err, retries = group.len(), "a group of retries failed; accepting each alone");
                 let mut answers = Vec::with_capacity(group.len());
                 for pending in &group {
-                    let alone = commit_group(&db, std::slice::from_ref(pending)).await;
+                    let alone = commit_group(&db, db.write_tx().await, std::slice::from_ref(pending)).await;
                     answers.push(alone.map_or_else(Err, |mut one| one.pop().unwrap_or_else(|| Err(AppError::Internal(anyhow::anyhow!("no answer"))))));
                 }
                 answers
@@ -154,8 +159,12 @@ async fn commit_retries(db: Db, runner: Arc<Runner>, mut queue: mpsc::Receiver<P
 /// against what the requests before it in the group did, and the accepted ones are updated and
 /// their attempts queued together. A failure of any statement fails the group, and the caller
 /// then tries each request alone.
-async fn commit_group(db: &Db, group: &[Pending]) -> Result<Vec<Result<RetryAccepted, AppError>>, AppError> {
-    let mut tx = db.write_tx().await?;
+async fn commit_group(
+    db: &Db,
+    tx: sqlx::Result<db::WriteTx>,
+    group: &[Pending],
+) -> Result<Vec<Result<RetryAccepted, AppError>>, AppError> {
+    let mut tx = tx?;
     let answers = accept_group(db, &mut tx, group).await?;
     tx.commit().await?;
     Ok(answers)
