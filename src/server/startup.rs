@@ -19,7 +19,7 @@ use super::config::Config;
 use super::live::LiveFeed;
 use super::router::demo;
 use super::runner::Runner;
-use super::state::AppState;
+use super::state::{AppState, Shared};
 use super::{api, auth, db, http, questions_page, telemetry};
 
 /// Request bodies above this are refused with 413 (SAFETY.md §3).
@@ -100,7 +100,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     if config.open_to_the_network() {
         tracing::warn!(addr = %config.site_addr, "BEACON_AUTH=off on a network address: anyone who can reach it can start, retry and cancel jobs");
     }
-    let state = AppState {
+    let state = AppState::new(Shared {
         leptos_options,
         db,
         runner,
@@ -111,7 +111,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         feed,
         retries,
         shutdown: CancellationToken::new(),
-    };
+    });
     let app = app(&state);
     let stop_accepting = CancellationToken::new();
     let served = tokio::spawn(http::listener::serve(listener, app, stop_accepting.clone()));

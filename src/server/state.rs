@@ -9,9 +9,13 @@ use super::error::AppError;
 use super::live::LiveFeed;
 use super::runner::Runner;
 
-/// Everything a request handler or server function may need, built once at start-up.
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// Everything a request handler or server function may need, built once at start-up. Every
+/// middleware layer and extractor clones the state for each request, so it is one shared
+/// pointer rather than the whole set of handles.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub runner: Arc<Runner>,
@@ -29,9 +33,27 @@ pub struct AppState {
 }
 
 impl AppState {
+    pub fn new(shared: Shared) -> AppState {
+        AppState(Arc::new(shared))
+    }
+
     /// The state inside a server function (leptos_axum provides it as context).
     pub fn from_context() -> Result<AppState, AppError> {
         leptos::prelude::use_context::<AppState>()
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("AppState missing from the server function context")))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// leptos_axum reads its options from the router's state.
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> LeptosOptions {
+        state.leptos_options.clone()
     }
 }

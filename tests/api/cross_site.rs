@@ -104,9 +104,13 @@ async fn with_accounts_off_beacon_answers_only_to_loopback_names() {
 async fn pages_carry_a_content_security_policy_naming_their_scripts_nonce() {
     let app = spawn_app(Options::default()).await;
     let response = app.http.get(format!("{}/", app.base)).send().await.unwrap();
+    let status = response.status();
     let headers = response.headers().clone();
     let html = response.text().await.unwrap();
-    let policy = headers["content-security-policy"].to_str().unwrap().to_string();
+    let Some(policy) = headers.get("content-security-policy") else {
+        panic!("no Content-Security-Policy on a {status} answer: {headers:?}\n{html}");
+    };
+    let policy = policy.to_str().unwrap().to_string();
     for part in ["default-src 'self'", "'wasm-unsafe-eval'", "frame-ancestors 'none'"] {
         assert!(policy.contains(part), "{policy}");
     }
