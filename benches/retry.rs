@@ -14,6 +14,10 @@ use axum::{Json, Router};
 use beacon::server::config::Config;
 use serde_json::{json, Value};
 
+// The allocator the server binary uses (src/main.rs): this process plays the server.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct Args {
     executions: usize,
     concurrency: usize,

@@ -6,13 +6,16 @@
 //! `cargo bench --features ssr --bench scale` (`-- --quick`: each once, on small sizes, to keep
 //! the code paths working in CI; its numbers mean nothing).
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
+
+use mimalloc::MiMalloc;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// Counts the heap this process holds, and its peak since the last reset: how much an export
-/// holds while it streams is the peak above where it started.
+/// holds while it streams is the peak above where it started. It allocates with the server
+/// binary's allocator (src/main.rs), as this process plays the server.
 struct CountingAlloc;
 
 static HELD: AtomicUsize = AtomicUsize::new(0);
@@ -20,7 +23,7 @@ static PEAK: AtomicUsize = AtomicUsize::new(0);
 
 unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let ptr = unsafe { System.alloc(layout) };
+        let ptr = unsafe { MiMalloc.alloc(layout) };
         if !ptr.is_null() {
             let now = HELD.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
             PEAK.fetch_max(now, Ordering::Relaxed);
@@ -29,7 +32,7 @@ unsafe impl GlobalAlloc for CountingAlloc {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) };
+        unsafe { MiMalloc.dealloc(ptr, layout) };
         HELD.fetch_sub(layout.size(), Ordering::Relaxed);
     }
 }

@@ -1,6 +1,11 @@
 //! The `beacon` command: `beacon` serves the app; `beacon demo-router` serves only the demo
 //! inference router, for tests and for pointing another Beacon at it.
 
+// glibc's allocator spent a sixth of the server's CPU under load (the retry route's profile).
+#[cfg(feature = "ssr")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() -> std::process::ExitCode {

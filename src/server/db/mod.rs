@@ -186,6 +186,9 @@ impl Db {
                 Ok(WriteTx { tx, _turn: Some(turn), committed: std::sync::Arc::clone(&self.committed) })
             }
             Dialect::Postgres => {
+                if self.background {
+                    self.writer.yield_to_requests().await;
+                }
                 let tx = self.pool.begin().await?;
                 Ok(WriteTx { tx, _turn: None, committed: std::sync::Arc::clone(&self.committed) })
             }

@@ -5,7 +5,8 @@
 //! [`MAX_YIELD`] at a time, so under a steady stream of requests it still gets a turn that
 //! often and catches up when the stream ends. And background writers queue at the lock one
 //! at a time: several of them done waiting at once would otherwise stand in front of the next
-//! request together.
+//! request together. On PostgreSQL there is no one writer, but the stepping aside still
+//! applies (see [`WriteTurns::yield_to_requests`]).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -58,9 +59,19 @@ impl WriteTurns {
         Turn { _lock: Arc::clone(&self.lock).lock_owned().await, _background: None }
     }
 
-    /// The writer's turn for background work: first waits, up to [`MAX_YIELD`], until no
-    /// request is waiting.
+    /// The writer's turn for background work: first steps aside (see
+    /// [`WriteTurns::yield_to_requests`]), then queues behind at most one other background
+    /// writer.
     pub async fn for_background(&self) -> Turn {
+        self.yield_to_requests().await;
+        let background = Arc::clone(&self.background).lock_owned().await;
+        Turn { _lock: Arc::clone(&self.lock).lock_owned().await, _background: Some(background) }
+    }
+
+    /// Waits, up to [`MAX_YIELD`], until no request is waiting to write. On PostgreSQL, which
+    /// has no one writer, this is all background work does: its transactions lock the same
+    /// job rows (their counters) that a request's do.
+    pub async fn yield_to_requests(&self) {
         let deadline = tokio::time::Instant::now() + MAX_YIELD;
         loop {
             let clear = self.clear.notified();
@@ -68,13 +79,11 @@ impl WriteTurns {
             // Registered before the check, so a drop to zero in between is not missed.
             clear.as_mut().enable();
             if self.waiting.load(Ordering::SeqCst) == 0 {
-                break;
+                return;
             }
             if tokio::time::timeout_at(deadline, clear).await.is_err() {
-                break;
+                return;
             }
         }
-        let background = Arc::clone(&self.background).lock_owned().await;
-        Turn { _lock: Arc::clone(&self.lock).lock_owned().await, _background: Some(background) }
     }
 }
