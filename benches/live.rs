@@ -8,6 +8,7 @@
 //!     (runs the release binary, `BEACON_BIN`, default `target/release/beacon`, as its own
 //!     process so only the server is measured; build it first with `cargo leptos build --release`).
 //! (b), the browser-side latency, is `end2end/bench/latency.spec.ts` (see README).
+//! On SQLite, or on PostgreSQL with `BENCH_POSTGRES` (see `support/database.rs`).
 
 use std::net::SocketAddr;
 use std::process::Stdio;
@@ -19,6 +20,10 @@ use axum::routing::post;
 use axum::{Json, Router};
 use beacon::server::config::Config;
 use serde_json::{json, Value};
+
+#[path = "support/database.rs"]
+mod database;
+use database::{database_name, fresh_database};
 
 async fn serve(app: Router) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -74,7 +79,7 @@ async fn wait_settled(client: &reqwest::Client, base: &str, job: &str) {
 /// (a) Bytes one client receives per execution change, against the whole job per poll.
 async fn bytes_per_change(size: usize) -> (usize, usize, f64) {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite:{}", dir.path().join("bench.db").display());
+    let url = fresh_database(&dir).await;
     // size ≈ questions × 3 models × 3 regions (nine cells a question keep a 30,000-execution
     // job's body under the 64 KiB limit)
     let questions = add_questions(&url, size.div_ceil(9)).await;
@@ -160,7 +165,7 @@ async fn hundred_clients(size: usize) -> Option<String> {
         return None;
     }
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite:{}", dir.path().join("bench.db").display());
+    let url = fresh_database(&dir).await;
     let questions = add_questions(&url, size.div_ceil(9)).await;
     let size = questions.len() * 9;
     let router = router(true).await;
@@ -251,6 +256,7 @@ async fn hundred_clients(size: usize) -> Option<String> {
 
 #[tokio::main]
 async fn main() {
+    println!("live benchmark, database {}", database_name());
     println!("(a) bytes to one client per execution change vs the whole job per poll");
     println!("{:>12} {:>18} {:>22} {:>10}", "executions", "SSE bytes/change", "whole job bytes/poll", "ratio");
     for size in [100, 1000, 10_000, 30_000] {

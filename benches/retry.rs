@@ -2,7 +2,8 @@
 //! same client, with the inference router answering instantly (issue 3).
 //!
 //! `cargo bench --features ssr --bench retry` (options: `-- --executions 2000 --concurrency 32`)
-//! prints requests/s and p50/p99 for both, and their ratio.
+//! prints requests/s and p50/p99 for both, and their ratio. On SQLite, or on PostgreSQL with
+//! `BENCH_POSTGRES` (see `support/database.rs`).
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,6 +15,10 @@ use axum::{Json, Router};
 use beacon::server::config::Config;
 use serde_json::{json, Value};
 
+#[path = "support/database.rs"]
+mod database;
+use database::{database_name, fresh_database};
+
 // The allocator the server binary uses (src/main.rs): this process plays the server.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -21,11 +26,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 struct Args {
     executions: usize,
     concurrency: usize,
-    database_url: Option<String>,
 }
 
 fn args() -> Args {
-    let mut args = Args { executions: 2000, concurrency: 32, database_url: std::env::var("BENCH_DATABASE_URL").ok() };
+    let mut args = Args { executions: 2000, concurrency: 32 };
     let raw: Vec<String> = std::env::args().collect();
     let mut i = 1;
     while i < raw.len() {
@@ -112,8 +116,7 @@ async fn main() {
     // Load generators: measured without the per-client mutation rate (BEACON_MUTATION_RATE=off).
     config.mutation_rate = None;
     config.site_addr = "127.0.0.1:0".parse().unwrap();
-    config.database_url =
-        args.database_url.clone().unwrap_or_else(|| format!("sqlite:{}", db_dir.path().join("bench.db").display()));
+    config.database_url = fresh_database(&db_dir).await;
     config.router_url = Some(format!("http://{router}"));
     let beacon = beacon::server::startup::start(config).await.expect("Beacon starts");
     let base = format!("http://{}", beacon.addr);
@@ -188,7 +191,7 @@ async fn main() {
 
     let accepted = retry_run.statuses.iter().filter(|s| **s == 202).count();
     assert_eq!(accepted, retry_run.statuses.len(), "every retry should be accepted: {:?}", retry_run.statuses.iter().find(|s| **s != 202));
-    let database = if config_is_postgres(&args) { "PostgreSQL" } else { "SQLite" };
+    let database = database_name();
     println!(
         "retry route benchmark: {} retries ({} bare requests), {} concurrent, database {database}",
         retry_run.latencies.len(),
@@ -206,8 +209,4 @@ async fn main() {
     }
     println!("ratio (retry / bare) req/s: {:.2}  (target ≥ 0.10)", retry_run.rps() / bare_run.rps());
     beacon.stop().await;
-}
-
-fn config_is_postgres(args: &Args) -> bool {
-    args.database_url.as_deref().is_some_and(|u| u.starts_with("postgres"))
 }

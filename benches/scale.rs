@@ -1,7 +1,7 @@
 //! SCALE.md's measurements for large jobs, printed as one table (figure, target, measured,
 //! pass). Each Beacon runs in this process against a router on loopback; the database is a
 //! fresh SQLite file, or a fresh database on the PostgreSQL server named by
-//! `BENCH_POSTGRES` (`postgres://user@host:port`; `scripts/bench.sh` starts one).
+//! `BENCH_POSTGRES` (see `support/database.rs`).
 //!
 //! `cargo bench --features ssr --bench scale` (`-- --quick`: each once, on small sizes, to keep
 //! the code paths working in CI; its numbers mean nothing).
@@ -9,6 +9,10 @@
 use std::alloc::{GlobalAlloc, Layout};
 
 use mimalloc::MiMalloc;
+
+#[path = "support/database.rs"]
+mod database;
+use database::{database_name, fresh_database};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -128,20 +132,6 @@ struct Bench {
     base: String,
     http: reqwest::Client,
     _dir: tempfile::TempDir,
-}
-
-async fn fresh_database(dir: &tempfile::TempDir) -> String {
-    match std::env::var("BENCH_POSTGRES") {
-        Ok(server) if !server.is_empty() => {
-            use sqlx::{Connection, Executor};
-            sqlx::any::install_default_drivers();
-            let name = format!("beacon_bench_{}", uuid::Uuid::new_v4().simple());
-            let mut admin = sqlx::AnyConnection::connect(&format!("{server}/postgres")).await.unwrap();
-            admin.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.unwrap();
-            format!("{server}/{name}")
-        }
-        _ => format!("sqlite:{}", dir.path().join("bench.db").display()),
-    }
 }
 
 async fn start(answer: Answer, concurrency: usize) -> Bench {
@@ -408,7 +398,7 @@ async fn export_memory(sizes: &Sizes) -> Row {
 async fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let sizes = Sizes::new(quick);
-    let database = if std::env::var("BENCH_POSTGRES").is_ok_and(|s| !s.is_empty()) { "PostgreSQL" } else { "SQLite" };
+    let database = database_name();
     // `-- --only NAME` runs one line (submission, per_change, runner_paced, runner_instant,
     // batch_retry, page, export).
     let args: Vec<String> = std::env::args().collect();

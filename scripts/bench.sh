@@ -2,8 +2,9 @@
 # Runs the benchmarks and prints their numbers. They measure; they do not pass or fail (the
 # scale table says, per line, whether SCALE.md's target was met).
 #   scale: SCALE.md's table, on SQLite and on a throwaway PostgreSQL cluster
-#   retry: the retry route next to a bare axum handler
-#   live: bytes per change, server CPU/memory with 100 clients, router→DOM latency in Chromium
+#   retry: the retry route next to a bare axum handler, on SQLite and PostgreSQL
+#   live: bytes per change and server CPU/memory with 100 clients, on SQLite and PostgreSQL;
+#         router→DOM latency in Chromium
 #
 #   scripts/bench.sh            everything, at full size (about 15 minutes here)
 #   scripts/bench.sh --quick    the scale table once on small sizes, both databases: keeps the
@@ -27,6 +28,7 @@ cargo bench --features ssr --bench scale
 scripts/with-postgres.sh bash -c 'BENCH_POSTGRES=$BEACON_TEST_POSTGRES cargo bench --features ssr --bench scale'
 printf '\nrelease WASM bundle, gzipped: %s bytes (target ≤ 300 KB)\n' "$(gzip -9 -c target/site/pkg/beacon.wasm | wc -c)"
 cargo bench --features ssr --bench retry
-scripts/with-postgres.sh bash -c 'BENCH_DATABASE_URL=$BEACON_TEST_POSTGRES/postgres cargo bench --features ssr --bench retry'
+scripts/with-postgres.sh bash -c 'BENCH_POSTGRES=$BEACON_TEST_POSTGRES cargo bench --features ssr --bench retry'
 LIVE_EXECUTIONS=30000 cargo bench --features ssr --bench live
+scripts/with-postgres.sh bash -c 'BENCH_POSTGRES=$BEACON_TEST_POSTGRES LIVE_EXECUTIONS=30000 cargo bench --features ssr --bench live'
 (cd end2end && npx playwright test --config playwright.bench.config.ts --reporter=line)
