@@ -276,6 +276,9 @@ pub async fn claim_at_turn(
     }
     let mut tx = db.write_tx().await?;
     let limit = limit();
+    if limit <= 0 {
+        return Ok(Vec::new());
+    }
     let now = now_ms();
     // On PostgreSQL the sub-select skips rows another instance is claiming right now, so
     // instances never queue behind each other and never take the same row.

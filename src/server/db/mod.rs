@@ -40,7 +40,8 @@ pub struct Db {
     /// SQLite has one writer at a time. Queuing writers here is much faster under load than
     /// letting them collide and sleep in SQLite's busy handler.
     writer: std::sync::Arc<write_turns::WriteTurns>,
-    /// SQLite: the one connection every write transaction uses. A connection drops its page
+    /// SQLite: the one connection every `write_tx` uses (single-statement writes outside a
+    /// transaction, such as lease renewals, go through `pool`). A connection drops its page
     /// cache whenever another one has written, so writes spread over a pool would each start
     /// cold; through one connection they find their pages where the last write left them.
     write_pool: Option<sqlx::AnyPool>,
@@ -155,7 +156,8 @@ impl Db {
     /// The same database through `max_connections` connections of its own, for the runner
     /// (SAFETY.md §3): however many page and API reads queue for the main pool, the runner's
     /// lease renewals and outcomes never wait behind them. It shares the SQLite writer queue
-    /// and the commit signal, so writes stay ordered and the live feed still wakes.
+    /// and write connection (for `write_tx`) and the commit signal, so write transactions stay
+    /// ordered and the live feed still wakes.
     pub async fn with_own_connections(&self, max_connections: u32) -> sqlx::Result<Db> {
         let pool = open_pool(&self.options, self.dialect, max_connections).await?;
         Ok(Db { pool, options: self.options.clone(), ..self.clone() })

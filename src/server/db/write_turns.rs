@@ -1,12 +1,13 @@
-//! Whose turn it is at SQLite's one writer. Writers queue in arrival order, except that the
-//! runner's bookkeeping (claims, outcomes, leases) steps aside while a request someone is
-//! waiting for is queued: a researcher's Retry should not wait behind a batch of outcomes the
-//! runner could as well write a few milliseconds later. The runner never waits more than
-//! [`MAX_YIELD`] at a time, so under a steady stream of requests it still gets a turn that
-//! often and catches up when the stream ends. And background writers queue at the lock one
-//! at a time: several of them done waiting at once would otherwise stand in front of the next
-//! request together. On PostgreSQL there is no one writer, but the stepping aside still
-//! applies (see [`WriteTurns::yield_to_requests`]).
+//! Whose turn it is at SQLite's one writer, for write transactions (`Db::write_tx`; a few
+//! single-statement writes, such as lease renewals, rely on SQLite's busy timeout instead).
+//! Writers queue in arrival order, except that the runner's bookkeeping (claims, outcomes,
+//! sweeps) steps aside while a request someone is waiting for is queued: a researcher's Retry
+//! should not wait behind a batch of outcomes the runner could as well write a few
+//! milliseconds later. The runner never waits more than [`MAX_YIELD`] at a time, so under a
+//! steady stream of requests it still gets a turn that often and catches up when the stream
+//! ends. And background writers queue at the lock one at a time: several of them done waiting
+//! at once would otherwise stand in front of the next request together. On PostgreSQL there is
+//! no one writer, but the stepping aside still applies (see [`WriteTurns::yield_to_requests`]).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -232,6 +232,11 @@ impl Runner {
                 return;
             }
             let free_slots = || {
+                // The turn may come after stopping began (it can wait for requests): then
+                // nothing is claimed, as nothing may start once the calls in flight are counted.
+                if self.shutdown.is_cancelled() {
+                    return 0;
+                }
                 while permits.len() < MAX_CLAIM {
                     match Arc::clone(&slots).try_acquire_owned() {
                         Ok(more) => permits.push(more),
