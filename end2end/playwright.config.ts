@@ -45,6 +45,8 @@ export const authEnv: Record<string, string> = {
   LEPTOS_SITE_ADDR: `127.0.0.1:${authPort}`,
   DATABASE_URL: `sqlite:${path.join(authDir, 'beacon.db')}`,
   BEACON_AUTH: 'on',
+  // Required with accounts on (SAFETY.md §7).
+  BEACON_METRICS_TOKEN: 'e2e-metrics-token',
 };
 export const users = {
   researcher: { name: 'rita', password: 'rita-password-1' },

@@ -76,7 +76,7 @@ async fn serve() -> anyhow::Result<()> {
 #[cfg(feature = "ssr")]
 async fn check() -> anyhow::Result<()> {
     let config = beacon::server::config::Config::from_env()?;
-    let db = beacon::server::db::connect(&config.database_url).await?;
+    let db = beacon::server::db::connect_with(&config.database_url, config.sqlite_synchronous).await?;
     let drifted = beacon::server::db::jobs::check_counters(&db, true).await?;
     if drifted.is_empty() {
         println!("every job's counters match its executions");

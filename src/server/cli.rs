@@ -18,7 +18,7 @@ const TOKENS: &str = "usage: beacon tokens create NAME [--label TEXT]
 
 async fn database() -> anyhow::Result<Db> {
     let config = Config::from_env()?;
-    db::connect(&config.database_url).await
+    db::connect_with(&config.database_url, config.sqlite_synchronous).await
 }
 
 pub async fn users(args: &[String]) -> anyhow::Result<()> {

@@ -15,12 +15,15 @@ pub fn is_plain_form_post() -> bool {
 }
 
 /// After a plain form post, sends the browser back to the page it came from with `notice`
-/// shown there; a call from the page's code gets its data instead and shows its own toast.
+/// shown there (signed: SAFETY.md §7); a call from the page's code gets its data instead and
+/// shows its own toast.
 pub fn back_with_notice(notice: &str) {
     if is_plain_form_post() {
         let page = referring_path().unwrap_or_else(|| "/".to_string());
-        let notice: String = form_urlencoded::byte_serialize(notice.as_bytes()).collect();
-        leptos_axum::redirect(&format!("{page}?notice={notice}"));
+        match use_context::<crate::server::state::AppState>() {
+            Some(state) => leptos_axum::redirect(&state.notice_key.page_with_notice(&page, notice)),
+            None => leptos_axum::redirect(&page),
+        }
     }
 }
 

@@ -80,7 +80,7 @@ pub async fn add(State(state): State<AppState>, Form(form): Form<AddForm>) -> Re
         tags: Some(split_tags(&form.tags)),
     };
     match questions::create(&state, body).await {
-        Ok(question) => see_other(&list_url(None, &format!("Question {} added", question.id))),
+        Ok(question) => see_other(&list_url(&state, None, &format!("Question {} added", question.id))),
         Err(err) => {
             let (status, error) = failure(&err);
             let extras = Extras { error: Some(error), add: form, ..Extras::default() };
@@ -113,7 +113,7 @@ pub async fn upload(State(state): State<AppState>, caller: Caller, multipart: Re
     match questions::import(&state, Some(&content_type), &upload.bytes, set.as_deref(), caller.account()).await {
         Ok(result) => {
             let notice = format!("Imported: {} new, {} unchanged", result.created, result.unchanged);
-            see_other(&list_url(result.set.as_deref(), &notice))
+            see_other(&list_url(&state, result.set.as_deref(), &notice))
         }
         Err(err) => {
             let answer = err.to_api_error();
@@ -210,13 +210,12 @@ fn split_tags(tags: &str) -> Vec<String> {
     tags.split([',', ';']).map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect()
 }
 
-fn list_url(set: Option<&str>, notice: &str) -> String {
-    let mut query = form_urlencoded::Serializer::new(String::new());
-    if let Some(set) = set {
-        query.append_pair("set", set);
-    }
-    query.append_pair("notice", notice);
-    format!("/questions?{}", query.finish())
+fn list_url(state: &AppState, set: Option<&str>, notice: &str) -> String {
+    let list = match set {
+        Some(set) => format!("/questions?{}", form_urlencoded::Serializer::new(String::new()).append_pair("set", set).finish()),
+        None => "/questions".to_string(),
+    };
+    state.notice_key.page_with_notice(&list, notice)
 }
 
 fn see_other(location: &str) -> Response {

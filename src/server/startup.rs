@@ -65,7 +65,7 @@ impl RunningServer {
 }
 
 pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
-    let db = db::connect(&config.database_url).await?;
+    let db = db::connect_with(&config.database_url, config.sqlite_synchronous).await?;
     // Hybrid-router providers without a base_url (the built-in ones) use HYBRID_ROUTER_URL, or
     // the demo router when that is unset; a configuration without them needs neither.
     let needs_router = config.setup.providers.iter().any(|p| p.base_url.is_none());
@@ -100,6 +100,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     if config.open_to_the_network() {
         tracing::warn!(addr = %config.site_addr, "BEACON_AUTH=off on a network address: anyone who can reach it can start, retry and cancel jobs");
     }
+    let notice_key = db::site_keys::get_or_create(&db, http::notices::KEY_NAME, &super::auth::credentials::random_secret()).await?;
     let state = AppState::new(Shared {
         leptos_options,
         db,
@@ -110,6 +111,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         config: Arc::new(config),
         feed,
         retries,
+        notice_key: Arc::new(http::notices::NoticeKey::new(&notice_key)),
         shutdown: CancellationToken::new(),
     });
     let app = app(&state);
@@ -119,8 +121,14 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     Ok(RunningServer { addr, state, stop_accepting, background, served })
 }
 
+/// `/pkg`: the WASM module, its JavaScript and the style sheet, straight from the site folder.
+fn static_files(options: &leptos::config::LeptosOptions) -> tower_http::services::ServeDir {
+    tower_http::services::ServeDir::new(format!("{}/{}", options.site_root, options.site_pkg_dir))
+}
+
 /// The routes, and around them the rules every request passes, outermost first: security
-/// headers, JSON errors under `/api/`, the Host check, the cross-site check, who is calling
+/// headers, JSON errors under `/api/`, one spelling per path and ordinary methods only, the
+/// Host check, the cross-site check, who is calling
 /// and whether they may, the mutation rate, the request time-out, the body limit.
 fn app(state: &AppState) -> Router {
     let routes = generate_route_list(App);
@@ -136,13 +144,19 @@ fn app(state: &AppState) -> Router {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
+        // The app's own files: a miss is a plain 404, never a page (SAFETY.md §7).
+        .nest_service(&format!("/{}", state.leptos_options.site_pkg_dir), static_files(&state.leptos_options))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(timeout)
+        .layer(from_fn_with_state(state.clone(), http::notices::sign_form_errors))
         .layer(from_fn_with_state(state.clone(), http::limits::limit_mutations))
         .layer(from_fn_with_state(state.clone(), auth::authenticate))
+        .layer(from_fn_with_state(state.clone(), http::notices::only_signed))
         .layer(from_fn_with_state(state.clone(), http::cross_site::refuse_cross_site))
         .layer(from_fn_with_state(state.clone(), http::cross_site::check_host))
+        .layer(from_fn(http::paths::one_spelling))
+        .layer(from_fn_with_state(state.clone(), http::client_address::resolve))
         .layer(from_fn(api::rejections::json_errors))
         .layer(from_fn(http::headers::security_headers))
         .layer(from_fn_with_state(state.clone(), telemetry::metrics::count_requests))

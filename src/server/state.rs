@@ -27,6 +27,8 @@ pub struct Shared {
     pub metrics: Arc<super::telemetry::metrics::Metrics>,
     /// Accepts retries in groups (one transaction for those that arrive together).
     pub retries: Arc<super::services::retry::RetryCommitter>,
+    /// Signs the notices put in page addresses (SAFETY.md §7).
+    pub notice_key: Arc<super::http::notices::NoticeKey>,
     /// Cancelled when the server begins to stop: ends the live streams, which would otherwise
     /// keep the graceful shutdown waiting forever.
     pub shutdown: tokio_util::sync::CancellationToken,

@@ -6,5 +6,7 @@ use crate::domain::{ApiError, Visitor};
 /// actions are offered.
 #[server(prefix = "/api/read")]
 pub async fn load_visitor() -> Result<Visitor, ApiError> {
-    Ok(crate::server::auth::Caller::from_context().visitor())
+    use crate::server::{auth, error::AppError};
+    auth::allow_server_fn(<LoadVisitor as leptos::server_fn::ServerFn>::PATH).map_err(AppError::into_server_fn_error)?;
+    Ok(auth::Caller::from_context().visitor())
 }

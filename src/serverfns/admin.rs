@@ -33,7 +33,7 @@ pub struct Accounts {
 #[server(prefix = "/api/admin")]
 pub async fn load_accounts() -> Result<Accounts, ApiError> {
     use crate::server::db::{accounts, rfc3339};
-    super::serve(|state| async move {
+    super::serve(<LoadAccounts as leptos::server_fn::ServerFn>::PATH, |state| async move {
         let users = accounts::users(&state.db)
             .await?
             .into_iter()
@@ -59,7 +59,7 @@ pub async fn load_accounts() -> Result<Accounts, ApiError> {
 pub async fn add_user(name: String, role: String, password: String) -> Result<String, ApiError> {
     use crate::server::auth::accounts;
     use crate::server::error::AppError;
-    super::serve(|state| async move {
+    super::serve(<AddUser as leptos::server_fn::ServerFn>::PATH, |state| async move {
         let role = Role::parse(&role).ok_or_else(|| AppError::invalid_request("role: viewer, researcher or admin"))?;
         accounts::add_user(&state.db, name.trim(), role, &password).await?;
         crate::server::page_request::back_with_notice(&format!("Added {} ({role})", name.trim()));
@@ -72,7 +72,7 @@ pub async fn add_user(name: String, role: String, password: String) -> Result<St
 pub async fn remove_user(name: String) -> Result<String, ApiError> {
     use crate::server::auth::{accounts, Caller};
     use crate::server::error::AppError;
-    super::serve(|state| async move {
+    super::serve(<RemoveUser as leptos::server_fn::ServerFn>::PATH, |state| async move {
         if Caller::from_context().account() == Some(name.as_str()) {
             return Err(AppError::conflict("own_account", "you cannot remove your own account"));
         }
@@ -87,13 +87,13 @@ pub async fn remove_user(name: String) -> Result<String, ApiError> {
 #[server(prefix = "/api/admin")]
 pub async fn create_token(user: String, label: Option<String>) -> Result<String, ApiError> {
     use crate::server::auth::accounts;
-    super::serve(|state| async move { accounts::create_token(&state.db, &user, label.as_deref()).await }).await
+    super::serve(<CreateToken as leptos::server_fn::ServerFn>::PATH, |state| async move { accounts::create_token(&state.db, &user, label.as_deref()).await }).await
 }
 
 #[server(prefix = "/api/admin")]
 pub async fn revoke_token(prefix: String) -> Result<String, ApiError> {
     use crate::server::auth::accounts;
-    super::serve(|state| async move {
+    super::serve(<RevokeToken as leptos::server_fn::ServerFn>::PATH, |state| async move {
         let revoked = accounts::revoke_token(&state.db, &prefix).await?;
         crate::server::page_request::back_with_notice(&format!("Revoked {revoked}…"));
         Ok(revoked)

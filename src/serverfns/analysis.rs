@@ -51,7 +51,7 @@ pub async fn load_compare(
     use crate::domain::JobId;
     use crate::server::services::{analysis, jobs};
     let query = CompareQuery { model, category, diverging, refused, page };
-    super::serve(|state| async move {
+    super::serve(<LoadCompare as leptos::server_fn::ServerFn>::PATH, |state| async move {
         let id = JobId::parse(&id)?;
         let filter = analysis::CompareFilter::parse(
             query.model.as_deref(),
@@ -76,7 +76,7 @@ pub async fn load_compare(
 pub async fn load_analysis(id: String) -> Result<AnalysisPageData, ApiError> {
     use crate::domain::JobId;
     use crate::server::services::{analysis, jobs};
-    super::serve(|state| async move {
+    super::serve(<LoadAnalysis as leptos::server_fn::ServerFn>::PATH, |state| async move {
         let id = JobId::parse(&id)?;
         let job = jobs::get(&state, &id).await?;
         let analysis = analysis::analysis(&state, &id).await?;

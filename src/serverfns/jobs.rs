@@ -57,7 +57,7 @@ pub const MAX_FORM_QUESTIONS: usize = 100;
 #[server(prefix = "/api/read")]
 pub async fn load_home() -> Result<HomeData, ApiError> {
     use crate::server::{db, services};
-    super::serve(|state| async move {
+    super::serve(<LoadHome as leptos::server_fn::ServerFn>::PATH, |state| async move {
         let questions = db::questions::first(&state.db, MAX_FORM_QUESTIONS as i64).await?;
         let question_sets = services::questions::list_sets(&state).await?.into_iter().map(|s| (s.id, s.name, s.questions.len())).collect();
         let jobs = services::jobs::list(&state).await?;
@@ -87,7 +87,7 @@ pub async fn load_job_page(
     use crate::server::error::AppError;
     use crate::server::services;
     let query = JobPageQuery { page, status, region, model };
-    super::serve(|state| async move {
+    super::serve(<LoadJobPage as leptos::server_fn::ServerFn>::PATH, |state| async move {
         let filter = services::jobs::execution_filter(&state, query.status.as_deref(), query.region.as_deref(), query.model.as_deref())
             .map_err(AppError::invalid_request)?;
         let page = match query.page.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
@@ -117,7 +117,7 @@ pub async fn create_job(
     seed: Option<String>,
 ) -> Result<JobId, ApiError> {
     use crate::server::page_request;
-    use crate::server::services::jobs::{self, CreateJob};
+    use crate::server::services::jobs;
     /// A form's number field: empty means "the default", anything else must parse.
     fn number<T: std::str::FromStr>(field: &str, raw: Option<String>) -> Result<Option<T>, crate::server::error::AppError> {
         match raw.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
@@ -128,8 +128,8 @@ pub async fn create_job(
                 .map_err(|_| crate::server::error::AppError::invalid_request(format!("{field}: expected a number, got {text:?}"))),
         }
     }
-    super::serve(|state| async move {
-        let request = CreateJob {
+    super::serve(<CreateJob as leptos::server_fn::ServerFn>::PATH, |state| async move {
+        let request = jobs::CreateJob {
             id: None,
             questions: questions.unwrap_or_default(),
             question_set: question_set.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
@@ -155,7 +155,7 @@ pub async fn create_job(
 pub async fn cancel_job(id: String) -> Result<JobId, ApiError> {
     use crate::server::page_request;
     use crate::server::services::jobs;
-    super::serve(|state| async move {
+    super::serve(<CancelJob as leptos::server_fn::ServerFn>::PATH, |state| async move {
         let cancelled = jobs::cancel(&state, &JobId::parse(&id)?).await?;
         page_request::back_with_notice("Job cancelled");
         Ok(cancelled.id)
@@ -167,5 +167,5 @@ pub async fn cancel_job(id: String) -> Result<JobId, ApiError> {
 #[server(prefix = "/api/read")]
 pub async fn load_warmups(job_id: String) -> Result<Vec<crate::domain::views::WarmupView>, ApiError> {
     use crate::server::db;
-    super::serve(|state| async move { Ok(db::warmups::list(&state.db, &JobId::parse(&job_id)?).await?) }).await
+    super::serve(<LoadWarmups as leptos::server_fn::ServerFn>::PATH, |state| async move { Ok(db::warmups::list(&state.db, &JobId::parse(&job_id)?).await?) }).await
 }

@@ -15,15 +15,20 @@ use crate::domain::ApiError;
 use crate::server::{error::AppError, state::AppState};
 
 /// Runs `work` with the server's state and maps its error once, for every server function.
+///
+/// `path` is the function's own address (`<Fn as leptos::server_fn::ServerFn>::PATH`): the role it needs is read
+/// from the same table the access rule uses (`auth::policy`) and checked here, where the
+/// function runs, whoever calls it: a page rendering on the server, a form, a fetch
+/// (SAFETY.md §7, "Roles at the function, too").
 #[cfg(feature = "ssr")]
-async fn serve<T, Work, Done>(work: Work) -> Result<T, ApiError>
+async fn serve<T, Work, Done>(path: &str, work: Work) -> Result<T, ApiError>
 where
     Work: FnOnce(AppState) -> Done,
     Done: std::future::Future<Output = Result<T, AppError>>,
 {
-    let result = match AppState::from_context() {
-        Ok(state) => work(state).await,
-        Err(err) => Err(err),
+    let result = match (crate::server::auth::allow_server_fn(path), AppState::from_context()) {
+        (Err(refused), _) | (Ok(()), Err(refused)) => Err(refused),
+        (Ok(()), Ok(state)) => work(state).await,
     };
     result.map_err(AppError::into_server_fn_error)
 }

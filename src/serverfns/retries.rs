@@ -10,7 +10,7 @@ pub async fn retry_execution(id: String, region: String, question_index: i64) ->
     use crate::server::auth::Caller;
     use crate::server::page_request;
     use crate::server::services::retry::{retry, RetryRequest};
-    super::serve(|state| async move {
+    super::serve(<RetryExecution as leptos::server_fn::ServerFn>::PATH, |state| async move {
         let request = RetryRequest {
             execution_id: ExecutionId::parse(&id)?,
             region: &region,
@@ -32,7 +32,7 @@ pub async fn retry_all_failed(job_id: String, region: Option<String>) -> Result<
     use crate::server::auth::Caller;
     use crate::server::page_request;
     use crate::server::services::retry::{self, BatchFilter};
-    super::serve(|state| async move {
+    super::serve(<RetryAllFailed as leptos::server_fn::ServerFn>::PATH, |state| async move {
         let filter = BatchFilter { region, model_id: None };
         let caller = Caller::from_context();
         let result = retry::retry_all_failed(&state, &JobId::parse(&job_id)?, &filter, caller.account()).await?;
@@ -46,5 +46,5 @@ pub async fn retry_all_failed(job_id: String, region: Option<String>) -> Result<
 pub async fn load_execution_history(id: String) -> Result<ExecutionHistory, ApiError> {
     use crate::domain::ExecutionId;
     use crate::server::services::jobs;
-    super::serve(|state| async move { jobs::history(&state, ExecutionId::parse(&id)?).await }).await
+    super::serve(<LoadExecutionHistory as leptos::server_fn::ServerFn>::PATH, |state| async move { jobs::history(&state, ExecutionId::parse(&id)?).await }).await
 }

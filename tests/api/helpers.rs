@@ -30,10 +30,13 @@ impl Default for Options {
     }
 }
 
+/// The `/metrics` token of [`Options::with_auth`] (required with accounts on).
+pub const METRICS_TOKEN: &str = "test-metrics-token";
+
 impl Options {
     /// Accounts required (`BEACON_AUTH=on`).
     pub fn with_auth() -> Options {
-        Options { env: vec![("BEACON_AUTH", "on".to_string())], ..Options::default() }
+        Options { env: vec![("BEACON_AUTH", "on".to_string()), ("BEACON_METRICS_TOKEN", METRICS_TOKEN.to_string())], ..Options::default() }
     }
 }
 

@@ -13,6 +13,7 @@ mod counters;
 mod cross_site;
 mod demo_router;
 mod exports;
+mod hardening;
 mod jobs;
 mod leases_and_cancel;
 mod limits;

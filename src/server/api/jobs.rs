@@ -206,6 +206,10 @@ pub struct ExportQuery {
     status: Option<String>,
     /// A region id or alias.
     region: Option<String>,
+    /// CSV only: `true` gives every field's exact text; by default a field that begins with
+    /// `=`, `+`, `-`, `@`, a tab or a carriage return is prefixed with `'` so that a
+    /// spreadsheet does not run it as a formula.
+    raw: Option<bool>,
 }
 
 /// `GET /api/v1/jobs/:id/export.csv`: one row per execution, RFC 4180, streamed.
@@ -216,13 +220,14 @@ pub struct ExportQuery {
     tag = "exports",
     params(("id" = JobId, Path, description = "The job's id"), ExportQuery),
     responses(
-        (status = 200, description = "CSV with a header row: job_id, execution_id, question_id, question_text, category, model_id, region, sample_index, status, output, error_code, error, original_error_code, attempts, manual_retries, auto_retries, retried, final_trigger, request_hash, provider_id, served_model, finish_reason, started_at, completed_at, duration_ms, refusal; as an attachment named `<job id>.csv`", content_type = "text/csv", body = String),
+        (status = 200, description = "CSV with a header row (fields that begin with =, +, -, @, a tab or a carriage return prefixed with ' unless raw=true): job_id, execution_id, question_id, question_text, category, model_id, region, sample_index, status, output, error_code, error, original_error_code, attempts, manual_retries, auto_retries, retried, final_trigger, request_hash, provider_id, served_model, finish_reason, started_at, completed_at, duration_ms, refusal; as an attachment named `<job id>.csv`", content_type = "text/csv", body = String),
         (status = 400, description = "`invalid_job_id`; `invalid_request` naming `status` or `region`", body = openapi::ErrorBody),
         (status = 404, description = "`not_found`", body = openapi::ErrorBody),
     ),
 )]
 pub async fn export_csv(state: State<AppState>, id: JobIdPath, query: Query<ExportQuery>) -> Result<Response, AppError> {
-    export(state, id, query, exports::Format::Csv).await
+    let cells = if query.raw == Some(true) { exports::Cells::Exact } else { exports::Cells::SpreadsheetSafe };
+    export(state, id, query, exports::Format::Csv(cells)).await
 }
 
 /// `GET /api/v1/jobs/:id/export.jsonl`: one JSON object per execution and line, with its

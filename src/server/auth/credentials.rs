@@ -25,6 +25,40 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored).is_ok_and(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
 }
 
+/// How long a login waits for a free hashing slot before it is answered 503.
+const HASHING_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// All hashing slots stayed busy for [`HASHING_WAIT`].
+#[derive(Debug)]
+pub struct HashingBusy;
+
+/// Checks a password off the async threads, at most `2 × cores` at once (SAFETY.md §7): a
+/// flood of logins queues here, briefly, instead of taking every core and all memory (each
+/// Argon2 check holds 19 MiB).
+pub async fn verify_password_bounded(password: String, stored: Option<String>) -> Result<bool, HashingBusy> {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let slots = SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        tokio::sync::Semaphore::new(2 * cores)
+    });
+    let _slot = tokio::time::timeout(HASHING_WAIT, slots.acquire()).await.map_err(|_| HashingBusy)?.map_err(|_| HashingBusy)?;
+    let verified = tokio::task::spawn_blocking(move || {
+        // An unknown user costs as much as a known one, so timing does not tell them apart.
+        let hash = stored.as_deref().unwrap_or_else(|| decoy_hash());
+        verify_password(&password, hash) && stored.is_some()
+    })
+    .await
+    .unwrap_or(false);
+    Ok(verified)
+}
+
+/// Whether a secret someone sent is the expected one, in time that does not depend on where
+/// they differ: both are hashed first, so even their lengths stay hidden.
+pub fn same_secret(given: &str, expected: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    Sha256::digest(given.as_bytes()).as_slice().ct_eq(Sha256::digest(expected.as_bytes()).as_slice()).into()
+}
+
 /// A hash that costs as much to check as a real one: checked when the user does not exist, so
 /// the answer's timing does not say which of name and password was wrong.
 pub fn decoy_hash() -> &'static str {
@@ -72,5 +106,13 @@ mod tests {
         assert!(a.starts_with(&prefix));
         assert_eq!(sha256_hex(&a).len(), 64);
         assert_ne!(sha256_hex(&a), a);
+    }
+
+    #[test]
+    fn secrets_match_only_themselves() {
+        assert!(same_secret("scrape-secret", "scrape-secret"));
+        assert!(!same_secret("scrape-secreT", "scrape-secret"));
+        assert!(!same_secret("", "scrape-secret"));
+        assert!(!same_secret("scrape-secret-and-more", "scrape-secret"));
     }
 }

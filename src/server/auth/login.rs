@@ -2,22 +2,23 @@
 //! not by the app: they must answer a wrong password with the form and a 401, work without
 //! JavaScript, and set or clear the session cookie.
 
-use std::time::Duration;
-
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Form;
 use serde::Deserialize;
 
 use super::{credentials, session_cookie};
+use crate::server::db::accounts::{LoginAttempt, LoginBounds};
 use crate::server::db::{self, now_ms};
+use crate::server::http::ClientIp;
 use crate::server::state::AppState;
 use crate::server::http::html::{self, escape};
 
-/// Failed logins for one user name, or from one address, allowed in [`FAILURE_WINDOW`].
-const MAX_FAILURES: usize = 5;
-const FAILURE_WINDOW: Duration = Duration::from_secs(10 * 60);
+/// Failed logins allowed in ten minutes (SAFETY.md §7): 5 for one (address, name), and 20
+/// for a name from anywhere, so one client cannot lock out a colleague who types the right
+/// password, and many clients together still cannot guess much.
+const BOUNDS: LoginBounds = LoginBounds { per_pair: 5, per_name: 20, window_ms: 10 * 60 * 1000 };
 const WRONG: &str = "wrong user name or password";
 
 #[derive(Debug, Deserialize, Default)]
@@ -42,56 +43,46 @@ pub async fn page(State(state): State<AppState>, Query(query): Query<LoginQuery>
     form(StatusCode::OK, "", &safe_next(query.next.as_deref()), None)
 }
 
-pub async fn log_in(
-    State(state): State<AppState>,
-    ConnectInfo(remote): ConnectInfo<std::net::SocketAddr>,
-    Form(login): Form<LoginForm>,
-) -> Response {
+pub async fn log_in(State(state): State<AppState>, ClientIp(client): ClientIp, Form(login): Form<LoginForm>) -> Response {
     if !state.config.auth {
         return see_other("/", None);
     }
     let next = safe_next(login.next.as_deref());
     let name = login.username.trim();
-    let address = remote.ip().to_string();
-    let since = now_ms() - FAILURE_WINDOW.as_millis() as i64;
-    let failures = match db::accounts::login_failures(&state.db, name, &address, since).await {
-        Ok(failures) => failures,
-        Err(err) => return unavailable(err),
-    };
-    let by_name: Vec<i64> = failures.iter().filter(|(n, _, _)| n == name).map(|(_, _, at)| *at).collect();
-    let by_address: Vec<i64> = failures.iter().filter(|(_, a, _)| *a == address).map(|(_, _, at)| *at).collect();
-    for times in [&by_name, &by_address] {
-        if times.len() >= MAX_FAILURES {
-            // Free again when the oldest failure that counts leaves the window.
-            let free_at = times[times.len() - MAX_FAILURES] + FAILURE_WINDOW.as_millis() as i64;
+    let address = client.to_string();
+    // Counted before the password is checked, in the same transaction as the count, so that
+    // many guesses at once cannot all pass it; a correct password takes its failure back.
+    let pending_failure = match db::accounts::count_login_attempt(&state.db, name, &address, BOUNDS).await {
+        Ok(LoginAttempt::Counted(id)) => id,
+        Ok(LoginAttempt::Throttled { free_at }) => {
             let wait = ((free_at - now_ms()).max(1000) + 999) / 1000;
             let mut response = form(StatusCode::TOO_MANY_REQUESTS, name, &next, Some("too many failed logins; try again later"));
-            response.headers_mut().insert(header::RETRY_AFTER, wait.to_string().parse().expect("digits"));
+            response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(wait));
             return response;
         }
-    }
-    // Counted before the password is checked, so that many guesses at once cannot all pass
-    // the count above; a correct password takes its own failure back.
-    let pending_failure = match db::accounts::record_login_failure(&state.db, name, &address, since).await {
-        Ok(id) => id,
         Err(err) => return unavailable(err),
     };
     let user = match db::accounts::user(&state.db, name).await {
         Ok(user) => user,
         Err(err) => return unavailable(err),
     };
-    let password = login.password;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
-    // Argon2 is slow by design: off the async threads.
-    let verified = tokio::task::spawn_blocking(move || {
-        let hash = stored.as_deref().unwrap_or_else(|| credentials::decoy_hash());
-        credentials::verify_password(&password, hash) && stored.is_some()
-    })
-    .await
-    .unwrap_or(false);
-    let Some(user) = user.filter(|_| verified) else {
-        tracing::warn!(user = name, %address, "failed login");
-        return form(StatusCode::UNAUTHORIZED, name, &next, Some(WRONG));
+    let Ok(verified) = credentials::verify_password_bounded(login.password, stored).await else {
+        let mut response = form(StatusCode::SERVICE_UNAVAILABLE, name, &next, Some("Beacon is checking many logins right now; try again in a few seconds"));
+        response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+        return response;
+    };
+    let user = match user {
+        Some(user) if verified => user,
+        Some(_) => {
+            tracing::warn!(user = name, %address, "failed login");
+            return form(StatusCode::UNAUTHORIZED, name, &next, Some(WRONG));
+        }
+        None => {
+            // A name that is no account is not logged: it may be a password typed in the wrong box.
+            tracing::warn!(%address, "failed login for a name that is no account");
+            return form(StatusCode::UNAUTHORIZED, name, &next, Some(WRONG));
+        }
     };
     if let Err(err) = db::accounts::forget_login_failure(&state.db, pending_failure).await {
         return unavailable(err);

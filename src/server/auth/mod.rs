@@ -69,19 +69,68 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     }
 }
 
+/// The check a server function makes where it runs (SAFETY.md §7): the role its own path
+/// needs, by the same table the access rule reads, against the caller of the request it runs
+/// in. A page rendering on the server calls its functions inside the page's request, so a
+/// path that slipped past the access rule still meets this.
+pub fn allow_server_fn(path: &str) -> Result<(), crate::server::error::AppError> {
+    use crate::server::error::AppError;
+    let Some(needed) = policy::needed_role(&axum::http::Method::POST, path) else { return Ok(()) };
+    let caller = Caller::from_context();
+    if caller.may(needed) {
+        return Ok(());
+    }
+    let (status, code, message) = match caller {
+        Caller::Anonymous => (StatusCode::UNAUTHORIZED, "unauthenticated", "log in, or send Authorization: Bearer <token>".to_string()),
+        _ => (StatusCode::FORBIDDEN, "forbidden", format!("this needs the {needed} role")),
+    };
+    Err(AppError::Refused { status, code, message, details: serde_json::Value::Null })
+}
+
+/// The credential a request was made with, kept so that what it opened (a live stream) can
+/// end when the credential does: logout, the user's removal, a revoked token (SAFETY.md §7).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// The SHA-256 of a session id.
+    Session(String),
+    /// The SHA-256 of an API token.
+    Token(String),
+}
+
+impl Credential {
+    /// Whether it still names an account.
+    pub async fn is_live(&self, db: &db::Db) -> sqlx::Result<bool> {
+        Ok(match self {
+            Credential::Session(hash) => db::accounts::account_for_session(db, hash).await?.is_some(),
+            Credential::Token(hash) => db::accounts::account_for_token(db, hash).await?.is_some(),
+        })
+    }
+}
+
+/// The request's credential, as a handler argument: `None` with accounts off.
+pub struct CallerCredential(pub Option<Credential>);
+
+impl<S: Send + Sync> FromRequestParts<S> for CallerCredential {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(CallerCredential(parts.extensions.get::<Credential>().cloned()))
+    }
+}
+
 /// Resolves the caller, then lets the request through only if the route's role allows it.
 pub async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
     let needed = policy::needed_role(request.method(), &path);
-    let caller = if !state.config.auth {
-        Caller::Open
+    let (caller, credential) = if !state.config.auth {
+        (Caller::Open, None)
     } else if needed.is_none() {
         // Open routes (health, metrics with its own token, login) look at no credential: a
         // bearer token meant for something else must not make them answer 401.
-        Caller::Anonymous
+        (Caller::Anonymous, None)
     } else {
         match identify(&state, request.headers()).await {
-            Ok(caller) => caller,
+            Ok(identified) => identified,
             Err(response) => return response,
         }
     };
@@ -91,26 +140,28 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
         }
     }
     request.extensions_mut().insert(caller);
+    if let Some(credential) = credential {
+        request.extensions_mut().insert(credential);
+    }
     next.run(request).await
 }
 
-async fn identify(state: &AppState, headers: &axum::http::HeaderMap) -> Result<Caller, Response> {
+async fn identify(state: &AppState, headers: &axum::http::HeaderMap) -> Result<(Caller, Option<Credential>), Response> {
     let internal = |err: sqlx::Error| {
         tracing::error!(%err, "could not look up a credential");
         json_error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "could not check credentials; try again")
     };
     if let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         let token = value.trim().strip_prefix("Bearer ").or_else(|| value.trim().strip_prefix("bearer ")).map(str::trim);
-        let account = match token {
-            Some(token) if !token.is_empty() => {
-                db::accounts::account_for_token(&state.db, &credentials::sha256_hex(token)).await.map_err(internal)?
-            }
-            _ => None,
+        let hash = token.filter(|token| !token.is_empty()).map(credentials::sha256_hex);
+        let account = match &hash {
+            Some(hash) => db::accounts::account_for_token(&state.db, hash).await.map_err(internal)?,
+            None => None,
         };
         // A wrong token is an error even on a page: the caller meant to authenticate.
-        return match account {
-            Some(account) => Ok(Caller::Account { name: account.name, role: account.role }),
-            None => Err(json_error(StatusCode::UNAUTHORIZED, "unauthenticated", "the bearer token is not valid")),
+        return match (account, hash) {
+            (Some(account), Some(hash)) => Ok((Caller::Account { name: account.name, role: account.role }, Some(Credential::Token(hash)))),
+            _ => Err(json_error(StatusCode::UNAUTHORIZED, "unauthenticated", "the bearer token is not valid")),
         };
     }
     let session = headers
@@ -119,12 +170,13 @@ async fn identify(state: &AppState, headers: &axum::http::HeaderMap) -> Result<C
         .filter_map(|value| value.to_str().ok())
         .find_map(session_cookie::find);
     if let Some(session) = session {
-        let account = db::accounts::account_for_session(&state.db, &credentials::sha256_hex(&session)).await.map_err(internal)?;
+        let hash = credentials::sha256_hex(&session);
+        let account = db::accounts::account_for_session(&state.db, &hash).await.map_err(internal)?;
         if let Some(account) = account {
-            return Ok(Caller::Account { name: account.name, role: account.role });
+            return Ok((Caller::Account { name: account.name, role: account.role }, Some(Credential::Session(hash))));
         }
     }
-    Ok(Caller::Anonymous)
+    Ok((Caller::Anonymous, None))
 }
 
 fn refuse(caller: &Caller, needed: Role, request: &Request) -> Response {

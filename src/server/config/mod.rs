@@ -38,8 +38,36 @@ pub struct Config {
     pub max_executions_per_job: i64,
     /// Compare rows whose agreement is below this diverge (`BEACON_DIVERGENCE_THRESHOLD`, 0–1).
     pub divergence_threshold: f64,
+    /// Peers whose `X-Forwarded-For` names the client (`BEACON_TRUSTED_PROXIES`; none by default).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// SQLite's `synchronous` (`BEACON_SQLITE_SYNCHRONOUS`): `FULL` by default, so a committed
+    /// answer survives power loss; `NORMAL` trades that for speed.
+    pub sqlite_synchronous: SqliteSynchronous,
     /// Regions, models and providers (`BEACON_CONFIG`, `./beacon.toml`, or built in).
     pub setup: Setup,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqliteSynchronous {
+    Full,
+    Normal,
+}
+
+impl SqliteSynchronous {
+    pub fn pragma(self) -> &'static str {
+        match self {
+            SqliteSynchronous::Full => "FULL",
+            SqliteSynchronous::Normal => "NORMAL",
+        }
+    }
+
+    fn from_env(env: &Env) -> Result<SqliteSynchronous, ConfigError> {
+        match env.get("BEACON_SQLITE_SYNCHRONOUS").map(|v| v.to_ascii_lowercase()).as_deref() {
+            None | Some("full") => Ok(SqliteSynchronous::Full),
+            Some("normal") => Ok(SqliteSynchronous::Normal),
+            Some(other) => Err(ConfigError::new("BEACON_SQLITE_SYNCHRONOUS", other, "must be full or normal")),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,6 +146,20 @@ impl Config {
                 ))
             }
         };
+        let metrics_token = env.get("BEACON_METRICS_TOKEN");
+        if auth && metrics_token.is_none() {
+            return Err(ConfigError::new(
+                "BEACON_METRICS_TOKEN",
+                "",
+                "must be set when BEACON_AUTH=on: /metrics then answers only to Authorization: Bearer <BEACON_METRICS_TOKEN>",
+            ));
+        }
+        let trusted_proxies = match env.get("BEACON_TRUSTED_PROXIES") {
+            None => Vec::new(),
+            Some(value) => crate::server::http::client_address::parse_trusted(&value)
+                .map_err(|problem| ConfigError::new("BEACON_TRUSTED_PROXIES", &value, problem))?,
+        };
+        let sqlite_synchronous = SqliteSynchronous::from_env(&env)?;
         let mutation_rate = match env.get("BEACON_MUTATION_RATE") {
             None => Some(MutationRate { per_second: 20, burst: 100 }),
             Some(value) => MutationRate::parse(&value)?,
@@ -149,7 +191,7 @@ impl Config {
             max_streams_per_client: env.number("BEACON_MAX_STREAMS_PER_CLIENT", 50, 1..=1_000_000)? as usize,
             mutation_rate,
             shutdown_grace: Duration::from_secs(env.number("BEACON_SHUTDOWN_SECONDS", 10, 0..=3_600)?),
-            metrics_token: env.get("BEACON_METRICS_TOKEN"),
+            metrics_token,
             max_executions_per_job: env.number("BEACON_MAX_EXECUTIONS_PER_JOB", 50_000, 1..=10_000_000)? as i64,
             divergence_threshold: match env.get("BEACON_DIVERGENCE_THRESHOLD") {
                 None => crate::domain::analysis::similarity::DEFAULT_DIVERGENCE_THRESHOLD,
@@ -159,6 +201,8 @@ impl Config {
                     .filter(|t| (0.0..=1.0).contains(t))
                     .ok_or_else(|| ConfigError::new("BEACON_DIVERGENCE_THRESHOLD", &raw, "expected a number from 0 to 1".to_string()))?,
             },
+            trusted_proxies,
+            sqlite_synchronous,
             setup,
         })
     }

@@ -144,31 +144,64 @@ pub async fn remove_session(db: &Db, id_hash: &str) -> sqlx::Result<()> {
     Ok(())
 }
 
-/// Records a failed (or not yet checked) login; returns its id.
-pub async fn record_login_failure(db: &Db, user_name: &str, address: &str, forget_before: i64) -> sqlx::Result<i64> {
-    sqlx::query("DELETE FROM login_failures WHERE at < $1").bind(forget_before).execute(&db.pool).await?;
-    sqlx::query_scalar("INSERT INTO login_failures (user_name, address, at) VALUES ($1, $2, $3) RETURNING id")
+/// What [`count_login_attempt`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginAttempt {
+    /// Counted as a failure until the password proves right: the row to forget then.
+    Counted(i64),
+    /// Too many failures; free again at this time (ms).
+    Throttled { free_at: i64 },
+}
+
+/// The failed-login bounds: `per_pair` for one (address, name), `per_name` for a name from
+/// anywhere, both within `window_ms`.
+#[derive(Debug, Clone, Copy)]
+pub struct LoginBounds {
+    pub per_pair: usize,
+    pub per_name: usize,
+    pub window_ms: i64,
+}
+
+/// Counts this login's earlier failures and, unless a bound is reached, records the login as a
+/// failure (until the password proves right), all in one write transaction: however many
+/// attempts arrive at once, at most the bound get past the count (SAFETY.md §7).
+pub async fn count_login_attempt(db: &Db, user_name: &str, address: &str, bounds: LoginBounds) -> sqlx::Result<LoginAttempt> {
+    let now = now_ms();
+    let since = now - bounds.window_ms;
+    let mut tx = db.write_tx().await?;
+    if db.dialect == super::Dialect::Postgres {
+        // Attempts at one name queue here (SQLite's writer lock already serialises them).
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))").bind(format!("login:{user_name}")).execute(&mut *tx).await?;
+    }
+    sqlx::query("DELETE FROM login_failures WHERE at < $1").bind(since).execute(&mut *tx).await?;
+    let failures: Vec<(String, i64)> =
+        sqlx::query_as("SELECT address, at FROM login_failures WHERE user_name = $1 AND at >= $2 ORDER BY at")
+            .bind(user_name)
+            .bind(since)
+            .fetch_all(&mut *tx)
+            .await?;
+    let by_name: Vec<i64> = failures.iter().map(|(_, at)| *at).collect();
+    let by_pair: Vec<i64> = failures.iter().filter(|(a, _)| a == address).map(|(_, at)| *at).collect();
+    // Free again when the oldest failure that counts leaves the window.
+    let free_at = [(&by_pair, bounds.per_pair), (&by_name, bounds.per_name)]
+        .into_iter()
+        .filter(|(times, bound)| times.len() >= *bound)
+        .map(|(times, bound)| times[times.len() - bound] + bounds.window_ms)
+        .max();
+    if let Some(free_at) = free_at {
+        return Ok(LoginAttempt::Throttled { free_at });
+    }
+    let id = sqlx::query_scalar("INSERT INTO login_failures (user_name, address, at) VALUES ($1, $2, $3) RETURNING id")
         .bind(user_name)
         .bind(address)
-        .bind(now_ms())
-        .fetch_one(&db.pool)
-        .await
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(LoginAttempt::Counted(id))
 }
 
 pub async fn forget_login_failure(db: &Db, id: i64) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM login_failures WHERE id = $1").bind(id).execute(&db.pool).await?;
     Ok(())
-}
-
-/// Failed logins since `since` for this user name or from this address, oldest first, as
-/// (user name, address, time).
-pub async fn login_failures(db: &Db, user_name: &str, address: &str, since: i64) -> sqlx::Result<Vec<(String, String, i64)>> {
-    sqlx::query_as(
-        "SELECT user_name, address, at FROM login_failures WHERE (user_name = $1 OR address = $2) AND at >= $3 ORDER BY at",
-    )
-    .bind(user_name)
-    .bind(address)
-    .bind(since)
-    .fetch_all(&db.pool)
-    .await
 }

@@ -16,6 +16,7 @@ pub mod executions;
 pub mod jobs;
 pub mod questions;
 pub mod retries;
+pub mod site_keys;
 pub mod warmups;
 mod write_turns;
 
@@ -25,6 +26,8 @@ use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AssertSqlSafe, Executor};
+
+pub use crate::server::config::SqliteSynchronous;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -37,6 +40,7 @@ pub struct Db {
     pub pool: sqlx::AnyPool,
     pub dialect: Dialect,
     options: AnyConnectOptions,
+    synchronous: SqliteSynchronous,
     /// SQLite has one writer at a time. Queuing writers here is much faster under load than
     /// letting them collide and sleep in SQLite's busy handler.
     writer: std::sync::Arc<write_turns::WriteTurns>,
@@ -82,8 +86,14 @@ impl std::ops::DerefMut for WriteTx {
 }
 
 /// Opens the database named by `url` (`sqlite:…` or `postgres://…`), creating a SQLite file
-/// (and its folder) when missing, and brings the schema up to date.
+/// (and its folder) when missing, and brings the schema up to date. SQLite commits with
+/// `synchronous = FULL`: what was answered survives a power loss.
 pub async fn connect(url: &str) -> anyhow::Result<Db> {
+    connect_with(url, SqliteSynchronous::Full).await
+}
+
+/// As [`connect`], with SQLite's durability as `BEACON_SQLITE_SYNCHRONOUS` chose it.
+pub async fn connect_with(url: &str, synchronous: SqliteSynchronous) -> anyhow::Result<Db> {
     sqlx::any::install_default_drivers();
     let dialect = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         Dialect::Postgres
@@ -106,16 +116,16 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
         }
     }
     let options: AnyConnectOptions = url.parse()?;
-    let pool = open_pool(&options, dialect, if dialect == Dialect::Sqlite { 8 } else { 16 }).await?;
+    let pool = open_pool(&options, dialect, synchronous, if dialect == Dialect::Sqlite { 8 } else { 16 }).await?;
     match dialect {
         Dialect::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await.map_err(newer_schema)?,
         Dialect::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await.map_err(newer_schema)?,
     }
     let write_pool = match dialect {
-        Dialect::Sqlite => Some(open_pool(&options, dialect, 1).await?),
+        Dialect::Sqlite => Some(open_pool(&options, dialect, synchronous, 1).await?),
         Dialect::Postgres => None,
     };
-    Ok(Db { pool, dialect, options, writer: Default::default(), write_pool, background: false, committed: Default::default() })
+    Ok(Db { pool, dialect, options, synchronous, writer: Default::default(), write_pool, background: false, committed: Default::default() })
 }
 
 /// A database a newer Beacon has migrated is not one this binary may write to.
@@ -129,7 +139,12 @@ fn newer_schema(err: sqlx::migrate::MigrateError) -> anyhow::Error {
     }
 }
 
-async fn open_pool(options: &AnyConnectOptions, dialect: Dialect, max_connections: u32) -> sqlx::Result<sqlx::AnyPool> {
+async fn open_pool(
+    options: &AnyConnectOptions,
+    dialect: Dialect,
+    synchronous: SqliteSynchronous,
+    max_connections: u32,
+) -> sqlx::Result<sqlx::AnyPool> {
     AnyPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(10))
@@ -138,11 +153,12 @@ async fn open_pool(options: &AnyConnectOptions, dialect: Dialect, max_connection
                 if dialect == Dialect::Sqlite {
                     // WAL lets pages read while the runner writes; the busy timeout turns a
                     // brief writer collision into a short wait instead of "database is locked".
-                    conn.execute(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                    let pragmas = format!(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; \
                          PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
-                    )
-                    .await?;
+                        synchronous.pragma()
+                    );
+                    conn.execute(AssertSqlSafe(pragmas)).await?;
                 }
                 Ok(())
             })
@@ -159,7 +175,7 @@ impl Db {
     /// and write connection (for `write_tx`) and the commit signal, so write transactions stay
     /// ordered and the live feed still wakes.
     pub async fn with_own_connections(&self, max_connections: u32) -> sqlx::Result<Db> {
-        let pool = open_pool(&self.options, self.dialect, max_connections).await?;
+        let pool = open_pool(&self.options, self.dialect, self.synchronous, max_connections).await?;
         Ok(Db { pool, options: self.options.clone(), ..self.clone() })
     }
 

@@ -2,24 +2,30 @@
 //! header-read time-out and graceful shutdown, the Host and cross-site checks, the security
 //! headers, and the limits on mutations and live streams. Each rule lives in one file here.
 
+pub mod client_address;
 pub mod cross_site;
 pub mod headers;
 pub mod html;
 pub mod limits;
 pub mod listener;
+pub mod notices;
+pub mod paths;
 
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts, Request};
 use axum::http::request::Parts;
 
-/// The address of the client that opened the connection (the listener records it on every
-/// request). Beacon does not trust `X-Forwarded-For`: behind a proxy every client is the proxy.
+/// The client's address: the peer's, or behind a trusted proxy the one it forwarded
+/// (`client_address::resolve` decides it once per request; every per-client limit reads it).
 pub fn client_ip(request: &Request) -> IpAddr {
     ip_in(request.extensions())
 }
 
 fn ip_in(extensions: &axum::http::Extensions) -> IpAddr {
+    if let Some(client_address::ClientAddr(ip)) = extensions.get::<client_address::ClientAddr>() {
+        return *ip;
+    }
     extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip()).unwrap_or(IpAddr::from([127, 0, 0, 1]))
 }
 

@@ -19,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 use super::feed::{events_for, LiveEvent};
 use crate::domain::LiveEventKind;
 use crate::server::api::extract::JobIdPath;
+use crate::server::auth::{CallerCredential, Credential};
 use crate::server::http::limits::StreamSlot;
 use crate::server::http::ClientIp;
 use crate::server::db;
@@ -27,6 +28,9 @@ use crate::server::state::AppState;
 
 /// Keeps proxies from closing an idle stream.
 const HEARTBEAT: Duration = Duration::from_secs(15);
+/// How often a stream asks whether its credential still holds: a stream ends within a
+/// heartbeat of its session's logout, its user's removal or its token's revocation.
+const CREDENTIAL_CHECK: Duration = Duration::from_secs(5);
 /// What browsers wait before reconnecting after the server went away.
 const RECONNECT: Duration = Duration::from_secs(1);
 /// Beyond this many missed changes a snapshot is cheaper than replaying them.
@@ -92,6 +96,7 @@ fn resync() -> Event {
 pub async fn job_events(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
+    CallerCredential(credential): CallerCredential,
     JobIdPath(job_id): JobIdPath,
     headers: HeaderMap,
     Query(query): Query<SinceQuery>,
@@ -109,7 +114,8 @@ pub async fn job_events(
                 catch_up(&state, since, changes).await?
             }
         };
-        Ok::<_, AppError>(event_stream(slot, catch_up, since, live, state.shutdown.clone(), move |event| event.job_id == job_id))
+        let ends = Ends { shutdown: state.shutdown.clone(), credential: credential.map(|c| (state.db.clone(), c)) };
+        Ok::<_, AppError>(event_stream(slot, catch_up, since, live, ends, move |event| event.job_id == job_id))
     };
     opened.await.map_err(IntoResponse::into_response)
 }
@@ -130,6 +136,7 @@ pub async fn job_events(
 pub async fn jobs_events(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
+    CallerCredential(credential): CallerCredential,
     headers: HeaderMap,
     Query(query): Query<SinceQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, axum::response::Response> {
@@ -149,7 +156,8 @@ pub async fn jobs_events(
                 catch_up(&state, since, changes).await?
             }
         };
-        Ok::<_, AppError>(event_stream(slot, catch_up, since, live, state.shutdown.clone(), |event| event.kind == LiveEventKind::Job))
+        let ends = Ends { shutdown: state.shutdown.clone(), credential: credential.map(|c| (state.db.clone(), c)) };
+        Ok::<_, AppError>(event_stream(slot, catch_up, since, live, ends, |event| event.kind == LiveEventKind::Job))
     };
     opened.await.map_err(IntoResponse::into_response)
 }
@@ -167,13 +175,40 @@ async fn catch_up(state: &AppState, since: i64, changes: Vec<db::changes::Change
     }
 }
 
-/// What was missed, then the live events `wanted` by this client, until the server stops.
+/// What ends a stream besides the client: the server stopping, or the credential it was
+/// opened with ending.
+struct Ends {
+    shutdown: CancellationToken,
+    credential: Option<(db::Db, Credential)>,
+}
+
+impl Ends {
+    /// Returns when the credential no longer names an account (never without one).
+    async fn credential_ended(credential: &Option<(db::Db, Credential)>) {
+        let Some((db, credential)) = credential else { return std::future::pending().await };
+        let mut every = tokio::time::interval(CREDENTIAL_CHECK);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        every.tick().await;
+        loop {
+            every.tick().await;
+            match credential.is_live(db).await {
+                Ok(true) => {}
+                Ok(false) => return,
+                // A database hiccup is no reason to cut a researcher off; the next check decides.
+                Err(err) => tracing::warn!(%err, "could not check a live stream's credential"),
+            }
+        }
+    }
+}
+
+/// What was missed, then the live events `wanted` by this client, until the server stops or
+/// the credential ends.
 fn event_stream(
     slot: StreamSlot,
     catch_up: CatchUp,
     since: Option<i64>,
     mut live: Receiver<Arc<LiveEvent>>,
-    shutdown: CancellationToken,
+    ends: Ends,
     wanted: impl Fn(&LiveEvent) -> bool + Send + 'static,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let stream = async_stream::stream! {
@@ -188,10 +223,13 @@ fn event_stream(
                 yield Ok(to_sse(&event));
             },
         }
+        let credential_ended = Ends::credential_ended(&ends.credential);
+        tokio::pin!(credential_ended);
         loop {
             let received = tokio::select! {
                 received = live.recv() => received,
-                _ = shutdown.cancelled() => break,
+                _ = ends.shutdown.cancelled() => break,
+                _ = &mut credential_ended => break,
             };
             match received {
                 Ok(event) if event.seq > sent && wanted(&event) => {

@@ -15,21 +15,42 @@ use crate::server::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
-    Csv,
+    Csv(Cells),
+    /// Always the exact text: JSON has no formulas.
     Jsonl,
+}
+
+/// What a CSV field holds (SAFETY.md §7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cells {
+    /// A field a spreadsheet would read as a formula is prefixed with `'` (OWASP's advice on
+    /// CSV injection): model output and imported questions are untrusted text. The default.
+    SpreadsheetSafe,
+    /// The exact text, for scripts (`?raw=true`).
+    Exact,
+}
+
+/// `field`, or `'field` when a spreadsheet would take it for a formula: it begins with `=`,
+/// `+`, `-`, `@`, a tab or a carriage return.
+pub fn spreadsheet_safe(field: &str) -> std::borrow::Cow<'_, str> {
+    if field.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{field}"))
+    } else {
+        std::borrow::Cow::Borrowed(field)
+    }
 }
 
 impl Format {
     pub fn content_type(self) -> &'static str {
         match self {
-            Format::Csv => "text/csv; charset=utf-8",
+            Format::Csv(_) => "text/csv; charset=utf-8",
             Format::Jsonl => "application/x-ndjson",
         }
     }
 
     pub fn extension(self) -> &'static str {
         match self {
-            Format::Csv => "csv",
+            Format::Csv(_) => "csv",
             Format::Jsonl => "jsonl",
         }
     }
@@ -118,7 +139,7 @@ pub async fn stream(
     let job = db::jobs::get(&state.db, job_id).await?.ok_or_else(|| AppError::NotFound(format!("job {:?} not found", job_id.as_str())))?;
     let db = state.db.clone();
     Ok(async_stream::try_stream! {
-        if format == Format::Csv {
+        if matches!(format, Format::Csv(_)) {
             yield csv_line(COLUMNS.iter().copied())?;
         }
         let order = Order::of(&job);
@@ -216,16 +237,31 @@ fn render(format: Format, row: &ExecutionRow, attempts: &[AttemptView], text: &s
             line.push(b'\n');
             Ok(line)
         }
-        Format::Csv => {
+        Format::Csv(cells) => {
             // Through serde so the column order is the struct's; `None` is an empty field.
             let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
             writer.serialize(record(Attempts::Count(attempts.len()))).map_err(anyhow::Error::from)?;
-            Ok(writer.into_inner().map_err(|err| anyhow::anyhow!("csv: {err}"))?)
+            let exact = writer.into_inner().map_err(|err| anyhow::anyhow!("csv: {err}"))?;
+            match cells {
+                Cells::Exact => Ok(exact),
+                // Read back as fields, so every column is covered, whatever serde made of it.
+                Cells::SpreadsheetSafe => {
+                    let fields = csv::ReaderBuilder::new()
+                        .has_headers(false)
+                        .from_reader(exact.as_slice())
+                        .into_records()
+                        .next()
+                        .transpose()
+                        .map_err(anyhow::Error::from)?
+                        .unwrap_or_default();
+                    csv_line(fields.iter().map(|field| spreadsheet_safe(field).into_owned()))
+                }
+            }
         }
     }
 }
 
-fn csv_line<'a>(fields: impl IntoIterator<Item = &'a str>) -> Result<Vec<u8>, AppError> {
+fn csv_line<Field: AsRef<[u8]>>(fields: impl IntoIterator<Item = Field>) -> Result<Vec<u8>, AppError> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(fields).map_err(anyhow::Error::from)?;
     Ok(writer.into_inner().map_err(|err| anyhow::anyhow!("csv: {err}"))?)
@@ -234,6 +270,23 @@ fn csv_line<'a>(fields: impl IntoIterator<Item = &'a str>) -> Result<Vec<u8>, Ap
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formulas_are_defused_and_nothing_else_changes() {
+        for (field, safe) in [
+            ("=1+1", "'=1+1"),
+            ("+49 30 1234", "'+49 30 1234"),
+            ("-2", "'-2"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("plain = text", "plain = text"),
+            ("", ""),
+            ("'quoted", "'quoted"),
+        ] {
+            assert_eq!(spreadsheet_safe(field), safe, "{field:?}");
+        }
+    }
 
     #[test]
     fn the_header_is_the_contracts_column_list() {

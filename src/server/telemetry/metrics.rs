@@ -75,11 +75,12 @@ impl Default for Metrics {
     }
 }
 
-/// `GET /metrics`: open like `/health`, unless `BEACON_METRICS_TOKEN` asks for a bearer token.
+/// `GET /metrics`: open like `/health`, unless `BEACON_METRICS_TOKEN` asks for a bearer token
+/// (which it always does with accounts on: start-up requires it then).
 pub async fn scrape(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Some(token) = &state.config.metrics_token {
         let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
-        if given != Some(token.as_str()) {
+        if !given.is_some_and(|given| crate::server::auth::credentials::same_secret(given.trim(), token)) {
             let status = StatusCode::UNAUTHORIZED;
             return (status, axum::Json(ApiError::new(status.as_u16(), "unauthenticated", "send Authorization: Bearer <BEACON_METRICS_TOKEN>").body()))
                 .into_response();
