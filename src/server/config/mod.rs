@@ -341,8 +341,21 @@ mod tests {
         assert_eq!(err.name, "BEACON_AUTH");
         let open = with(&[("LEPTOS_SITE_ADDR", "0.0.0.0:8090"), ("BEACON_AUTH", "off")]).unwrap();
         assert!(open.open_to_the_network());
-        let closed = with(&[("LEPTOS_SITE_ADDR", "0.0.0.0:8090"), ("BEACON_AUTH", "on")]).unwrap();
+        let closed = with(&[("LEPTOS_SITE_ADDR", "0.0.0.0:8090"), ("BEACON_AUTH", "on"), ("BEACON_METRICS_TOKEN", "t")]).unwrap();
         assert!(closed.auth && !closed.open_to_the_network());
+        // Accounts on: /metrics must have its token (SAFETY.md §7).
+        let err = with(&[("LEPTOS_SITE_ADDR", "0.0.0.0:8090"), ("BEACON_AUTH", "on")]).unwrap_err();
+        assert_eq!(err.name, "BEACON_METRICS_TOKEN");
+    }
+
+    #[test]
+    fn trusted_proxies_and_durability_parse() {
+        let config = with(&[("BEACON_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1"), ("BEACON_SQLITE_SYNCHRONOUS", "NORMAL")]).unwrap();
+        assert_eq!(config.trusted_proxies.len(), 2);
+        assert_eq!(config.sqlite_synchronous, SqliteSynchronous::Normal);
+        assert_eq!(with(&[]).unwrap().sqlite_synchronous, SqliteSynchronous::Full);
+        assert_eq!(with(&[("BEACON_TRUSTED_PROXIES", "proxy.local")]).unwrap_err().name, "BEACON_TRUSTED_PROXIES");
+        assert_eq!(with(&[("BEACON_SQLITE_SYNCHRONOUS", "off")]).unwrap_err().name, "BEACON_SQLITE_SYNCHRONOUS");
     }
 
     #[test]
