@@ -216,3 +216,38 @@ async fn a_client_that_stops_reading_does_not_block_the_others() {
     assert!(started.elapsed() < Duration::from_secs(30));
     assert_eq!(app.count("SELECT COUNT(*) FROM executions WHERE status = 'completed'").await, 8 * 72);
 }
+
+/// UI.md §1: the job's progress comes with every change, not only when its status changes
+/// (a job event shares its change number with the execution change that moved it, and once
+/// was dropped as already sent: the job page's header froze while its rows moved).
+#[tokio::test]
+async fn the_jobs_progress_comes_with_every_change() {
+    let router = TestRouter::start(|_, _| Reply::After(Duration::from_millis(150), Box::new(Reply::Answer("ok".into())))).await;
+    let app = spawn_app(Options { router_url: Some(router.url.clone()), region_concurrency: 1, ..Options::default() }).await;
+    let job = app.submit(&["math_basic", "geography_basic", "identity_basic"], &["llama3.2-1b", "mistral-7b"], &["US"]).await;
+    let mut stream = EventReader::open(&app, &format!("/api/v1/jobs/{job}/events?since=0"), None).await;
+    let seen = stream.until(|e| e.kind == "job" && e.data["status"] == "completed").await;
+    let running: Vec<i64> = seen
+        .iter()
+        .filter(|e| e.kind == "job" && e.data["status"] == "running")
+        .map(|e| e.data["progress"]["completed"].as_i64().unwrap())
+        .collect();
+    let mut distinct = running.clone();
+    distinct.dedup();
+    assert!(distinct.len() >= 4, "the job's progress while running, event by event: {running:?}");
+    assert!(running.windows(2).all(|w| w[0] <= w[1]), "{running:?}");
+    // Each job event counts at least the completions pushed before it (it is read a moment
+    // after them, so it may already count one more).
+    let mut completed = std::collections::HashSet::new();
+    for event in &seen {
+        match event.kind.as_str() {
+            "execution" if event.data["status"] == "completed" => {
+                completed.insert(event.data["id"].as_i64().unwrap());
+            }
+            "job" => assert!(event.data["progress"]["completed"].as_i64().unwrap() >= completed.len() as i64, "{event:?}"),
+            _ => {}
+        }
+    }
+    let (_, api) = app.get(&format!("/api/v1/jobs/{job}")).await;
+    assert_eq!(api["progress"]["completed"], 6);
+}

@@ -38,6 +38,17 @@ pub struct LiveEvent {
     pub data: Arc<str>,
 }
 
+impl LiveEvent {
+    /// Where the event stands in the stream: its change number, then executions before their
+    /// job's progress. A batch's job event carries the number of the batch's last change, the
+    /// same as that change's execution event: ordering by the number alone dropped every
+    /// progress update but those of status changes, and the job header froze while its rows
+    /// moved.
+    pub fn position(&self) -> (i64, u8) {
+        (self.seq, u8::from(self.kind == LiveEventKind::Job))
+    }
+}
+
 pub struct LiveFeed {
     sender: broadcast::Sender<Arc<LiveEvent>>,
 }
@@ -146,7 +157,7 @@ pub async fn events_for(db: &Db, changes: &[Change]) -> sqlx::Result<Vec<LiveEve
         events.push(LiveEvent { seq, job_id, kind: LiveEventKind::Job, data: to_json(&summary) });
     }
     // A job's event shares its sequence number with its last execution event: send it after.
-    events.sort_by_key(|e| (e.seq, e.kind == LiveEventKind::Job));
+    events.sort_by_key(LiveEvent::position);
     Ok(events)
 }
 

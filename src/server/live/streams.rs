@@ -215,11 +215,13 @@ fn event_stream(
         // Held for as long as the stream lives: a client that goes away frees its slot at once.
         let _slot = slot;
         yield Ok(Event::default().retry(RECONNECT).comment("beacon live"));
-        let mut sent = since.unwrap_or(0);
+        // Where this client is: everything at or before a resume point, then each event's own
+        // position (a job's progress shares its number with the execution change that moved it).
+        let mut sent = (since.unwrap_or(0), u8::MAX);
         match catch_up {
             CatchUp::Resync => yield Ok(resync()),
             CatchUp::Events(events) => for event in events {
-                sent = sent.max(event.seq);
+                sent = sent.max(event.position());
                 yield Ok(to_sse(&event));
             },
         }
@@ -232,8 +234,8 @@ fn event_stream(
                 _ = &mut credential_ended => break,
             };
             match received {
-                Ok(event) if event.seq > sent && wanted(&event) => {
-                    sent = event.seq;
+                Ok(event) if event.position() > sent && wanted(&event) => {
+                    sent = event.position();
                     yield Ok(to_sse(&event));
                 }
                 Ok(_) => {}
