@@ -7,7 +7,7 @@ test('a retry started outside the page appears in it within a second, and so doe
   await page.goto(`/jobs/${id}`);
   await waitForHydration(page);
   await markPage(page);
-  await expect(page.getByTestId('live-state')).toHaveText('live');
+  await expect(page.getByTestId('live-state')).toHaveText('● Live');
   const cell = row(page, 'tiananmen_neutral', 'mistral-7b');
   await expect(cell).toHaveAttribute('data-status', 'failed');
 
@@ -44,7 +44,7 @@ test('the job header moves with its rows and agrees with the API within a second
   const id = await submitJob(page, questions, ['llama3.2-1b', 'qwen2.5-1.5b'], ['US', 'EU']);
   await page.goto(`/jobs/${id}`);
   await waitForHydration(page);
-  await expect(page.getByTestId('live-state')).toHaveText('live');
+  await expect(page.getByTestId('live-state')).toHaveText('● Live');
   const header = page.locator('.job-header');
   const bar = header.locator('[role="progressbar"]');
   const total = questions.length * 2 * 2;

@@ -10,8 +10,8 @@ function failedRows(page: Page) {
   return page.locator('[data-testid="execution-row"][data-status="failed"], [data-testid="execution-row"][data-status="timeout"], [data-testid="execution-row"][data-status="error"]');
 }
 
-async function filterBy(page: Page, name: string) {
-  await page.getByTestId('filters').getByRole('link', { name, exact: true }).click();
+async function filterBy(page: Page, group: 'Status' | 'Region' | 'Model', name: string) {
+  await page.getByTestId('filters').getByRole('group', { name: group }).getByRole('link', { name, exact: true }).click();
 }
 
 async function checkFilters(page: Page, id: string) {
@@ -20,7 +20,7 @@ async function checkFilters(page: Page, id: string) {
   expect(failed).toBeGreaterThan(0);
   const header = await page.getByTestId('job-status').textContent();
 
-  await filterBy(page, 'Failed');
+  await filterBy(page, 'Status', 'Failed');
   await expect(page).toHaveURL(new RegExp(`/jobs/${id}\\?status=failed,timeout,error$`));
   await expect(rows(page)).toHaveCount(failed);
   await expect(failedRows(page)).toHaveCount(failed);
@@ -29,13 +29,17 @@ async function checkFilters(page: Page, id: string) {
   await expect(page.getByTestId('job-status')).toHaveText(header!);
 
   // Filters combine: failed in asia-pacific only (its mistral-7b is broken for good).
-  await filterBy(page, 'asia-pacific');
+  await filterBy(page, 'Region', 'asia-pacific');
   await expect(page).toHaveURL(/status=failed,timeout,error&region=asia-pacific$/);
   await expect(page.getByTestId('region-eu-west')).toHaveCount(0);
   await expect(page.getByTestId('region-asia-pacific').getByTestId('execution-row').first()).toBeVisible();
 
-  await filterBy(page, 'All');
-  await filterBy(page, 'All regions');
+  // The selected link of each group is marked.
+  await expect(page.getByTestId('filters').getByRole('group', { name: 'Region' }).locator('[aria-current="true"]')).toHaveText('asia-pacific');
+  await expect(page.getByTestId('filters').getByRole('group', { name: 'Status' }).locator('[aria-current="true"]')).toHaveText('Failed');
+  await expect(page.getByTestId('filters')).toContainText('Status: All · Failed · Active · Completed · Cancelled');
+  await filterBy(page, 'Status', 'All');
+  await filterBy(page, 'Region', 'All');
   await expect(page).toHaveURL(new RegExp(`/jobs/${id}$`));
   await expect(rows(page)).toHaveCount(12);
 }

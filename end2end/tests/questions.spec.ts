@@ -30,7 +30,7 @@ test('a study uploaded as CSV runs with 2 samples and exports as CSV', async ({ 
   }
   await page.locator('input[name="regions[]"][value="EU"]').uncheck();
   await page.getByTestId('samples').fill('2');
-  await expect(page.getByTestId('job-size')).toHaveText('3 questions × 1 models × 1 regions × 2 samples = 6 executions');
+  await expect(page.getByTestId('job-size')).toHaveText('3 questions × 1 model × 1 region × 2 samples = 6 executions');
 
   await page.getByRole('button', { name: 'Start job' }).click();
   await expect(page).toHaveURL(/\/jobs\/bias-detection-\d+$/);

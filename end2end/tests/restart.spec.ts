@@ -57,7 +57,7 @@ test('a page open across a server crash reconnects and shows what changed meanwh
   await page.goto(`${base}/jobs/${id}`);
   await waitForHydration(page);
   await markPage(page);
-  await expect(page.getByTestId('live-state')).toHaveText('live');
+  await expect(page.getByTestId('live-state')).toHaveText('● Live');
   const us = page.getByTestId('region-us-east').locator('[data-testid="execution-row"]');
   const eu = page.getByTestId('region-eu-west').locator('[data-testid="execution-row"]');
   await expect(us).toHaveAttribute('data-status', 'failed');
@@ -78,7 +78,7 @@ test('a page open across a server crash reconnects and shows what changed meanwh
   });
   expect(retried.status).toBe(202);
 
-  await expect(page.getByTestId('live-state')).toHaveText('live', { timeout: 15_000 });
+  await expect(page.getByTestId('live-state')).toHaveText('● Live', { timeout: 15_000 });
   await expect(eu).toHaveAttribute('data-status', 'error', { timeout: 15_000 });
   await expect(eu.locator('.error-code')).toHaveText('INTERRUPTED');
   await expect(us.getByRole('button', { name: /^Retry \(2\/3\)/ })).toBeVisible({ timeout: 15_000 });

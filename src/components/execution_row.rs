@@ -63,12 +63,19 @@ pub fn ExecutionRow(
                 <span class="qid" title=question_text.clone()>{execution.question_id.clone()}</span>
                 // Only jobs with several samples have more than sample 0: say which one this is.
                 {(execution.sample_index > 0).then(|| view! { <span class="sample" title="Sample (the cell is asked several times)">{format!(" #{}", execution.sample_index + 1)}</span> })}
-                <span class="visually-hidden">{format!(": {question_text}")}</span>
+                <span class="question-text" data-testid="question-text">{question_text}</span>
             </td>
             <td>{execution.model_id.clone()}</td>
             <td>
                 <StatusBadge status=status.as_str() />
-                {error_code.map(|code| view! { <span class="error-code" title=error.clone()>{code}</span> })}
+                {error_code.map(|code| {
+                    let reason = crate::domain::failure_reason::failure_reason(&code, Some(&error));
+                    view! {
+                        <span class="error-code" title=error.clone()>{code}</span>
+                        " "
+                        <span class="failure-reason" data-testid="failure-reason">{reason}</span>
+                    }
+                })}
             </td>
             <td class="num">
                 <a href=history title="Attempt history">{execution.attempts}</a>

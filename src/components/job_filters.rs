@@ -27,56 +27,80 @@ pub fn JobFilters(job_id: String, paging: PageInfo, regions: Vec<Region>, models
             let filter = ExecutionFilter { statuses: statuses.clone(), ..current.clone() };
             chip(label.to_string(), link(&filter, 1), current.statuses == statuses)
         })
-        .collect_view();
+        .collect::<Vec<_>>();
     let region_links = std::iter::once(None)
         .chain(regions.into_iter().map(Some))
         .map(|region| {
             let filter = ExecutionFilter { region: region.clone(), ..current.clone() };
-            let label = region.as_ref().map_or("All regions".to_string(), |r| r.router_region().to_string());
+            let label = region.as_ref().map_or("All".to_string(), |r| r.router_region().to_string());
             chip(label, link(&filter, 1), current.region == region)
         })
-        .collect_view();
+        .collect::<Vec<_>>();
     let model_links = std::iter::once(None)
         .chain(models.into_iter().map(Some))
         .map(|model| {
             let filter = ExecutionFilter { model: model.clone(), ..current.clone() };
-            let label = model.clone().unwrap_or_else(|| "All models".to_string());
+            let label = model.clone().unwrap_or_else(|| "All".to_string());
             chip(label, link(&filter, 1), current.model == model)
         })
-        .collect_view();
-    let pager = (paging.pages > 1).then(|| {
-        let previous = (paging.page > 1).then(|| link(&current, paging.page - 1));
-        let next = (paging.page < paging.pages).then(|| link(&current, paging.page + 1));
-        view! {
-            <nav class="pager" aria-label="Pages" data-testid="pager">
-                {previous.map(|href| view! { <a href=href rel="prev">"← Previous"</a> })}
-                <span data-testid="page-position">
-                    {format!("Page {} of {} · rows {}–{} of {}", paging.page, paging.pages,
-                        (paging.page - 1) * paging.per_page + 1,
-                        (paging.page * paging.per_page).min(paging.matching),
-                        paging.matching)}
-                </span>
-                {next.map(|href| view! { <a href=href rel="next">"Next →"</a> })}
-            </nav>
-        }
-    });
+        .collect::<Vec<_>>();
     view! {
         <nav class="panel filters" aria-label="Filter executions" data-testid="filters">
-            <span class="filter-group">{status_links}</span>
-            <span class="filter-group">{region_links}</span>
-            <span class="filter-group">{model_links}</span>
+            {group("Status", status_links)}
+            {group("Region", region_links)}
+            {group("Model", model_links)}
             <span class="muted" data-testid="matching">{format!("{} matching", paging.matching)}</span>
         </nav>
-        {pager}
+        <Pager job_id paging testid="pager" />
     }
 }
 
-fn chip(label: String, href: String, selected: bool) -> impl IntoView {
+/// "Rows 1–200 of 216 · Next →": shown above and below the table when the rows take more
+/// than one page.
+#[component]
+pub fn Pager(job_id: String, paging: PageInfo, testid: &'static str) -> impl IntoView {
+    let base = format!("/jobs/{job_id}");
+    (paging.pages > 1).then(|| {
+        let previous = (paging.page > 1).then(|| href(&base, &paging.filter, paging.page - 1));
+        let next = (paging.page < paging.pages).then(|| href(&base, &paging.filter, paging.page + 1));
+        view! {
+            <nav class="pager" aria-label="Pages" data-testid=testid>
+                {previous.map(|href| view! { <a class="chip" href=href rel="prev">"← Previous"</a> })}
+                <span data-testid="page-position">
+                    {format!("Rows {}–{} of {} · page {} of {}",
+                        (paging.page - 1) * paging.per_page + 1,
+                        (paging.page * paging.per_page).min(paging.matching),
+                        paging.matching, paging.page, paging.pages)}
+                </span>
+                {next.map(|href| view! { <a class="chip" href=href rel="next">"Next →"</a> })}
+            </nav>
+        }
+    })
+}
+
+/// One labelled group of links, read (and copied) as "Status: All · Failed · …".
+fn group(label: &'static str, links: Vec<AnyView>) -> impl IntoView {
+    let count = links.len();
+    let links = links
+        .into_iter()
+        .enumerate()
+        .map(|(i, link)| view! { {link} {(i + 1 < count).then(|| view! { <span class="sep" aria-hidden="true">" · "</span> })} })
+        .collect_view();
     view! {
-        <a class=if selected { "chip selected" } else { "chip" } href=href aria-current=selected.then_some("page")>
+        <span class="filter-group" role="group" aria-label=label>
+            <span class="filter-label">{label}": "</span>
+            {links}
+        </span>
+    }
+}
+
+fn chip(label: String, href: String, selected: bool) -> AnyView {
+    view! {
+        <a class=if selected { "chip selected" } else { "chip" } href=href aria-current=selected.then_some("true")>
             {label}
         </a>
     }
+    .into_any()
 }
 
 /// `/jobs/ID?status=…&page=N`: the filter's words, and the page when not the first.

@@ -71,6 +71,14 @@ pub fn JobHeader(
         });
     }
     let cancelling = cancel.pending();
+    let cancel_question = move || {
+        let p = progress.get();
+        let mut question = format!("Cancel {}? They cannot be retried.", plural((p.pending + p.retrying) as usize, "pending execution", "pending executions"));
+        if p.running > 0 {
+            question.push_str(&format!(" {} already running will finish and be kept.", plural(p.running as usize, "execution", "executions")));
+        }
+        question
+    };
 
     view! {
         <section class="panel job-header">
@@ -89,6 +97,7 @@ pub fn JobHeader(
                     let n = job.with(|j| j.auto_retries);
                     (n > 0).then(|| view! { <span data-testid="auto-retries">{format!(" · up to {n} automatic retries")}</span> })
                 }}
+                " "
                 <span
                     class=move || format!("live-state live-{:?}", live_state.get()).to_lowercase()
                     data-testid="live-state"
@@ -114,17 +123,39 @@ pub fn JobHeader(
                     label=Signal::derive(move || format!("Retry all failed ({})", eligible.get()))
                     eligible
                 />
-                <ActionForm action=cancel attr:class="inline">
-                    <input type="hidden" name="id" value=id />
-                    <button
-                        type="submit"
-                        class="danger"
-                        title=move || (!allowed.get()).then(|| visitor::needs(Role::Researcher))
-                        disabled=move || cancelling.get() || status().is_finished() || !allowed.get()
-                    >
-                        "Cancel job"
-                    </button>
-                </ActionForm>
+                // Cancelling cannot be undone: it asks first, with the job's counts, the same
+                // with and without JavaScript (a disclosure, not a script dialog).
+                <Show
+                    when=move || allowed.get() && !status().is_finished()
+                    fallback=move || view! {
+                        <button
+                            type="button"
+                            class="danger"
+                            disabled
+                            title=move || (!allowed.get()).then(|| visitor::needs(Role::Researcher))
+                        >
+                            "Cancel job"
+                        </button>
+                    }
+                >
+                <details class="cancel-confirm" data-testid="cancel-confirm">
+                    <summary class="button danger" data-testid="cancel-job">"Cancel job"</summary>
+                    <div class="cancel-question">
+                        <p data-testid="cancel-question">{cancel_question}</p>
+                        <ActionForm action=cancel attr:class="inline">
+                            <input type="hidden" name="id" value=id />
+                            <button
+                                type="submit"
+                                class="danger"
+                                data-testid="cancel-confirmed"
+                                disabled=move || cancelling.get() || status().is_finished() || !allowed.get()
+                            >
+                                "Yes, cancel the job"
+                            </button>
+                        </ActionForm>
+                    </div>
+                </details>
+                </Show>
             </div>
         </section>
     }

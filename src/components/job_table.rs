@@ -24,6 +24,7 @@ pub fn JobTable(initial: JobPageData) -> impl IntoView {
     // header's whole-job numbers are the ones to trust.
     let whole_job = initial.paging.pages == 1 && initial.paging.filter.is_empty();
     let paging = initial.paging.clone();
+    let bottom_paging = initial.paging.clone();
     let models = initial.job.models.clone();
     let warmups = initial.warmups.clone();
     let live = LiveJob::new(initial, use_toaster());
@@ -60,5 +61,6 @@ pub fn JobTable(initial: JobPageData) -> impl IntoView {
                 }
             })
             .collect_view()}
+        <super::job_filters::Pager job_id=job_id.clone() paging=bottom_paging testid="pager-bottom" />
     }
 }

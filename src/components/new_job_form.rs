@@ -1,5 +1,7 @@
 use leptos::prelude::*;
 
+use super::format::plural;
+
 use crate::serverfns::jobs::{CreateJob, HomeData};
 
 use super::error_banner::ErrorBanner;
@@ -46,7 +48,14 @@ pub fn NewJobForm(home: HomeData) -> impl IntoView {
     let count = move || {
         let q = set_size() + ticked.get();
         let (m, r, s) = (models.get(), regions.get(), samples.get());
-        format!("{q} questions × {m} models × {r} regions × {s} samples = {} executions", q * m * r * s)
+        format!(
+            "{} × {} × {} × {} = {}",
+            plural(q, "question", "questions"),
+            plural(m, "model", "models"),
+            plural(r, "region", "regions"),
+            plural(s, "sample", "samples"),
+            plural(q * m * r * s, "execution", "executions"),
+        )
     };
     // A ticked box counts one up, an unticked one down.
     let counter = |signal: RwSignal<usize>| {

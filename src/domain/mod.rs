@@ -4,6 +4,7 @@
 pub mod account;
 pub mod analysis;
 pub mod error;
+pub mod failure_reason;
 pub mod ids;
 pub mod model;
 pub mod progress;

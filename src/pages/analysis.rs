@@ -41,7 +41,7 @@ fn Analysis(data: AnalysisPageData) -> impl IntoView {
         <section class="panel">
             <p><a href=format!("/jobs/{id}")>"← Job " {id.clone()}</a> " · " <a href=format!("/jobs/{id}/compare")>"Answers side by side"</a></p>
             <h1>"Analysis"</h1>
-            <p class="muted">{format!("{} of {} executions completed so far; the numbers cover what has been answered.", job.progress.completed, job.total_executions)}</p>
+            <Coverage job=job.clone() />
         </section>
         <RetryBiasPanel bias=analysis.retry_bias />
         <section class="panel">
@@ -92,12 +92,41 @@ fn Analysis(data: AnalysisPageData) -> impl IntoView {
             </table>
             <h3>"Failed attempts by error code"</h3>
             <table class="analysis" data-testid="by-error-code">
-                <TableHead columns=&["Error code", "Failed attempts"] />
+                <TableHead columns=&["Error code", "Reason", "Failed attempts"] />
                 <tbody>
-                    {analysis.by_error_code.into_iter().map(|(code, n)| view! { <tr><td><code>{code}</code></td><td class="num">{n}</td></tr> }).collect_view()}
+                    {analysis.by_error_code.into_iter().map(|(code, n)| {
+                        let reason = crate::domain::failure_reason::failure_reason(&code, None);
+                        view! { <tr><td><code>{code}</code></td><td>{reason}</td><td class="num">{n}</td></tr> }
+                    }).collect_view()}
                 </tbody>
             </table>
         </section>
+    }
+}
+
+/// What the numbers below cover. A finished job with failures says plainly that they are left
+/// out, and offers to retry them (UI.md §6).
+#[component]
+fn Coverage(job: crate::domain::views::JobView) -> impl IntoView {
+    let p = job.progress;
+    let id = job.id.to_string();
+    if job.status.is_finished() && p.failed > 0 {
+        view! {
+            <p class="coverage" data-testid="coverage">
+                {format!("Finished: {} of {} answered; {} failed and are left out. ", p.completed, job.total_executions, p.failed)}
+                <a href=format!("/jobs/{id}?status=failed,timeout,error")>"Retry them"</a>
+            </p>
+        }
+        .into_any()
+    } else if job.status.is_finished() {
+        view! { <p class="muted" data-testid="coverage">{format!("Finished: {} of {} answered.", p.completed, job.total_executions)}</p> }.into_any()
+    } else {
+        view! {
+            <p class="muted" data-testid="coverage">
+                {format!("{} of {} executions answered so far; the numbers cover what has been answered.", p.completed, job.total_executions)}
+            </p>
+        }
+        .into_any()
     }
 }
 
@@ -113,8 +142,16 @@ fn RetryBiasPanel(bias: RetryBias) -> impl IntoView {
         }
     };
     view! {
-        <section class="panel retry-bias" class:flagged=bias.flagged data-testid="retry-bias" data-flagged=bias.flagged.to_string()>
-            <h2>{if bias.flagged { "⚠ Retries may have biased these results" } else { "Retry bias: none detected" }}</h2>
+        <section class="panel retry-bias" class:flagged=bias.flagged data-testid="retry-bias" data-flagged=bias.flagged.to_string() data-testable=bias.testable.to_string()>
+            <h2>
+                {if bias.flagged {
+                    "⚠ Retries may have biased these results"
+                } else if bias.testable {
+                    "Retry bias: no sign in these answers"
+                } else {
+                    "Retry bias: not testable yet"
+                }}
+            </h2>
             <p class="retry-bias-sentence" data-testid="retry-bias-sentence">{bias.explanation}</p>
             <table class="analysis">
                 <TableHead columns=&["Completed answers", "n", "Refusal rate", "95 % interval", "Mean length (chars)"] />

@@ -104,7 +104,8 @@ async fn a_large_job_page_shows_200_rows_with_filter_and_page_links_and_whole_jo
     let (status, html) = app.get_html(&format!("/jobs/{job}")).await;
     assert_eq!(status, 200);
     assert_eq!(html.matches(r#"data-testid="execution-row""#).count(), 200);
-    assert!(html.contains("Page 1 of 4 · rows 1–200 of 720"), "the pager says where we are");
+    assert!(html.contains("Rows 1–200 of 720 · page 1 of 4"), "the pager says where we are");
+    assert!(html.contains(r#"data-testid="pager-bottom""#), "above and below the table");
     assert!(html.contains(&format!(r#"href="/jobs/{job}?page=2""#)), "a plain link to page 2");
     // The header covers the whole job, not the page.
     assert!(html.contains("720/720 done"), "whole-job progress in the header");
@@ -112,11 +113,11 @@ async fn a_large_job_page_shows_200_rows_with_filter_and_page_links_and_whole_jo
 
     let (_, html) = app.get_html(&format!("/jobs/{job}?page=4")).await;
     assert_eq!(html.matches(r#"data-testid="execution-row""#).count(), 120);
-    assert!(html.contains("Page 4 of 4 · rows 601–720 of 720"));
+    assert!(html.contains("Rows 601–720 of 720 · page 4 of 4"));
     assert!(html.contains(&format!(r#"href="/jobs/{job}?page=3""#)), "a plain link back");
     // A page past the end shows the last.
     let (_, html) = app.get_html(&format!("/jobs/{job}?page=99")).await;
-    assert!(html.contains("Page 4 of 4"));
+    assert!(html.contains("page 4 of 4"));
 
     // Filter links: status, region, model; each keeps the others.
     let failed_link = format!("/jobs/{job}?status=failed,timeout,error");

@@ -28,7 +28,7 @@ impl LiveState {
         match self {
             // Also what the server renders: without JavaScript there is no live connection.
             LiveState::Connecting => "",
-            LiveState::Live => "live",
+            LiveState::Live => "● Live",
             LiveState::Reconnecting => "reconnecting… (checking every 5 s)",
             LiveState::Polling => "live updates unavailable: checking every 5 s",
         }

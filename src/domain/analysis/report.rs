@@ -163,9 +163,17 @@ pub struct RetryBias {
     /// The refusal intervals do not overlap, or the mean lengths differ by more than 25 % of
     /// the first try's.
     pub flagged: bool,
+    /// Whether there were enough answers to look: some that needed a retry, and at least
+    /// [`MIN_ANSWERS_TO_COMPARE`] in each group. Not flagged and not testable is "not
+    /// testable yet", never "no bias" (UI.md §6).
+    #[serde(default)]
+    pub testable: bool,
     /// What it means, in a sentence.
     pub explanation: String,
 }
+
+/// Completed answers each group needs before "no sign of a difference" means anything.
+pub const MIN_ANSWERS_TO_COMPARE: u64 = 5;
 
 /// `GET /api/v1/jobs/:id/analysis`' answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -343,8 +351,9 @@ pub fn retry_bias(first_try: GroupStats, retried: GroupStats) -> RetryBias {
     };
     let lengths_apart = length_change.is_some_and(|c| c.abs() > LENGTH_TOLERANCE);
     let flagged = refusals_apart || lengths_apart;
+    let testable = first_try.n >= MIN_ANSWERS_TO_COMPARE && retried.n >= MIN_ANSWERS_TO_COMPARE;
     let explanation = if retried.n == 0 {
-        "No completed answer needed a retry: nothing to compare.".to_string()
+        "Not testable yet: no answer needed a retry.".to_string()
     } else if refusals_apart {
         let more = retried.refusal_rate > first_try.refusal_rate;
         format!(
@@ -362,6 +371,11 @@ pub fn retry_bias(first_try: GroupStats, retried: GroupStats) -> RetryBias {
             retried.mean_length.unwrap_or(0.0),
             first_try.mean_length.unwrap_or(0.0)
         )
+    } else if !testable {
+        format!(
+            "Not testable yet: too few answers to compare ({} needed a retry, {} answered on the first try; at least {MIN_ANSWERS_TO_COMPARE} of each are needed).",
+            retried.n, first_try.n
+        )
     } else {
         format!(
             "No sign that retries changed the answers: refusal rates {} (retried, n = {}) vs {} (first try, n = {}) with overlapping intervals, and lengths within 25 %.",
@@ -371,7 +385,7 @@ pub fn retry_bias(first_try: GroupStats, retried: GroupStats) -> RetryBias {
             first_try.n
         )
     };
-    RetryBias { first_try, retried, flagged, explanation }
+    RetryBias { first_try, retried, flagged, testable, explanation }
 }
 
 #[cfg(test)]
@@ -476,8 +490,14 @@ mod tests {
         let fine = retry_bias(group(400, 32, 500.0), group(100, 9, 560.0));
         assert!(!fine.flagged, "{}", fine.explanation);
         assert!(fine.explanation.starts_with("No sign that retries changed the answers"));
+        assert!(fine.testable);
         let none = retry_bias(group(400, 32, 500.0), GroupStats { n: 0, refusal_rate: None, refusal_ci: None, mean_length: None });
-        assert!(!none.flagged);
+        assert!(!none.flagged && !none.testable);
+        assert_eq!(none.explanation, "Not testable yet: no answer needed a retry.");
+        // Two answers that needed a retry, alike in every way: too few to say "no sign".
+        let few = retry_bias(group(400, 32, 500.0), group(4, 0, 500.0));
+        assert!(!few.flagged && !few.testable);
+        assert!(few.explanation.starts_with("Not testable yet: too few answers to compare (4 needed a retry"), "{}", few.explanation);
         let shorter = retry_bias(group(400, 32, 500.0), group(100, 9, 300.0));
         assert!(shorter.flagged && shorter.explanation.contains("40 % shorter"), "{}", shorter.explanation);
     }
