@@ -29,6 +29,23 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The first focusable element of every page (UI.md §3): on a job page it skips to the
+/// executions, elsewhere to the content.
+#[component]
+fn SkipLink() -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    let on_job_page = move || {
+        let path = location.pathname.get();
+        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+        segments.len() == 2 && segments[0] == "jobs"
+    };
+    view! {
+        <a class="skip-link" href=move || if on_job_page() { "#executions" } else { "#main" } data-testid="skip-link">
+            {move || if on_job_page() { "Skip to the executions" } else { "Skip to the content" }}
+        </a>
+    }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -44,6 +61,7 @@ pub fn App() -> impl IntoView {
         <Title text="Beacon" />
         <Router>
             <div class="app" data-hydrated=move || hydrated.get().to_string()>
+                <SkipLink />
                 <header class="topbar">
                     <a class="brand" href="/">"Beacon"</a>
                     <span class="tagline">"cross-region LLM bias detection"</span>
@@ -54,7 +72,7 @@ pub fn App() -> impl IntoView {
                     </nav>
                     <AccountMenu />
                 </header>
-                <main>
+                <main id="main">
                     // Async: the pages' tables must be complete in the first HTML, before any
                     // WASM has loaded (PRODUCT.md §6).
                     <Routes fallback=NotFound>

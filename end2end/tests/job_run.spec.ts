@@ -54,6 +54,7 @@ test('a researcher starts the prefilled job and watches it run, without reloadin
   await expect(completed.locator('.answer-text b')).toHaveCount(0);
 
   await page.screenshot({ path: 'screenshots/job-page.png', fullPage: true });
+  await page.screenshot({ path: '../docs/job-page.png', fullPage: true });
 });
 
 test.describe('without JavaScript', () => {

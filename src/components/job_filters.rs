@@ -45,7 +45,7 @@ pub fn JobFilters(job_id: String, paging: PageInfo, regions: Vec<Region>, models
         })
         .collect::<Vec<_>>();
     view! {
-        <nav class="panel filters" aria-label="Filter executions" data-testid="filters">
+        <nav class="panel filters" id="executions" tabindex="-1" aria-label="Filter executions" data-testid="filters">
             {group("Status", status_links)}
             {group("Region", region_links)}
             {group("Model", model_links)}

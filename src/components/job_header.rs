@@ -21,6 +21,9 @@ pub fn JobHeader(
     #[prop(into)]
     eligible: Signal<usize>,
     #[prop(into)] live_state: Signal<LiveState>,
+    /// The page's filter, for the exports (`status=…&region=…&model=…`).
+    #[prop(into)]
+    export_query: Signal<String>,
 ) -> impl IntoView {
     let id = move || job.with(|j| j.id.to_string());
     let shape = move || {
@@ -107,15 +110,7 @@ pub fn JobHeader(
                 </span>
             </p>
             <p class="muted" data-testid="job-parameters">{parameters}</p>
-            <p class="exports">
-                <a href=move || format!("/jobs/{}/compare", id()) data-testid="compare-link">"Answers side by side"</a>
-                " · "
-                <a href=move || format!("/jobs/{}/analysis", id()) data-testid="analysis-link">"Analysis"</a>
-                " · Export: "
-                <a href=move || format!("/api/v1/jobs/{}/export.csv", id()) download data-testid="export-csv">"CSV"</a>
-                " · "
-                <a href=move || format!("/api/v1/jobs/{}/export.jsonl", id()) download data-testid="export-jsonl">"JSON Lines"</a>
-            </p>
+            <super::JobNav job_id=Signal::derive(id) current=super::JobSection::Executions export_query />
             <ProgressBar progress label="Job progress" />
             <div class="job-actions">
                 <RetryAllButton

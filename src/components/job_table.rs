@@ -25,6 +25,7 @@ pub fn JobTable(initial: JobPageData) -> impl IntoView {
     let whole_job = initial.paging.pages == 1 && initial.paging.filter.is_empty();
     let paging = initial.paging.clone();
     let bottom_paging = initial.paging.clone();
+    let export_query = super::job_filters::href("", &initial.paging.filter, 1).trim_start_matches('?').to_string();
     let models = initial.job.models.clone();
     let warmups = initial.warmups.clone();
     let live = LiveJob::new(initial, use_toaster());
@@ -38,7 +39,7 @@ pub fn JobTable(initial: JobPageData) -> impl IntoView {
     let empty = Signal::derive(move || data.with(|d| d.executions.is_empty()));
 
     view! {
-        <JobHeader job progress eligible live_state=live.state />
+        <JobHeader job progress eligible live_state=live.state export_query />
         <super::warmups::WarmupPanel job_id=job_id.clone() initial=warmups />
         <JobFilters job_id=job_id.clone() paging regions=regions.clone() models />
         <Show when=move || empty.get()>

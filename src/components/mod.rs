@@ -7,6 +7,7 @@ mod execution_row;
 mod format;
 mod job_filters;
 mod job_header;
+mod job_nav;
 mod job_table;
 mod jobs_list;
 mod live;
@@ -24,6 +25,7 @@ pub use error_banner::{loaded, ErrorBanner, FormOutcome, LoadError, NoticeBanner
 pub use execution_row::ExecutionRow;
 pub use format::duration as format_duration;
 pub use job_header::JobHeader;
+pub use job_nav::{JobNav, JobSection};
 pub use live::{use_live_stream, LiveState};
 pub use job_table::JobTable;
 pub use jobs_list::JobsList;

@@ -94,6 +94,7 @@ pub fn RetryAllButton(
     on_answer(action, |live, answer| {
         match answer {
             Ok(result) => {
+                live.start_batch(&result.queued);
                 let kind = if result.queued.is_empty() { ToastKind::Error } else { ToastKind::Info };
                 live.toaster().push(kind, batch_summary(&result));
             }

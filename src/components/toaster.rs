@@ -1,10 +1,11 @@
 //! Toasts: short messages in an `aria-live` region. A provider at the root, a handle in
 //! context, `push` to show one. Each hides itself after 5 s, can be dismissed, and at most
-//! five are shown (the oldest goes first).
+//! three are shown (the oldest goes first).
 
 use leptos::prelude::*;
 
-const MAX_TOASTS: usize = 5;
+/// At most three at once (UI.md §3): more would cover the table.
+const MAX_TOASTS: usize = 3;
 #[cfg(feature = "hydrate")]
 const HIDE_AFTER_MS: u32 = 5_000;
 

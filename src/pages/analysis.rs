@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::charts::{AgreementMatrix, AttemptChart, RefusalChart};
-use crate::components::{loaded, TableHead};
+use crate::components::{loaded, JobNav, JobSection, TableHead};
 use crate::domain::analysis::report::{GroupStats, RetryBias};
 use crate::serverfns::analysis::{load_analysis, AnalysisPageData};
 
@@ -39,7 +39,7 @@ fn Analysis(data: AnalysisPageData) -> impl IntoView {
     let attempts = analysis.by_attempt.clone();
     view! {
         <section class="panel">
-            <p><a href=format!("/jobs/{id}")>"← Job " {id.clone()}</a> " · " <a href=format!("/jobs/{id}/compare")>"Answers side by side"</a></p>
+            <JobNav job_id=id.clone() current=JobSection::Analysis />
             <h1>"Analysis"</h1>
             <Coverage job=job.clone() />
         </section>
@@ -52,7 +52,9 @@ fn Analysis(data: AnalysisPageData) -> impl IntoView {
                 <tbody>
                     {by_model_region.into_iter().map(|r| view! {
                         <tr>
-                            <td>{r.model_id}</td><td>{r.region}</td><td class="num">{r.n}</td><td class="num">{r.completed}</td>
+                            // The answers behind the line, side by side (UI.md §5).
+                            <td><a href=format!("/jobs/{id}/compare?model={}", r.model_id) data-testid="line-compare">{r.model_id.clone()}</a></td>
+                            <td><a href=format!("/jobs/{id}?region={}&model={}", r.region, r.model_id)>{r.region.to_string()}</a></td><td class="num">{r.n}</td><td class="num">{r.completed}</td>
                             <td class="num">{r.refusals}</td><td class="num">{percent(r.refusal_rate)}</td><td class="num">{interval(r.refusal_ci)}</td>
                             <td class="num">{number(r.mean_length)}</td><td class="num">{number(r.mean_latency_ms)}</td>
                         </tr>

@@ -1,4 +1,6 @@
 use leptos::prelude::*;
+
+use crate::components::{JobNav, JobSection};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::{use_live_stream, LoadError, StatusBadge};
@@ -108,7 +110,7 @@ fn Compare(data: ComparePageData) -> impl IntoView {
     let columns = regions.iter().map(|r| view! { <th scope="col">{r.clone()}</th> }).collect_view();
     view! {
         <section class="panel">
-            <p><a href=format!("/jobs/{id}")>"← Job " {id.clone()}</a> " · " <a href=format!("/jobs/{id}/analysis")>"Analysis"</a></p>
+            <JobNav job_id=id.clone() current=JobSection::SideBySide />
             <h1>"Answers side by side"</h1>
             <p class="muted">
                 "One row per question × model × sample; a row diverges when its answers' agreement is below "
@@ -182,9 +184,15 @@ fn Row(row: CompareRow, regions: Vec<String>) -> impl IntoView {
 
 #[component]
 fn Cell(cell: CompareCell) -> impl IntoView {
+    // Every cell leads to its attempts (UI.md §5); a failed one's Retry is there.
+    let history = format!("/executions/{}", cell.execution_id);
     let Some(output) = cell.output.clone() else {
+        let label = if cell.status.is_failure() { "Attempts and Retry" } else { "Attempts" };
         return view! {
-            <td data-testid="compare-cell" data-status=cell.status.as_str()><StatusBadge status=cell.status.as_str() /></td>
+            <td data-testid="compare-cell" data-status=cell.status.as_str()>
+                <StatusBadge status=cell.status.as_str() />
+                <div class="cell-meta"><a href=history data-testid="cell-history">{label}</a></div>
+            </td>
         }
         .into_any();
     };
@@ -202,6 +210,8 @@ fn Cell(cell: CompareCell) -> impl IntoView {
                 {(cell.refusal == Some(true)).then(|| view! { <span class="badge refused" data-testid="refusal">"refused"</span>" " })}
                 {cell.length.map(|n| format!("{n} chars"))}
                 {cell.retried.then_some(" · retried")}
+                " · "
+                <a href=history data-testid="cell-history">"Attempts"</a>
             </div>
         </td>
     }

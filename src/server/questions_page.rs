@@ -15,7 +15,7 @@ use axum::Form;
 use serde::Deserialize;
 
 use crate::domain::views::{QuestionSetView, QuestionView};
-use crate::server::auth::Caller;
+use crate::server::auth::{Caller, CallerCredential};
 use crate::server::error::AppError;
 use crate::server::http::html::{self, escape};
 use crate::server::imports::Format;
@@ -72,7 +72,7 @@ pub async fn page(State(state): State<AppState>, Query(query): Query<PageQuery>)
 }
 
 /// `POST /questions`: adds one question from the form.
-pub async fn add(State(state): State<AppState>, Form(form): Form<AddForm>) -> Response {
+pub async fn add(State(state): State<AppState>, credential: CallerCredential, Form(form): Form<AddForm>) -> Response {
     let body = QuestionBody {
         id: Some(form.id.trim().to_string()),
         text: form.text.clone(),
@@ -80,7 +80,7 @@ pub async fn add(State(state): State<AppState>, Form(form): Form<AddForm>) -> Re
         tags: Some(split_tags(&form.tags)),
     };
     match questions::create(&state, body).await {
-        Ok(question) => see_other(&list_url(&state, None, &format!("Question {} added", question.id))),
+        Ok(question) => see_other(&list_url(&state, &credential, None, &format!("Question {} added", question.id))),
         Err(err) => {
             let (status, error) = failure(&err);
             let extras = Extras { error: Some(error), add: form, ..Extras::default() };
@@ -90,7 +90,12 @@ pub async fn add(State(state): State<AppState>, Form(form): Form<AddForm>) -> Re
 }
 
 /// `POST /questions/upload` (multipart: `file`, `set`): an import, all or nothing.
-pub async fn upload(State(state): State<AppState>, caller: Caller, multipart: Result<Multipart, MultipartRejection>) -> Response {
+pub async fn upload(
+    State(state): State<AppState>,
+    caller: Caller,
+    credential: CallerCredential,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Response {
     let upload = match read_upload(multipart).await {
         Ok(upload) => upload,
         Err((status, message, set)) => {
@@ -113,7 +118,7 @@ pub async fn upload(State(state): State<AppState>, caller: Caller, multipart: Re
     match questions::import(&state, Some(&content_type), &upload.bytes, set.as_deref(), caller.account()).await {
         Ok(result) => {
             let notice = format!("Imported: {} new, {} unchanged", result.created, result.unchanged);
-            see_other(&list_url(&state, result.set.as_deref(), &notice))
+            see_other(&list_url(&state, &credential, result.set.as_deref(), &notice))
         }
         Err(err) => {
             let answer = err.to_api_error();
@@ -210,12 +215,12 @@ fn split_tags(tags: &str) -> Vec<String> {
     tags.split([',', ';']).map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect()
 }
 
-fn list_url(state: &AppState, set: Option<&str>, notice: &str) -> String {
+fn list_url(state: &AppState, credential: &CallerCredential, set: Option<&str>, notice: &str) -> String {
     let list = match set {
         Some(set) => format!("/questions?{}", form_urlencoded::Serializer::new(String::new()).append_pair("set", set).finish()),
         None => "/questions".to_string(),
     };
-    state.notice_key.page_with_notice(&list, notice)
+    state.notice_key.page_with_notice(&list, notice, &credential.0.as_ref().map(|c| c.id()).unwrap_or_default())
 }
 
 fn see_other(location: &str) -> Response {

@@ -116,7 +116,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     });
     let app = app(&state);
     let stop_accepting = CancellationToken::new();
-    let served = tokio::spawn(http::listener::serve(listener, app, stop_accepting.clone()));
+    let served = tokio::spawn(http::listener::serve(listener, app, stop_accepting.clone(), state.config.trusted_proxies.clone()));
     tracing::info!("Beacon listening on http://{addr}");
     Ok(RunningServer { addr, state, stop_accepting, background, served })
 }
@@ -150,9 +150,11 @@ fn app(state: &AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(timeout)
         .layer(from_fn_with_state(state.clone(), http::notices::sign_form_errors))
+        .layer(from_fn(api::rejections::server_fn_status))
         .layer(from_fn_with_state(state.clone(), http::limits::limit_mutations))
-        .layer(from_fn_with_state(state.clone(), auth::authenticate))
+        // Inside the access rule: a banner is signed for the caller's credential.
         .layer(from_fn_with_state(state.clone(), http::notices::only_signed))
+        .layer(from_fn_with_state(state.clone(), auth::authenticate))
         .layer(from_fn_with_state(state.clone(), http::cross_site::refuse_cross_site))
         .layer(from_fn_with_state(state.clone(), http::cross_site::check_host))
         .layer(from_fn(http::paths::one_spelling))

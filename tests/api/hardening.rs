@@ -504,3 +504,53 @@ async fn sqlite_commits_survive_power_loss_by_default() {
     let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&fast.db().pool).await.unwrap();
     assert_eq!(synchronous, 1, "NORMAL");
 }
+
+#[tokio::test]
+async fn a_server_function_called_with_bad_arguments_is_the_callers_mistake() {
+    use leptos::server_fn::ServerFn;
+    let app = spawn_app(Options::default()).await;
+    let response = reqwest::Client::new()
+        .post(format!("{}{}", app.base, beacon::serverfns::jobs::LoadJobPage::PATH))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "invalid_request", "{body}");
+}
+
+#[tokio::test]
+async fn a_connection_that_says_nothing_is_closed_and_one_address_cannot_hold_them_all() {
+    use beacon::server::http::listener::{HEADER_READ_TIMEOUT, MAX_CONNECTIONS_PER_ADDRESS};
+    let app = spawn_app(Options::default()).await;
+    let addr = app.base.trim_start_matches("http://").to_string();
+    // More silent connections than one address may hold: the extra ones are closed at once.
+    let mut silent = Vec::new();
+    for _ in 0..MAX_CONNECTIONS_PER_ADDRESS {
+        silent.push(tokio::net::TcpStream::connect(&addr).await.unwrap());
+    }
+    let mut extra = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let mut buffer = [0u8; 16];
+    let read = tokio::time::timeout(Duration::from_secs(5), extra.read(&mut buffer)).await.expect("closed at once");
+    assert!(matches!(read, Ok(0) | Err(_)), "the connection over the share is closed");
+    // Another address still gets in (the test client is 127.0.0.1; this is 127.0.0.2).
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+    let mut other = socket.connect(addr.parse().unwrap()).await.unwrap();
+    other.write_all(format!("GET /health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    other.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // A silent connection is closed when the header time-out has passed.
+    let started = Instant::now();
+    let read = tokio::time::timeout(HEADER_READ_TIMEOUT + Duration::from_secs(5), silent[0].read(&mut buffer)).await.expect("closed");
+    assert!(matches!(read, Ok(0) | Err(_)));
+    assert!(started.elapsed() <= HEADER_READ_TIMEOUT + Duration::from_secs(1));
+    drop(silent);
+    // Their places are free again.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (status, _) = app.get("/health").await;
+    assert_eq!(status, 200);
+}

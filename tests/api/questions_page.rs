@@ -132,7 +132,7 @@ async fn questions_page_adds_a_question_with_the_form() {
     let body = "id=q_new&text=Who+is+a+%3Cb%3Enurse%3C%2Fb%3E%3F&category=+gender+&tags=care%2C+work%3B+%3B";
     let (status, location) = app.post_form("/questions", body, "/questions").await;
     assert_eq!(status, 303);
-    assert!(location.starts_with("/questions?notice=Question+q_new+added&sig="), "{location}");
+    assert!(location.starts_with("/questions?notice=Question+q_new+added&exp="), "{location}");
 
     let (status, html) = app.get_html(&location).await;
     assert_eq!(status, 200);
@@ -178,7 +178,7 @@ async fn questions_page_uploads_a_csv_into_a_set() {
     let app = spawn_app(Options::default()).await;
     let (status, location, html) = upload(&app, Some("mine.csv"), GOOD_CSV, "study").await;
     assert_eq!(status, 303, "{html}");
-    assert!(location.starts_with("/questions?set=study&notice=Imported%3A+2+new%2C+0+unchanged&sig="), "{location}");
+    assert!(location.starts_with("/questions?set=study&notice=Imported%3A+2+new%2C+0+unchanged&exp="), "{location}");
 
     let (status, html) = app.get_html(&location).await;
     assert_eq!(status, 200);
@@ -194,10 +194,10 @@ async fn questions_page_uploads_a_csv_into_a_set() {
     // JSON Lines, told by its extension, without a set; the same file again changes nothing.
     let (status, location, _) = upload(&app, Some("more.JSONL"), "{\"id\":\"q_json\",\"text\":\"From JSON\"}\n", "").await;
     assert_eq!(status, 303);
-    assert!(location.starts_with("/questions?notice=Imported%3A+1+new%2C+0+unchanged&sig="), "{location}");
+    assert!(location.starts_with("/questions?notice=Imported%3A+1+new%2C+0+unchanged&exp="), "{location}");
     let (status, location, _) = upload(&app, Some("mine.csv"), GOOD_CSV, "").await;
     assert_eq!(status, 303);
-    assert!(location.starts_with("/questions?notice=Imported%3A+0+new%2C+2+unchanged&sig="), "{location}");
+    assert!(location.starts_with("/questions?notice=Imported%3A+0+new%2C+2+unchanged&exp="), "{location}");
     assert_eq!(stored_ids(&app).await.len(), 11);
 }
 

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use crate::domain::views::{ExecutionView, JobPageData, JobSummary, RetryAccepted};
 use crate::domain::LiveEventKind;
 
+use super::batches::Settled;
 use super::merge::{self, RetryEnded};
 use super::{use_live_stream, LiveState};
 use crate::components::toaster::{ToastKind, Toaster};
@@ -15,6 +16,8 @@ pub struct LiveJob {
     pub data: RwSignal<JobPageData>,
     pub state: RwSignal<LiveState>,
     toaster: Toaster,
+    /// Rows retried together, which toast together (UI.md §3).
+    batches: StoredValue<super::batches::Batches>,
     /// The page's reactive owner: what a row starts (a retry and its answer) is owned here,
     /// so it outlives the row, which the live stream may re-render before the answer comes.
     page: StoredValue<Option<Owner>>,
@@ -25,7 +28,7 @@ impl LiveJob {
         let data = RwSignal::new(initial);
         // The handlers below use the data and the toaster only; the state is the hook's.
         let page = StoredValue::new(Owner::current());
-        let live = LiveJob { data, state: RwSignal::new(LiveState::Connecting), toaster, page };
+        let live = LiveJob { data, state: RwSignal::new(LiveState::Connecting), toaster, batches: StoredValue::new(Default::default()), page };
         let state = use_live_stream(
             // Job ids are letters, digits, '-', '_' and '.': nothing to escape.
             move || data.with_untracked(|d| format!("/api/v1/jobs/{}/events?since={}", d.job.id, d.cursor)),
@@ -54,9 +57,12 @@ impl LiveJob {
         match kind {
             LiveEventKind::Execution => {
                 if let Ok(fresh) = serde_json::from_str::<ExecutionView>(payload) {
+                    let id = fresh.id;
                     let mut ended = None;
                     self.data.try_update(|d| ended = merge::apply_execution(d, fresh));
-                    self.announce(ended);
+                    if let Some(ended) = ended {
+                        self.announce(id, ended);
+                    }
                 }
             }
             LiveEventKind::Job => {
@@ -80,16 +86,25 @@ impl LiveJob {
         let Ok(fresh) = query.load(id).await else { return };
         let mut ended = Vec::new();
         self.data.try_update(|d| ended = merge::replace_snapshot(d, fresh));
-        for one in ended {
-            self.announce(Some(one));
+        for (id, one) in ended {
+            self.announce(id, one);
         }
     }
 
-    fn announce(&self, ended: Option<RetryEnded>) {
-        match ended {
-            Some(RetryEnded::Succeeded(text)) => self.toaster.push(ToastKind::Success, text),
-            Some(RetryEnded::FailedAgain(text)) => self.toaster.push(ToastKind::Error, text),
-            None => {}
+    /// A "Retry all failed" was accepted: its rows will toast together when they settle.
+    pub fn start_batch(&self, queued: &[i64]) {
+        self.batches.update_value(|batches| batches.start(queued));
+    }
+
+    fn announce(&self, id: i64, ended: RetryEnded) {
+        let answered = matches!(ended, RetryEnded::Succeeded(_));
+        let mut settled = Settled::Alone;
+        self.batches.update_value(|batches| settled = batches.settle(id, answered));
+        match (settled, ended) {
+            (Settled::Waiting, _) => {}
+            (Settled::BatchDone(summary), _) => self.toaster.push(ToastKind::Info, summary),
+            (Settled::Alone, RetryEnded::Succeeded(text)) => self.toaster.push(ToastKind::Success, text),
+            (Settled::Alone, RetryEnded::FailedAgain(text)) => self.toaster.push(ToastKind::Error, text),
         }
     }
 }

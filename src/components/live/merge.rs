@@ -46,12 +46,16 @@ pub fn apply_accepted(data: &mut JobPageData, accepted: &RetryAccepted) {
     }
 }
 
-/// Replaces the page's data with a fresh snapshot; returns the retries that ended meanwhile.
-pub fn replace_snapshot(data: &mut JobPageData, fresh: JobPageData) -> Vec<RetryEnded> {
+/// Replaces the page's data with a fresh snapshot; returns the retries that ended meanwhile,
+/// with their executions' ids.
+pub fn replace_snapshot(data: &mut JobPageData, fresh: JobPageData) -> Vec<(i64, RetryEnded)> {
     let ended = fresh
         .executions
         .iter()
-        .filter_map(|now| data.executions.iter().find(|e| e.id == now.id).and_then(|before| retry_ended(before, now)))
+        .filter_map(|now| {
+            let before = data.executions.iter().find(|e| e.id == now.id)?;
+            retry_ended(before, now).map(|ended| (now.id, ended))
+        })
         .collect();
     *data = fresh;
     ended
@@ -196,7 +200,7 @@ mod tests {
         let fresh = page(vec![execution(1, Failed, 1, T2), execution(2, Failed, 0, T1)]);
         let ended = replace_snapshot(&mut data, fresh.clone());
         assert_eq!(ended.len(), 1);
-        assert!(matches!(ended[0], RetryEnded::FailedAgain(_)));
+        assert!(matches!(ended[0], (1, RetryEnded::FailedAgain(_))));
         assert_eq!(data, fresh);
     }
 }

@@ -5,6 +5,7 @@
 
 #[cfg(feature = "hydrate")]
 pub(crate) mod event_source;
+pub mod batches;
 mod job;
 pub mod merge;
 

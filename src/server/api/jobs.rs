@@ -206,6 +206,8 @@ pub struct ExportQuery {
     status: Option<String>,
     /// A region id or alias.
     region: Option<String>,
+    /// A model id.
+    model: Option<String>,
     /// CSV only: `true` gives every field's exact text; by default a field that begins with
     /// `=`, `+`, `-`, `@`, a tab or a carriage return is prefixed with `'` so that a
     /// spreadsheet does not run it as a formula.
@@ -254,7 +256,8 @@ async fn export(
     Query(query): Query<ExportQuery>,
     format: exports::Format,
 ) -> Result<Response, AppError> {
-    let filter = jobs::execution_filter(&state, query.status.as_deref(), query.region.as_deref(), None).map_err(AppError::invalid_request)?;
+    let filter = jobs::execution_filter(&state, query.status.as_deref(), query.region.as_deref(), query.model.as_deref())
+        .map_err(AppError::invalid_request)?;
     let chunks = exports::stream(&state, &id, format, filter).await?.map(|chunk| {
         // The status line is gone by now: the file ends short, and the log says why.
         chunk.map_err(|err| std::io::Error::other(err.to_api_error().error))

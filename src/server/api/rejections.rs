@@ -55,3 +55,25 @@ fn is_json(response: &Response) -> bool {
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| value.starts_with("application/json"))
 }
+
+/// A server function whose arguments do not parse answers with the status its error names
+/// (400), not the 500 Leptos gives every server-function error, so a bad call is the caller's
+/// mistake in the logs and the metrics too.
+pub async fn server_fn_status(request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let server_fn = path.starts_with("/api/") && !path.starts_with("/api/v1/");
+    let response = next.run(request).await;
+    if !server_fn || response.status() != StatusCode::INTERNAL_SERVER_ERROR || !is_json(&response) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_REJECTION_BYTES).await.unwrap_or_default();
+    if let Some(status) = serde_json::from_slice::<ApiError>(&bytes)
+        .ok()
+        .and_then(|answer| StatusCode::from_u16(answer.status).ok())
+        .filter(StatusCode::is_client_error)
+    {
+        parts.status = status;
+    }
+    (parts, Body::from(bytes)).into_response()
+}

@@ -98,6 +98,15 @@ pub enum Credential {
 }
 
 impl Credential {
+    /// A name for it that reveals nothing (it is a hash already), for signing what belongs
+    /// to it.
+    pub fn id(&self) -> String {
+        match self {
+            Credential::Session(hash) => format!("session:{hash}"),
+            Credential::Token(hash) => format!("token:{hash}"),
+        }
+    }
+
     /// Whether it still names an account.
     pub async fn is_live(&self, db: &db::Db) -> sqlx::Result<bool> {
         Ok(match self {

@@ -51,10 +51,7 @@ pub async fn limit_mutations(State(state): State<AppState>, request: Request, ne
     let Some(limiter) = state.mutation_limiter.as_ref().filter(|_| changes) else {
         return next.run(request).await;
     };
-    let key = match request.extensions().get::<Caller>().and_then(Caller::account) {
-        Some(account) => format!("account:{account}"),
-        None => format!("address:{}", client_ip(&request)),
-    };
+    let key = client_key(request.extensions().get::<Caller>(), client_ip(&request));
     match limiter.check(key) {
         Ok(()) => next.run(request).await,
         Err(wait) => too_many(
@@ -63,6 +60,15 @@ pub async fn limit_mutations(State(state): State<AppState>, request: Request, ne
             "too many changes at once; wait a moment and try again (BEACON_MUTATION_RATE)",
             wait,
         ),
+    }
+}
+
+/// Who a per-client limit counts: the account when there is one (so colleagues behind one
+/// address, or one proxy, do not share a budget), else the client's address.
+pub fn client_key(caller: Option<&Caller>, address: IpAddr) -> String {
+    match caller.and_then(Caller::account) {
+        Some(account) => format!("account:{account}"),
+        None => format!("address:{address}"),
     }
 }
 
@@ -76,17 +82,17 @@ pub fn too_many(status: StatusCode, code: &str, message: &str, wait: Duration) -
     response
 }
 
-/// Open live streams, in all and per client address.
+/// Open live streams, in all and per client (account, or address without one).
 pub struct StreamSlots {
     max_total: usize,
     max_per_client: usize,
-    open: Mutex<(usize, HashMap<IpAddr, usize>)>,
+    open: Mutex<(usize, HashMap<String, usize>)>,
 }
 
 /// One open stream; dropping it (the client went away, the server stops) frees the slot.
 pub struct StreamSlot {
     slots: Arc<StreamSlots>,
-    client: IpAddr,
+    client: String,
 }
 
 impl StreamSlots {
@@ -95,7 +101,7 @@ impl StreamSlots {
     }
 
     /// A slot for `client`, or the 503 that tells it to poll for a while instead.
-    pub fn acquire(self: &Arc<Self>, client: IpAddr) -> Result<StreamSlot, Response> {
+    pub fn acquire(self: &Arc<Self>, client: String) -> Result<StreamSlot, Response> {
         let mut open = self.open.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let (total, per_client) = &mut *open;
         let mine = per_client.get(&client).copied().unwrap_or(0);
@@ -109,7 +115,7 @@ impl StreamSlots {
             ));
         }
         *total += 1;
-        per_client.insert(client, mine + 1);
+        per_client.insert(client.clone(), mine + 1);
         Ok(StreamSlot { slots: Arc::clone(self), client })
     }
 
@@ -139,13 +145,16 @@ mod tests {
     #[test]
     fn stream_caps_count_and_free() {
         let slots = StreamSlots::new(3, 2);
-        let a: IpAddr = [10, 0, 0, 1].into();
-        let b: IpAddr = [10, 0, 0, 2].into();
-        let first = slots.acquire(a).ok().unwrap();
-        let _second = slots.acquire(a).ok().unwrap();
+        let address: IpAddr = [10, 0, 0, 1].into();
+        let a = client_key(None, address);
+        let vera = Caller::Account { name: "vera".into(), role: crate::domain::Role::Viewer };
+        let b = client_key(Some(&vera), address);
+        assert_ne!(a, b, "an account's streams are its own, whatever its address");
+        let first = slots.acquire(a.clone()).ok().unwrap();
+        let _second = slots.acquire(a.clone()).ok().unwrap();
         assert!(slots.acquire(a).is_err(), "per-client cap");
-        let _third = slots.acquire(b).ok().unwrap();
-        assert!(slots.acquire(b).is_err(), "total cap");
+        let _third = slots.acquire(b.clone()).ok().unwrap();
+        assert!(slots.acquire(b.clone()).is_err(), "total cap");
         drop(first);
         assert_eq!(slots.open_count(), 2);
         assert!(slots.acquire(b).is_ok(), "a closed stream stops counting at once");

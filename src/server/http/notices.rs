@@ -3,7 +3,9 @@
 //! page shows it as a banner. Anyone can write such an address, so Beacon signs the ones it
 //! makes (`sig`, an HMAC of the text with a key all instances share) and sends a page address
 //! whose notice is not signed to the same page without it: a link cannot make a banner say
-//! "your session expired, log in at evil.example".
+//! "your session expired, log in at evil.example". A signature holds for one page, for the
+//! credential of whoever posted the form (errors may quote what they typed), and for ten
+//! minutes: nobody can mint a banner on their own form and send it to a colleague.
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
@@ -12,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
+use crate::server::auth::Credential;
 use crate::server::state::AppState;
 
 /// The query parameters a page shows as banners, and the one that signs them.
@@ -19,6 +22,9 @@ const NOTICE: &str = "notice";
 const ERROR: &str = "__err";
 const ERROR_PATH: &str = "__path";
 const SIGNATURE: &str = "sig";
+const EXPIRES: &str = "exp";
+/// How long a signed banner shows: long enough to come back to the page, not to be passed on.
+const VALID_SECONDS: i64 = 10 * 60;
 /// The name of the shared key in `site_keys`.
 pub const KEY_NAME: &str = "notice_hmac";
 
@@ -29,41 +35,58 @@ impl NoticeKey {
         NoticeKey(key.as_bytes().to_vec())
     }
 
-    /// The signature of `text` shown as a banner of `kind`: 128 bits of HMAC-SHA-256, as hex.
-    fn sign(&self, kind: &str, text: &str) -> String {
+    /// The signature of `text` shown as a banner of `kind` on the page at `path`, for `who`
+    /// (a credential's id, empty with accounts off), until `expires` (Unix seconds): 128 bits
+    /// of HMAC-SHA-256, as hex.
+    fn sign(&self, kind: &str, text: &str, path: &str, expires: i64, who: &str) -> String {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes keys of any length");
-        mac.update(kind.as_bytes());
-        mac.update(&[0]);
-        mac.update(text.as_bytes());
+        for part in [kind, text, path, &expires.to_string(), who] {
+            mac.update(part.as_bytes());
+            mac.update(&[0]);
+        }
         hex::encode(&mac.finalize().into_bytes()[..16])
     }
 
-    fn verify(&self, kind: &str, text: &str, signature: &str) -> bool {
-        super::super::auth::credentials::same_secret(signature, &self.sign(kind, text))
-    }
-
-    /// `path` with `notice` to show there, signed.
-    pub fn page_with_notice(&self, path: &str, notice: &str) -> String {
+    /// `page` (a path, with or without a query) with `notice` to show there, signed for `who`.
+    pub fn page_with_notice(&self, page: &str, notice: &str, who: &str) -> String {
+        let path = page.split('?').next().unwrap_or(page);
+        let expires = now_seconds() + VALID_SECONDS;
         let query = form_urlencoded::Serializer::new(String::new())
             .append_pair(NOTICE, notice)
-            .append_pair(SIGNATURE, &self.sign(NOTICE, notice))
+            .append_pair(EXPIRES, &expires.to_string())
+            .append_pair(SIGNATURE, &self.sign(NOTICE, notice, path, expires, who))
             .finish();
-        let joint = if path.contains('?') { '&' } else { '?' };
-        format!("{path}{joint}{query}")
+        let joint = if page.contains('?') { '&' } else { '?' };
+        format!("{page}{joint}{query}")
     }
 
-    /// Whether a page's query shows only banners Beacon wrote: none, or one that is signed.
-    fn query_is_beacons(&self, pairs: &[(String, String)]) -> bool {
+    /// Whether a page's query shows only banners Beacon wrote for this page and caller: none,
+    /// or one that is signed and not expired.
+    fn query_is_beacons(&self, pairs: &[(String, String)], path: &str, who: &str, now: i64) -> bool {
         let find = |name: &str| pairs.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str());
         let count = |name: &str| pairs.iter().filter(|(key, _)| key == name).count();
-        let signature = find(SIGNATURE).unwrap_or_default();
-        match (count(NOTICE), count(ERROR)) {
-            (0, 0) => true,
-            (1, 0) => count(SIGNATURE) == 1 && self.verify(NOTICE, find(NOTICE).unwrap_or_default(), signature),
-            (0, 1) => count(SIGNATURE) == 1 && self.verify(ERROR, find(ERROR).unwrap_or_default(), signature),
-            _ => false,
-        }
+        let kind = match (count(NOTICE), count(ERROR)) {
+            (0, 0) => return true,
+            (1, 0) => NOTICE,
+            (0, 1) => ERROR,
+            _ => return false,
+        };
+        let Some(expires) = find(EXPIRES).and_then(|e| e.parse::<i64>().ok()).filter(|_| count(EXPIRES) == 1) else { return false };
+        let signature = find(SIGNATURE).filter(|_| count(SIGNATURE) == 1).unwrap_or_default();
+        let text = find(kind).unwrap_or_default();
+        expires >= now
+            && expires <= now + VALID_SECONDS
+            && super::super::auth::credentials::same_secret(signature, &self.sign(kind, text, path, expires, who))
     }
+}
+
+fn now_seconds() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// Who a banner is for: the id of the request's credential (empty with accounts off).
+fn who(extensions: &axum::http::Extensions) -> String {
+    extensions.get::<Credential>().map(Credential::id).unwrap_or_default()
 }
 
 /// Page requests (GET, outside `/api/`) whose banner text is not signed are sent to the same
@@ -74,11 +97,11 @@ pub async fn only_signed(State(state): State<AppState>, request: Request, next: 
         return next.run(request).await;
     };
     let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
-    if state.notice_key.query_is_beacons(&pairs) {
+    if state.notice_key.query_is_beacons(&pairs, request.uri().path(), &who(request.extensions()), now_seconds()) {
         return next.run(request).await;
     }
     let kept = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs.iter().filter(|(key, _)| ![NOTICE, ERROR, ERROR_PATH, SIGNATURE].contains(&key.as_str())))
+        .extend_pairs(pairs.iter().filter(|(key, _)| ![NOTICE, ERROR, ERROR_PATH, SIGNATURE, EXPIRES].contains(&key.as_str())))
         .finish();
     let path = request.uri().path();
     let target = if kept.is_empty() { path.to_string() } else { format!("{path}?{kept}") };
@@ -86,32 +109,55 @@ pub async fn only_signed(State(state): State<AppState>, request: Request, next: 
 }
 
 /// A server function that failed for a plain form post answers with a redirect back to its
-/// page carrying the error (`__err`, written by Leptos); this signs it. Only server
-/// functions' answers are signed: a redirect elsewhere (after logging in, to `next`) may carry
-/// an address someone else wrote.
+/// page carrying the error (`__err`, written by Leptos); this signs it, and keeps the redirect
+/// on this site (Leptos takes the page from `Referer`, which a script can set to anything).
+/// Only server functions' answers are signed: a redirect elsewhere (after logging in, to
+/// `next`) may carry an address someone else wrote.
 pub async fn sign_form_errors(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
     let server_fn = request.method() == Method::POST && path.starts_with("/api/") && !path.starts_with("/api/v1/");
+    let who = who(request.extensions());
     let mut response = next.run(request).await;
     if !server_fn {
         return response;
     }
     let Some(location) = response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()) else { return response };
-    let Some(signed) = sign_error_in(&state.notice_key, location) else { return response };
+    let here = on_this_site(location);
+    let signed = sign_error_in(&state.notice_key, &here, &who).unwrap_or(here);
     if let Ok(value) = HeaderValue::from_str(&signed) {
         response.headers_mut().insert(header::LOCATION, value);
     }
     response
 }
 
-/// `location` with its `__err` signed, and any earlier notice dropped (stale by now).
-fn sign_error_in(key: &NoticeKey, location: &str) -> Option<String> {
+/// The path and query of `location`, never another site: `http://elsewhere/x?y` is `/x?y`;
+/// `//elsewhere`, `javascript:…` and anything else that is not a path is `/`.
+fn on_this_site(location: &str) -> String {
+    let path = match location.split_once("://") {
+        Some((scheme, rest)) if scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) => {
+            rest.find(['/', '?']).map_or("/".to_string(), |at| rest[at..].to_string())
+        }
+        _ => location.to_string(),
+    };
+    let path = if path.starts_with('?') { format!("/{path}") } else { path };
+    if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') && path.bytes().all(|b| b.is_ascii_graphic()) {
+        path
+    } else {
+        "/".to_string()
+    }
+}
+
+/// `location` (a path with its query) with its `__err` signed for `who`, and any earlier
+/// notice dropped (stale by now).
+fn sign_error_in(key: &NoticeKey, location: &str, who: &str) -> Option<String> {
     let (base, query) = location.split_once('?')?;
     let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
     let error = pairs.iter().find(|(key, _)| key == ERROR)?.1.clone();
+    let expires = now_seconds() + VALID_SECONDS;
     let query = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs.iter().filter(|(key, _)| ![NOTICE, SIGNATURE].contains(&key.as_str())))
-        .append_pair(SIGNATURE, &key.sign(ERROR, &error))
+        .extend_pairs(pairs.iter().filter(|(key, _)| ![NOTICE, SIGNATURE, EXPIRES].contains(&key.as_str())))
+        .append_pair(EXPIRES, &expires.to_string())
+        .append_pair(SIGNATURE, &key.sign(ERROR, &error, base, expires, who))
         .finish();
     Some(format!("{base}?{query}"))
 }
@@ -125,22 +171,42 @@ mod tests {
     }
 
     #[test]
-    fn only_signed_banners_pass() {
+    fn only_signed_banners_pass_on_their_page_for_their_caller_while_fresh() {
         let key = NoticeKey::new("k");
-        let signed = key.page_with_notice("/jobs/x", "Retry queued: 3 rows");
+        let now = now_seconds();
+        let signed = key.page_with_notice("/jobs/x", "Retry queued: 3 rows", "s:alice");
         let query = signed.split_once('?').unwrap().1;
-        assert!(key.query_is_beacons(&pairs(query)));
-        assert!(key.query_is_beacons(&pairs("status=failed&page=2")));
-        assert!(!key.query_is_beacons(&pairs("notice=Log+in+at+evil.example")));
-        assert!(!key.query_is_beacons(&pairs(&query.replace("Retry", "Retrx"))));
-        assert!(!NoticeKey::new("other").query_is_beacons(&pairs(query)), "another key's signature");
-        assert!(!key.query_is_beacons(&pairs("__err=abc&sig=00")));
-        let signed_error = sign_error_in(&key, &format!("http://h/jobs/x?{query}&__path=/api/x&__err=abc")).unwrap();
+        assert!(key.query_is_beacons(&pairs(query), "/jobs/x", "s:alice", now));
+        assert!(!key.query_is_beacons(&pairs(query), "/admin", "s:alice", now), "another page");
+        assert!(!key.query_is_beacons(&pairs(query), "/jobs/x", "s:bob", now), "another caller");
+        assert!(!key.query_is_beacons(&pairs(query), "/jobs/x", "s:alice", now + VALID_SECONDS + 1), "expired");
+        assert!(key.query_is_beacons(&pairs("status=failed&page=2"), "/jobs/x", "", now));
+        assert!(!key.query_is_beacons(&pairs("notice=Log+in+at+evil.example"), "/jobs/x", "", now));
+        assert!(!key.query_is_beacons(&pairs(&query.replace("Retry", "Retrx")), "/jobs/x", "s:alice", now));
+        assert!(!NoticeKey::new("other").query_is_beacons(&pairs(query), "/jobs/x", "s:alice", now), "another key's signature");
+        assert!(!key.query_is_beacons(&pairs("__err=abc&sig=00&exp=0"), "/jobs/x", "", now));
+        let with_set = key.page_with_notice("/questions?set=s", "Imported", "");
+        assert!(with_set.starts_with("/questions?set=s&notice=Imported&exp="), "{with_set}");
+        assert!(key.query_is_beacons(&pairs(with_set.split_once('?').unwrap().1), "/questions", "", now));
+
+        let signed_error = sign_error_in(&key, &format!("/jobs/x?{query}&__path=/api/x&__err=abc"), "t:tok").unwrap();
         let error_query = signed_error.split_once('?').unwrap().1;
         assert!(!error_query.contains("notice="), "{signed_error}");
-        assert!(key.query_is_beacons(&pairs(error_query)), "{signed_error}");
+        assert!(key.query_is_beacons(&pairs(error_query), "/jobs/x", "t:tok", now), "{signed_error}");
         // A notice's signature does not sign the same text as an error.
         let as_error = query.replace("notice=", "__err=");
-        assert!(!key.query_is_beacons(&pairs(&as_error)));
+        assert!(!key.query_is_beacons(&pairs(&as_error), "/jobs/x", "s:alice", now));
+    }
+
+    #[test]
+    fn a_form_errors_redirect_stays_on_this_site() {
+        assert_eq!(on_this_site("http://127.0.0.1:8090/jobs/x?page=2"), "/jobs/x?page=2");
+        assert_eq!(on_this_site("http://evil.example/phish"), "/phish");
+        assert_eq!(on_this_site("http://evil.example"), "/");
+        assert_eq!(on_this_site("http://evil.example?x=1"), "/?x=1");
+        assert_eq!(on_this_site("//evil.example/x"), "/");
+        assert_eq!(on_this_site("javascript:alert(1)"), "/");
+        assert_eq!(on_this_site("/\\evil.example"), "/");
+        assert_eq!(on_this_site("/jobs/x"), "/jobs/x");
     }
 }

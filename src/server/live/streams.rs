@@ -19,7 +19,8 @@ use tokio_util::sync::CancellationToken;
 use super::feed::{events_for, LiveEvent};
 use crate::domain::LiveEventKind;
 use crate::server::api::extract::JobIdPath;
-use crate::server::auth::{CallerCredential, Credential};
+use crate::server::auth::{Caller, CallerCredential, Credential};
+use crate::server::http::limits::client_key;
 use crate::server::http::limits::StreamSlot;
 use crate::server::http::ClientIp;
 use crate::server::db;
@@ -96,12 +97,13 @@ fn resync() -> Event {
 pub async fn job_events(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
+    caller: Caller,
     CallerCredential(credential): CallerCredential,
     JobIdPath(job_id): JobIdPath,
     headers: HeaderMap,
     Query(query): Query<SinceQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, axum::response::Response> {
-    let slot = state.streams.acquire(client)?;
+    let slot = state.streams.acquire(client_key(Some(&caller), client))?;
     let opened = async {
         let since = resume_point(&headers, &query)?;
         db::jobs::get(&state.db, &job_id).await?.ok_or_else(|| AppError::NotFound(format!("job {:?} not found", job_id.as_str())))?;
@@ -136,11 +138,12 @@ pub async fn job_events(
 pub async fn jobs_events(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
+    caller: Caller,
     CallerCredential(credential): CallerCredential,
     headers: HeaderMap,
     Query(query): Query<SinceQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, axum::response::Response> {
-    let slot = state.streams.acquire(client)?;
+    let slot = state.streams.acquire(client_key(Some(&caller), client))?;
     let opened = async {
         let since = resume_point(&headers, &query)?;
         let live = state.feed.subscribe();
