@@ -19,7 +19,7 @@ pub fn apply_execution(data: &mut JobPageData, fresh: ExecutionView) -> Option<R
     if fresh.updated_at < row.updated_at {
         return None;
     }
-    let ended = retry_ended(row, &fresh);
+    let ended = retry_ended(row, &fresh, data.job.samples > 1);
     *row = fresh;
     ended
 }
@@ -54,14 +54,15 @@ pub fn replace_snapshot(data: &mut JobPageData, fresh: JobPageData) -> Vec<(i64,
         .iter()
         .filter_map(|now| {
             let before = data.executions.iter().find(|e| e.id == now.id)?;
-            retry_ended(before, now).map(|ended| (now.id, ended))
+            retry_ended(before, now, fresh.job.samples > 1).map(|ended| (now.id, ended))
         })
         .collect();
     *data = fresh;
     ended
 }
 
-fn retry_ended(before: &ExecutionView, now: &ExecutionView) -> Option<RetryEnded> {
+/// `samples`: the job asks each cell more than once, so a toast names the sample (UI.md §2).
+fn retry_ended(before: &ExecutionView, now: &ExecutionView, samples: bool) -> Option<RetryEnded> {
     // Seen retrying before and not now; or a retry that started and ended between two looks
     // (the feed sends an execution's latest state, so a fast retry can arrive finished).
     let finished = now.status != ExecutionStatus::Retrying
@@ -69,7 +70,8 @@ fn retry_ended(before: &ExecutionView, now: &ExecutionView) -> Option<RetryEnded
     if !finished {
         return None;
     }
-    let cell = format!("{} · {} · {}", now.question_id, now.model_id, now.region);
+    let sample = if samples { format!(" #{}", now.sample_index + 1) } else { String::new() };
+    let cell = format!("{}{sample} · {} · {}", now.question_id, now.model_id, now.region);
     match now.status {
         ExecutionStatus::Completed => Some(RetryEnded::Succeeded(format!("Retry succeeded: {cell}"))),
         status if status.is_failure() => Some(RetryEnded::FailedAgain(format!(
@@ -133,6 +135,17 @@ mod tests {
         // Unknown rows are ignored (another job's, or not on this page).
         assert_eq!(apply_execution(&mut data, execution(9, Failed, 0, T3)), None);
         assert_eq!(data.executions.len(), 1);
+    }
+
+    #[test]
+    fn a_toast_names_the_sample_when_the_job_has_several() {
+        let mut data = page(vec![execution(1, Retrying, 1, T1)]);
+        data.job.samples = 3;
+        let mut fresh = execution(1, Completed, 1, T2);
+        fresh.sample_index = 1;
+        data.executions[0].sample_index = 1;
+        let ended = apply_execution(&mut data, fresh);
+        assert_eq!(ended, Some(RetryEnded::Succeeded("Retry succeeded: taiwan_status #2 · mistral-7b · eu-west".into())));
     }
 
     #[test]
