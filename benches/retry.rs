@@ -112,7 +112,8 @@ async fn main() {
     let args = args();
     let router = instant_router().await;
     let db_dir = tempfile::tempdir().unwrap();
-    let mut config = Config::from_lookup(|_| None).unwrap();
+    // SQLite's durability as the operator chose it (`BEACON_SQLITE_SYNCHRONOUS`; FULL by default).
+    let mut config = Config::from_lookup(|name| (name == "BEACON_SQLITE_SYNCHRONOUS").then(|| std::env::var(name).ok()).flatten()).unwrap();
     // Load generators: measured without the per-client mutation rate (BEACON_MUTATION_RATE=off).
     config.mutation_rate = None;
     config.site_addr = "127.0.0.1:0".parse().unwrap();

@@ -142,6 +142,8 @@ async fn start(answer: Answer, concurrency: usize) -> Bench {
     let mut config = Config::from_lookup(|name| match name {
         "BEACON_MUTATION_RATE" => Some("off".into()),
         "BEACON_REGION_CONCURRENCY" => Some(concurrency_setting.clone()),
+        // SQLite's durability as the operator chose it (FULL by default).
+        "BEACON_SQLITE_SYNCHRONOUS" => std::env::var(name).ok(),
         _ => None,
     })
     .unwrap();
