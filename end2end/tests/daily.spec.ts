@@ -124,3 +124,21 @@ test('the skip link is the first stop on a job page', async ({ page }) => {
   await page.keyboard.press('Enter');
   await expect(page).toHaveURL(new RegExp(`/jobs/${id}#executions$`));
 });
+
+test('a failed cell on the compare page leads to its history, whose Retry works like the row’s', async ({ page }) => {
+  // asia-pacific/mistral-7b is broken for good.
+  const id = await submitJob(page, ['math_basic'], ['mistral-7b'], ['ASIA']);
+  await waitUntilSettled(page, id);
+  await page.goto(`/jobs/${id}/compare`);
+  await waitForHydration(page);
+  await expect(page.getByTestId('job-nav').locator('[aria-current="page"]')).toHaveText('Side by side');
+  const cell = page.locator('[data-testid="compare-cell"]').first();
+  await expect(cell.getByTestId('cell-history')).toHaveText('Attempts and Retry');
+  await cell.getByTestId('cell-history').click();
+  await expect(page).toHaveURL(/\/executions\/\d+$/);
+  await waitForHydration(page);
+  await expect(page.getByTestId('history-request')).toContainText('The request as attempt 1 sent it');
+  await page.getByTestId('history-retry').click();
+  await expect(page).toHaveURL(/\/executions\/\d+\?notice=Retry\+queued/);
+  await expect(page.getByText('Retry queued: math_basic · mistral-7b · asia-pacific')).toBeVisible();
+});

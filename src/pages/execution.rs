@@ -1,9 +1,10 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use crate::components::{loaded, StatusBadge, TableHead};
+use crate::components::{loaded, FormOutcome, StatusBadge, TableHead};
+use crate::domain::retry::{row_action, RowAction};
 use crate::domain::views::ExecutionHistory;
-use crate::serverfns::retries::load_execution_history;
+use crate::serverfns::retries::{load_execution_history, RetryExecution};
 
 /// `/executions/:id`: one execution's attempt history, the original error at a glance.
 #[component]
@@ -11,7 +12,10 @@ pub fn ExecutionPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
     let history = Resource::new(id, load_execution_history);
-    loaded(history, |history| view! { <History history /> })
+    view! {
+        <FormOutcome />
+        {loaded(history, |history| view! { <History history /> })}
+    }
 }
 
 #[component]
@@ -30,6 +34,38 @@ fn History(history: ExecutionHistory) -> impl IntoView {
             </p>
         }
     });
+    // The same words and rules as the row's button (UI.md §7); a plain form, so it works the
+    // same with and without JavaScript and comes back here with the outcome.
+    let retry_path = <RetryExecution as leptos::server_fn::ServerFn>::PATH;
+    let action = match row_action(&e, false) {
+        RowAction::Retry { label } => Some(view! {
+            <form method="post" action=retry_path class="inline">
+                <input type="hidden" name="id" value=e.id.to_string() />
+                <input type="hidden" name="region" value=e.region.to_string() />
+                <input type="hidden" name="question_index" value=e.question_index.to_string() />
+                <button type="submit" class="retry" data-testid="history-retry">{label}</button>
+            </form>
+        }
+        .into_any()),
+        RowAction::MaxRetriesReached => Some(view! { <span class="exhausted">"Max retries reached"</span> }.into_any()),
+        RowAction::Retrying | RowAction::RetryingAutomatically { .. } => Some(view! { <span class="muted">"Retrying…"</span> }.into_any()),
+        RowAction::Answer | RowAction::Nothing => None,
+    };
+    let answer = e.output.clone().map(|output| {
+        // Model output is untrusted text: rendered as text, never as HTML.
+        view! { <div class="answer-text full" data-testid="history-answer">{output}</div> }
+    });
+    // The request exactly as the last attempt sent it.
+    let request = history.attempts.last().map(|a| {
+        let text = serde_json::to_string_pretty(&a.request).unwrap_or_default();
+        view! {
+            <details class="request" data-testid="history-request">
+                <summary>{format!("The request as attempt {} sent it", a.number)}</summary>
+                <pre>{text}</pre>
+            </details>
+        }
+    });
+    let sample = (e.sample_index > 0).then(|| format!(" · sample #{}", e.sample_index + 1));
     view! {
         <section class="panel">
             <p><a href=back>"← Job " {job_id}</a></p>
@@ -39,13 +75,16 @@ fn History(history: ExecutionHistory) -> impl IntoView {
                 {e.model_id.clone()}
                 " · "
                 {e.region.to_string()}
+                {sample}
             </h1>
             <p class="muted">{history.question_text}</p>
             <p>
                 <StatusBadge status=e.status.as_str() />
-                {format!(" · {} retries of {} used", e.retry_count, e.max_retries)}
+                {format!(" · {} retries of {} used ", e.retry_count, e.max_retries)}
+                {action}
             </p>
             {original}
+            {answer}
             <h2>"Attempts"</h2>
             <table class="attempts">
                 <TableHead columns=&["#", "Trigger", "Started", "Duration", "Outcome", "Error code", "Message", "Provider", "Answer"] />
@@ -86,6 +125,7 @@ fn History(history: ExecutionHistory) -> impl IntoView {
                         .collect_view()}
                 </tbody>
             </table>
+            {request}
         </section>
     }
 }
