@@ -27,13 +27,16 @@ pub fn JobsList(jobs: Vec<JobView>) -> impl IntoView {
     );
     view! {
         <section class="panel jobs">
-            <h2>"Jobs"</h2>
+            <div class="jobs-title">
+                <h2>"Jobs"</h2>
+                <a class="chip" href="#new-job" data-testid="new-job-link">"New job ↓"</a>
+            </div>
             <Show
                 when=move || jobs.with(|j| !j.is_empty())
-                fallback=|| view! { <p class="muted">"No jobs yet: start one above."</p> }
+                fallback=|| view! { <p class="muted">"No jobs yet: start one below."</p> }
             >
                 <table class="jobs-table">
-                    <TableHead columns=&["Job", "Status", "Progress", "Created"] />
+                    <TableHead columns=&["Job", "Study", "Status", "Progress", "Created"] />
                     <tbody>
                         <For
                             each=move || jobs.get()
@@ -43,6 +46,7 @@ pub fn JobsList(jobs: Vec<JobView>) -> impl IntoView {
                                 view! {
                                     <tr data-testid="job-row" data-job-id=job.id.to_string()>
                                         <td><a href=href>{job.id.to_string()}</a></td>
+                                        <td class="muted" data-testid="job-row-study">{study(&job)}</td>
                                         <td>
                                             <StatusBadge
                                                 status=job.status.as_str()
@@ -69,6 +73,20 @@ pub fn JobsList(jobs: Vec<JobView>) -> impl IntoView {
             </Show>
         </section>
     }
+}
+
+/// What the job asks: its question set (or how many questions), models, regions and samples.
+/// A job first heard of through the live stream carries no lists yet: nothing is said then.
+fn study(job: &JobView) -> String {
+    if job.models.is_empty() {
+        return String::new();
+    }
+    let questions = job.question_set.clone().unwrap_or_else(|| super::format::plural(job.questions.len(), "question", "questions"));
+    let mut said = format!("{questions} · {} · {}", job.models.join(", "), job.regions.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(", "));
+    if job.samples > 1 {
+        said.push_str(&format!(" · {} samples", job.samples));
+    }
+    said
 }
 
 /// A pushed job: a changed one is updated in place, a new one goes on top.

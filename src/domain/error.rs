@@ -58,7 +58,8 @@ impl FromServerFnError for ApiError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
-            ServerFnErrorErr::Args(message) | ServerFnErrorErr::MissingArg(message) => {
+            // On the server, Deserialization is a body that could not be read (not UTF-8, …).
+            ServerFnErrorErr::Args(message) | ServerFnErrorErr::MissingArg(message) | ServerFnErrorErr::Deserialization(message) => {
                 ApiError::new(400, "invalid_request", format!("invalid arguments: {message}"))
             }
             ServerFnErrorErr::Request(message) => {

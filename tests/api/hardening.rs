@@ -519,6 +519,15 @@ async fn a_server_function_called_with_bad_arguments_is_the_callers_mistake() {
     assert_eq!(response.status(), 400);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["code"], "invalid_request", "{body}");
+    // A body that is not UTF-8.
+    let response = reqwest::Client::new()
+        .post(format!("{}{}", app.base, beacon::serverfns::jobs::LoadJobPage::PATH))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(vec![0xffu8, 0xfe])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
 }
 
 #[tokio::test]
@@ -543,11 +552,19 @@ async fn a_connection_that_says_nothing_is_closed_and_one_address_cannot_hold_th
     let mut answer = String::new();
     other.read_to_string(&mut answer).await.unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // So is one that sent only the first byte of HTTP/2's preface (version detection once
+    // waited for the rest forever); from another address, as this one's share is full.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.3:0".parse().unwrap()).unwrap();
+    let mut preface = socket.connect(addr.parse().unwrap()).await.unwrap();
+    preface.write_all(b"P").await.unwrap();
     // A silent connection is closed when the header time-out has passed.
     let started = Instant::now();
     let read = tokio::time::timeout(HEADER_READ_TIMEOUT + Duration::from_secs(5), silent[0].read(&mut buffer)).await.expect("closed");
     assert!(matches!(read, Ok(0) | Err(_)));
     assert!(started.elapsed() <= HEADER_READ_TIMEOUT + Duration::from_secs(1));
+    let mut rest = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), preface.read_to_end(&mut rest)).await.expect("the half-preface is closed too").ok();
     drop(silent);
     // Their places are free again.
     tokio::time::sleep(Duration::from_millis(200)).await;

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use axum::extract::ConnectInfo;
 use axum::Router;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto::Builder;
+use hyper::server::conn::http1::Builder;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
@@ -29,10 +29,12 @@ const DRAIN: Duration = Duration::from_secs(5);
 /// Serves `app` on `listener` until `stop` is cancelled, then lets open connections finish
 /// (live streams end on their own, from the same signal) for up to [`DRAIN`].
 pub async fn serve(listener: TcpListener, app: Router, stop: CancellationToken, trusted_proxies: Vec<ipnet::IpNet>) {
-    // HTTP/1 only: the header-read time-out is an HTTP/1 setting, and without TLS browsers speak
-    // HTTP/1 anyway (a TLS proxy in front may speak HTTP/2 to clients).
-    let mut builder = Builder::new(TokioExecutor::new()).http1_only();
-    builder.http1().timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
+    // HTTP/1 only, and hyper's HTTP/1 connection itself rather than the auto-detecting one:
+    // the header-read time-out is an HTTP/1 setting, and while detecting the version a
+    // connection that sent only "P" (HTTP/2's preface begins so) waited forever. Without TLS
+    // browsers speak HTTP/1 anyway (a TLS proxy in front may speak HTTP/2 to clients).
+    let mut builder = Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
     let graceful = GracefulShutdown::new();
     let per_address = ConnectionCounts::default();
     loop {
@@ -68,9 +70,9 @@ pub async fn serve(listener: TcpListener, app: Router, stop: CancellationToken, 
                 Ok(Ok(n)) if n > 0 => {}
                 _ => return,
             }
-            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service));
+            let connection = builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
             // Resets and time-outs of single connections are the client's business.
-            let _ = watcher.watch(connection.into_owned()).await;
+            let _ = watcher.watch(connection).await;
         });
     }
     drop(listener);
