@@ -51,39 +51,15 @@ async fn log_in(app: &TestApp, name: &str) -> String {
 #[tokio::test]
 async fn every_spelling_of_a_path_gets_one_decision() {
     let router = TestRouter::start(|_, _| Reply::Answer(ANSWER.into())).await;
-    let app = spawn_app(Options { router_url: Some(router.url.clone()), ..Options::with_auth() }).await;
+    let mut app = spawn_app(Options { router_url: Some(router.url.clone()), ..Options::with_auth() }).await;
     let admin = app.user_with_token("ada", Role::Admin).await;
     beacon::server::auth::accounts::create_token(app.db(), "ada", Some(ADMIN_ONLY)).await.unwrap();
     let viewer = app.user_with_token("vera", Role::Viewer).await;
     let viewer_cookie = log_in(&app, "vera").await;
-    let (status, created) = reqwest::Client::new()
-        .post(format!("{}/api/v1/jobs", app.base))
-        .bearer_auth(&admin)
-        .json(&json!({"questions": ["math_basic"], "models": ["llama3.2-1b"], "regions": ["US"]}))
-        .send()
-        .await
-        .map(|r| (r.status().as_u16(), r))
-        .unwrap();
-    assert_eq!(status, 202);
-    let job = created.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
-    let mut done = false;
-    for _ in 0..100 {
-        let rows: Value = reqwest::Client::new()
-            .get(format!("{}/api/v1/jobs/{job}/executions/all", app.base))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if rows["executions"].as_array().is_some_and(|rows| rows.iter().all(|r| r["status"] == "completed")) {
-            done = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(done, "the job answered");
+    app.use_token(&admin);
+    let job = app.submit(&["math_basic"], &["llama3.2-1b"], &["US"]).await;
+    let rows = app.wait_all_finished(&job).await;
+    assert!(rows.iter().all(|r| r["status"] == "completed"), "the job answered: {rows:?}");
     let (first, rest) = job.split_at(1);
     let escaped_first = format!("%{:02X}", first.as_bytes()[0]);
 
@@ -198,30 +174,28 @@ async fn a_server_function_checks_the_callers_role_wherever_it_runs() {
         (Caller::Account { name: "rita".into(), role: Role::Researcher }, Some(403)),
         (Caller::Account { name: "ada".into(), role: Role::Admin }, None),
     ];
-    for (caller, refused) in callers {
+    // Runs a server function as it runs while `path` renders for `caller`.
+    let in_page_request = |caller: &Caller, path: &str| {
         let owner = Owner::new();
-        let load = owner.with(|| {
-            let (mut parts, ()) = axum::http::Request::get("/admin").body(()).unwrap().into_parts();
-            parts.extensions.insert(caller.clone());
+        let (mut parts, ()) = axum::http::Request::get(path).body(()).unwrap().into_parts();
+        parts.extensions.insert(caller.clone());
+        owner.with(|| {
             provide_context(parts);
             provide_context(state.clone());
-            leptos::reactive::computed::ScopedFuture::new(beacon::serverfns::admin::load_accounts())
         });
-        let result = load.await;
+        owner
+    };
+    for (caller, refused) in callers {
+        let owner = in_page_request(&caller, "/admin");
+        let result = owner.with(|| leptos::reactive::computed::ScopedFuture::new(beacon::serverfns::admin::load_accounts())).await;
         match refused {
             Some(status) => assert_eq!(result.map(|_| ()).unwrap_err().status, status, "{caller:?}"),
             None => assert!(result.unwrap().tokens.iter().any(|t| t.label.as_deref() == Some(ADMIN_ONLY))),
         }
         // A change needs a researcher, wherever it runs.
-        let owner = Owner::new();
-        let cancel = owner.with(|| {
-            let (mut parts, ()) = axum::http::Request::get("/").body(()).unwrap().into_parts();
-            parts.extensions.insert(caller.clone());
-            provide_context(parts);
-            provide_context(state.clone());
-            leptos::reactive::computed::ScopedFuture::new(beacon::serverfns::jobs::cancel_job("job_missing".into()))
-        });
-        let status = cancel.await.unwrap_err().status;
+        let owner = in_page_request(&caller, "/");
+        let status =
+            owner.with(|| leptos::reactive::computed::ScopedFuture::new(beacon::serverfns::jobs::cancel_job("job_missing".into()))).await.unwrap_err().status;
         match caller.may(Role::Researcher) {
             true => assert_eq!(status, 404, "{caller:?} may try, and the job is not there"),
             false => assert!(status == 401 || status == 403, "{caller:?}: {status}"),
