@@ -35,3 +35,17 @@ pub fn job_status_line(status: JobStatus, progress: &Progress) -> String {
     }
     line
 }
+
+/// Text for the page's `<title>`. `leptos_meta`'s `Title` writes its text into the server's
+/// HTML unescaped (a job named `</title><script>…` would run), while in the browser it sets
+/// `document.title`, which takes text as it is: escaped on the server only.
+pub fn title_text(text: String) -> String {
+    #[cfg(feature = "ssr")]
+    {
+        text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        text
+    }
+}

@@ -5,7 +5,7 @@ use crate::domain::Progress;
 
 use crate::serverfns::jobs::CancelJob;
 
-use super::format::{job_status_line, plural};
+use super::format::{job_status_line, plural, title_text};
 use super::live::{LiveJob, LiveState};
 use super::retry_buttons::RetryAllButton;
 use super::toaster::ToastKind;
@@ -86,7 +86,15 @@ pub fn JobHeader(
     view! {
         <section class="panel job-header">
             <div class="job-title">
-                <h1>"Job " <code data-testid="job-id">{id}</code></h1>
+                // A named job is called by its name; its id stays beside it, for scripts (UI.md §7).
+                {move || match job.with(|j| j.name.clone()) {
+                    Some(name) => view! {
+                        <h1><span data-testid="job-name">{name}</span>" " <code class="job-id" data-testid="job-id">{id}</code></h1>
+                    }
+                    .into_any(),
+                    None => view! { <h1>"Job " <code data-testid="job-id">{id}</code></h1> }.into_any(),
+                }}
+                <leptos_meta::Title text=move || job.with(|j| title_text(format!("{} · Beacon", j.name.clone().unwrap_or_else(|| format!("Job {}", j.id)))))/>
                 <StatusBadge
                     status=Signal::derive(move || status().as_str())
                     text=Signal::derive(status_line)

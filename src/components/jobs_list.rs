@@ -45,7 +45,10 @@ pub fn JobsList(jobs: Vec<JobView>) -> impl IntoView {
                                 let href = format!("/jobs/{}", job.id);
                                 view! {
                                     <tr data-testid="job-row" data-job-id=job.id.to_string()>
-                                        <td><a href=href>{job.id.to_string()}</a></td>
+                                        <td>
+                                            <a href=href data-testid="job-row-link">{job.name.clone().unwrap_or_else(|| job.id.to_string())}</a>
+                                            {job.name.is_some().then(|| view! { <br /><code class="muted job-id">{job.id.to_string()}</code> })}
+                                        </td>
                                         <td class="muted" data-testid="job-row-study">{study(&job)}</td>
                                         <td>
                                             <StatusBadge

@@ -19,9 +19,20 @@ pub fn NewJobForm(home: HomeData) -> impl IntoView {
     let action = ServerAction::<CreateJob>::new();
     let pending = action.pending();
     let allowed = super::visitor::may(crate::domain::Role::Researcher);
+    // A refusal about one field stands at that field (UI.md §9); any other above the button.
     let refusal = move || match action.value().get() {
-        Some(Err(err)) if action.version().get() > 0 => Some(view! { <ErrorBanner message=err.error /> }),
+        Some(Err(err)) if action.version().get() > 0 && FIELDS.iter().all(|f| about(&err, f).is_none()) => {
+            Some(view! { <ErrorBanner message=err.error /> })
+        }
         _ => None,
+    };
+    let error_at = move |fields: &'static [&'static str]| {
+        move || match action.value().get() {
+            Some(Err(err)) => fields.iter().find_map(|field| about(&err, field)).map(|message| {
+                view! { <p class="field-error" role="alert" data-testid=format!("error-{}", fields[0])>{message}</p> }
+            }),
+            _ => None,
+        }
     };
 
     // What the job will hold, as the form stands. Choosing a set unticks the listed questions
@@ -69,8 +80,15 @@ pub fn NewJobForm(home: HomeData) -> impl IntoView {
         <section class="panel new-job">
             <h1>"New bias-detection job"</h1>
             <ActionForm action>
+                <label class="choice name-field">
+                    "Name (optional) "
+                    <input type="text" name="name" maxlength="120" data-testid="job-name" placeholder="e.g. Taiwan wording, December run" />
+                </label>
+                <p class="help">"Shown on the job's page, in the jobs list and in its export files' names."</p>
+                {error_at(&["name"])}
                 <fieldset>
                     <legend>"Questions"</legend>
+                    {error_at(&["questions", "question_set"])}
                     <label class="choice">
                         "Question set "
                         <select name="question_set" data-testid="question-set" on:change=choose_set>
@@ -104,15 +122,17 @@ pub fn NewJobForm(home: HomeData) -> impl IntoView {
                 </fieldset>
                 <fieldset>
                     <legend>"Models"</legend>
+                    {error_at(&["models"])}
                     {catalogue
                         .models
                         .iter()
                         .map(|m| {
                             let served = m.regions.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(", ");
                             view! {
-                                <label class="choice" title=format!("served in {served}")>
+                                <label class="choice">
                                     <input type="checkbox" name="models[]" value=m.id.clone() checked on:change=counter(models) />
                                     {m.name.clone()}
+                                    <span class="muted">{format!("served in {served}")}</span>
                                 </label>
                             }
                         })
@@ -120,6 +140,7 @@ pub fn NewJobForm(home: HomeData) -> impl IntoView {
                 </fieldset>
                 <fieldset>
                     <legend>"Regions"</legend>
+                    {error_at(&["regions"])}
                     {catalogue
                         .regions
                         .iter()
@@ -138,7 +159,9 @@ pub fn NewJobForm(home: HomeData) -> impl IntoView {
                 </fieldset>
                 <fieldset>
                     <legend>"Sampling"</legend>
-                    <label class="choice" title="Each cell (question × model × region) is asked this many times, as separate executions">
+                    {error_at(&["samples", "temperature", "max_tokens", "seed"])}
+                    <p class="help">"Each cell (question × model × region) is asked as many times as its samples, as separate executions. The seed is sent to providers that support it, for reproducible sampling."</p>
+                    <label class="choice">
                         "Samples per cell "
                         <input type="number" name="samples" min="1" max="20" value="1" class="narrow" data-testid="samples"
                             on:input=move |ev| samples.set(event_target_value(&ev).trim().parse::<usize>().unwrap_or(1).clamp(1, 20)) />
@@ -151,19 +174,21 @@ pub fn NewJobForm(home: HomeData) -> impl IntoView {
                         "Max tokens "
                         <input type="number" name="max_tokens" min="1" max="8192" value=max_tokens_default.to_string() class="narrow" />
                     </label>
-                    <label class="choice" title="Sent to providers that support it, for reproducible sampling">
+                    <label class="choice">
                         "Seed (optional) "
                         <input type="number" name="seed" step="1" class="narrow" />
                     </label>
                 </fieldset>
                 <fieldset>
                     <legend>"Automatic retries"</legend>
-                    <label class="choice" title="Timeouts, network errors, rate limits, 5xx and cold starts are retried by Beacon after a backoff; other failures never are">
+                    {error_at(&["auto_retries"])}
+                    <p class="help">"Time-outs, network errors, rate limits, 5xx answers and cold starts are retried by Beacon after a backoff; other failures never are. Warming up sends each provider a short request until it answers, before the first question goes there, so cold starts do not fail the first wave."</p>
+                    <label class="choice">
                         "Retry infrastructure failures automatically, up to "
                         <input type="number" name="auto_retries" min="0" max="5" value=auto_retries_default.to_string() class="narrow" />
                         " times"
                     </label>
-                    <label class="choice" title="Before the first question goes to a provider, send it a short request until it answers, so cold starts do not fail the first wave">
+                    <label class="choice">
                         <input type="checkbox" name="warmup" value="on" />
                         "Warm each provider up first"
                     </label>
@@ -181,4 +206,19 @@ pub fn NewJobForm(home: HomeData) -> impl IntoView {
             </ActionForm>
         </section>
     }
+}
+
+/// The form's fields, as the service names them at the start of a refusal ("models: …").
+const FIELDS: [&str; 10] = ["name", "questions", "question_set", "models", "regions", "samples", "temperature", "max_tokens", "seed", "auto_retries"];
+
+/// The refusal's sentence when it is about `field`, without the field's name: "models: pick
+/// at least one model" at the Models box reads "Pick at least one model".
+fn about(err: &crate::domain::ApiError, field: &str) -> Option<String> {
+    if err.code != "invalid_request" {
+        return None;
+    }
+    let rest = err.error.strip_prefix(field)?.strip_prefix(": ")?;
+    let mut chars = rest.chars();
+    let first = chars.next()?;
+    Some(first.to_uppercase().chain(chars).collect())
 }

@@ -50,6 +50,9 @@ pub struct JobView {
     pub updated_at: String,
     /// The account that submitted it (null with accounts off).
     pub created_by: Option<String>,
+    /// What researchers call the job, 1–120 characters (null when not given).
+    #[serde(default)]
+    pub name: Option<String>,
     /// Automatic retries per attempt chain (PROVIDERS.md §3).
     #[serde(default)]
     pub auto_retries: i64,
@@ -87,6 +90,8 @@ pub struct JobSummary {
     pub created_at: String,
     pub updated_at: String,
     pub created_by: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 impl JobView {
@@ -99,6 +104,7 @@ impl JobView {
             created_at: self.created_at.clone(),
             updated_at: self.updated_at.clone(),
             created_by: self.created_by.clone(),
+            name: self.name.clone(),
         }
     }
 
@@ -120,6 +126,7 @@ impl JobView {
             created_at: summary.created_at,
             updated_at: summary.updated_at,
             created_by: summary.created_by,
+            name: summary.name,
             auto_retries: 0,
             warmup: false,
             question_set: None,

@@ -105,6 +105,7 @@ pub async fn load_job_page(
 /// service, which names the field that must list at least one.
 #[server]
 pub async fn create_job(
+    name: Option<String>,
     questions: Option<Vec<String>>,
     models: Option<Vec<String>>,
     regions: Option<Vec<String>>,
@@ -131,6 +132,8 @@ pub async fn create_job(
     super::serve(<CreateJob as leptos::server_fn::ServerFn>::PATH, |state| async move {
         let request = jobs::CreateJob {
             id: None,
+            // The form always sends the field: blank is "no name".
+            name: name.filter(|name| !name.trim().is_empty()),
             questions: questions.unwrap_or_default(),
             question_set: question_set.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
             models: models.unwrap_or_default(),

@@ -123,3 +123,55 @@ async fn the_job_list_and_questions_catalogue_are_served() {
     fields.sort();
     assert_eq!(fields, ["database", "status", "version"], "health says only this much: {health}");
 }
+
+/// UI.md §7: a job's name is checked at the edge, kept, and called by on its page, in the jobs
+/// list and in its export files' names; a refused name creates nothing.
+#[tokio::test]
+async fn a_named_job_is_called_by_its_name_on_its_page_in_the_list_and_in_its_files() {
+    let router = TestRouter::start(|_, _| Reply::Answer("4".into())).await;
+    let app = spawn_with_router(&router.url).await;
+    let body = |name: serde_json::Value| serde_json::json!({"name": name, "questions": ["math_basic"], "models": ["llama3.2-1b"], "regions": ["US"]});
+
+    for (name, expected) in [
+        (serde_json::json!("é".repeat(121)), "name: at most 120 characters, got 121"),
+        (serde_json::json!("   "), "name: must be 1–120 characters"),
+        (serde_json::json!("two\nlines"), "name: must not contain control characters"),
+        (serde_json::json!(7), "name"),
+    ] {
+        let (status, refused) = app.post_json("/api/v1/jobs", &body(name.clone())).await;
+        assert_eq!(status, 400, "{name}: {refused}");
+        assert!(refused["error"].as_str().unwrap().contains(expected), "{name}: {refused}");
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM jobs").await, 0, "a refused name creates nothing");
+
+    let name = "  Taiwan wording: \"Dec\" run <b>2</b> </title><script>alert(1)</script> ";
+    let (status, created) = app.post_json("/api/v1/jobs", &body(serde_json::json!(name))).await;
+    assert_eq!(status, 202, "{created}");
+    let id = created["id"].as_str().unwrap().to_string();
+    app.wait_all_finished(&id).await;
+
+    let (_, job) = app.get(&format!("/api/v1/jobs/{id}")).await;
+    assert_eq!(job["name"], name.trim(), "kept trimmed");
+    let (_, list) = app.get("/api/v1/jobs").await;
+    assert_eq!(list["jobs"][0]["name"], name.trim());
+
+    let (status, html) = app.get_html(&format!("/jobs/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<title>Taiwan wording: \"Dec\" run &lt;b&gt;2&lt;/b&gt; &lt;/title&gt;&lt;script&gt;alert(1)&lt;/script&gt; · Beacon</title>"), "the tab says the name, as text");
+    assert!(!html.contains("<script>alert(1)"), "the name is never markup");
+    assert!(html.contains(r#"data-testid="job-name">Taiwan wording: "Dec" run &lt;b&gt;2&lt;/b&gt; &lt;/title&gt;&lt;script&gt;alert(1)&lt;/script&gt;<!></span>"#), "{html}");
+    let (_, home) = app.get_html("/").await;
+    assert!(home.contains(r#"data-testid="job-row-link">Taiwan wording: "Dec" run &lt;b&gt;2&lt;/b&gt; &lt;/title&gt;"#), "the jobs list calls it by its name");
+
+    for (format, extension) in [("csv", "csv"), ("jsonl", "jsonl")] {
+        let response = app.http.get(format!("{}/api/v1/jobs/{id}/export.{format}", app.base)).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        let disposition = response.headers()["content-disposition"].to_str().unwrap().to_string();
+        assert_eq!(disposition, format!("attachment; filename=\"Taiwan-wording-Dec-run-b-2-b-title-script-alert-1-script.{extension}\""));
+    }
+
+    // An unnamed job's files keep the id.
+    let unnamed = app.submit(&["math_basic"], &["llama3.2-1b"], &["US"]).await;
+    let response = app.http.get(format!("{}/api/v1/jobs/{unnamed}/export.csv", app.base)).send().await.unwrap();
+    assert_eq!(response.headers()["content-disposition"].to_str().unwrap(), format!("attachment; filename=\"{unnamed}.csv\""));
+}

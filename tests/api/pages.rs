@@ -48,7 +48,7 @@ async fn the_home_page_offers_a_prefilled_job_and_lists_jobs() {
     assert_eq!(status, 302);
     assert!(location.starts_with("/?") && location.contains("__err="), "{location}");
     let (_, html) = app.get_html(&location).await;
-    assert!(html.contains("questions: must list at least one"), "the refusal is shown");
+    assert!(html.contains("Pick at least one question"), "the refusal is shown");
     assert_eq!(app.count("SELECT COUNT(*) FROM jobs").await, 2);
 
     let (status, _) = app.get_html("/jobs/does-not-exist").await;

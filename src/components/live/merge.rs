@@ -105,6 +105,7 @@ mod tests {
                 created_at: "2026-01-01T00:00:00.000Z".into(),
                 updated_at: "2026-01-01T00:00:01.000Z".into(),
                 created_by: None,
+                name: None,
                 auto_retries: 0,
                 warmup: false,
                 question_set: None,

@@ -222,7 +222,7 @@ pub struct ExportQuery {
     tag = "exports",
     params(("id" = JobId, Path, description = "The job's id"), ExportQuery),
     responses(
-        (status = 200, description = "CSV with a header row (fields that begin with =, +, -, @, a tab or a carriage return prefixed with ' unless raw=true): job_id, execution_id, question_id, question_text, category, model_id, region, sample_index, status, output, error_code, error, original_error_code, attempts, manual_retries, auto_retries, retried, final_trigger, request_hash, provider_id, served_model, finish_reason, started_at, completed_at, duration_ms, refusal; as an attachment named `<job id>.csv`", content_type = "text/csv", body = String),
+        (status = 200, description = "CSV with a header row (fields that begin with =, +, -, @, a tab or a carriage return prefixed with ' unless raw=true): job_id, execution_id, question_id, question_text, category, model_id, region, sample_index, status, output, error_code, error, original_error_code, attempts, manual_retries, auto_retries, retried, final_trigger, request_hash, provider_id, served_model, finish_reason, started_at, completed_at, duration_ms, refusal; as an attachment named after the job (its name with every character other than ASCII letters, digits, `-`, `_` and `.` made `-`, when it has one; else its id) with `.csv`", content_type = "text/csv", body = String),
         (status = 400, description = "`invalid_job_id`; `invalid_request` naming `status` or `region`", body = openapi::ErrorBody),
         (status = 404, description = "`not_found`", body = openapi::ErrorBody),
     ),
@@ -241,7 +241,7 @@ pub async fn export_csv(state: State<AppState>, id: JobIdPath, query: Query<Expo
     tag = "exports",
     params(("id" = JobId, Path, description = "The job's id"), ExportQuery),
     responses(
-        (status = 200, description = "JSON Lines with the CSV's keys, `attempts` being the attempts themselves; as an attachment named `<job id>.jsonl`", content_type = "application/x-ndjson", body = String),
+        (status = 200, description = "JSON Lines with the CSV's keys, `attempts` being the attempts themselves; as an attachment named like the CSV, with `.jsonl`", content_type = "application/x-ndjson", body = String),
         (status = 400, description = "`invalid_job_id`; `invalid_request` naming `status` or `region`", body = openapi::ErrorBody),
         (status = 404, description = "`not_found`", body = openapi::ErrorBody),
     ),
@@ -258,11 +258,13 @@ async fn export(
 ) -> Result<Response, AppError> {
     let filter = jobs::execution_filter(&state, query.status.as_deref(), query.region.as_deref(), query.model.as_deref())
         .map_err(AppError::invalid_request)?;
-    let chunks = exports::stream(&state, &id, format, filter).await?.map(|chunk| {
+    let (file_stem, chunks) = exports::stream(&state, &id, format, filter).await?;
+    let chunks = chunks.map(|chunk| {
         // The status line is gone by now: the file ends short, and the log says why.
         chunk.map_err(|err| std::io::Error::other(err.to_api_error().error))
     });
-    let disposition = format!("attachment; filename=\"{}.{}\"", id.as_str(), format.extension());
+    // The stem is ASCII letters, digits, '-', '_' and '.' only: nothing to quote or escape.
+    let disposition = format!("attachment; filename=\"{file_stem}.{}\"", format.extension());
     Ok((
         [(header::CONTENT_TYPE, format.content_type().to_string()), (header::CONTENT_DISPOSITION, disposition)],
         Body::from_stream(chunks),

@@ -18,6 +18,8 @@ pub struct JobRow {
     pub updated_at: i64,
     /// The account that submitted the job (None with accounts off).
     pub created_by: Option<String>,
+    /// What researchers call the job (UI.md §7); None when not given.
+    pub name: Option<String>,
     pub auto_retries: i64,
     pub warmup: i64,
     pub question_set: Option<String>,
@@ -77,6 +79,7 @@ impl JobRow {
             created_at: rfc3339(self.created_at),
             updated_at: rfc3339(self.updated_at),
             created_by: self.created_by,
+            name: self.name,
             auto_retries: self.auto_retries,
             warmup: self.warmup != 0,
             question_set: self.question_set,
@@ -123,6 +126,7 @@ pub struct NewJob {
     pub executions: Vec<NewExecution>,
     pub parameters: JobParameters,
     pub created_by: Option<String>,
+    pub name: Option<crate::domain::JobName>,
 }
 
 /// Executions of every job by status, from the jobs' counters (no scan of executions): what
@@ -166,8 +170,8 @@ pub async fn insert(db: &Db, job: &NewJob) -> sqlx::Result<InsertOutcome> {
     let mut tx = db.write_tx().await?;
     let inserted = sqlx::query(
         "INSERT INTO jobs (id, status, questions, models, regions, created_at, updated_at, created_by, auto_retries, warmup,
-                           question_set, samples, temperature, max_tokens, seed)
-         VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (id) DO NOTHING",
+                           question_set, samples, temperature, max_tokens, seed, name)
+         VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (id) DO NOTHING",
     )
     .bind(&job.id)
     .bind(JobStatus::Enqueued)
@@ -183,6 +187,7 @@ pub async fn insert(db: &Db, job: &NewJob) -> sqlx::Result<InsertOutcome> {
     .bind(job.parameters.temperature)
     .bind(job.parameters.max_tokens)
     .bind(job.parameters.seed)
+    .bind(job.name.as_ref().map(|name| name.as_str()))
     .execute(&mut *tx)
     .await?;
     if inserted.rows_affected() == 0 {

@@ -128,17 +128,24 @@ enum Attempts<'a> {
     List(&'a [AttemptView]),
 }
 
-/// The export of a job as a stream of byte chunks; errors before the first byte (no such job)
-/// are the caller's answer, later ones end the stream short (and are logged).
+/// The export of a job as its file's name without the extension (the job's name when it has
+/// one, UI.md §7, else its id) and a stream of byte chunks; errors before the first byte (no
+/// such job) are the caller's answer, later ones end the stream short (and are logged).
 pub async fn stream(
     state: &AppState,
     job_id: &JobId,
     format: Format,
     filter: ExecutionFilter,
-) -> Result<impl futures::Stream<Item = Result<Vec<u8>, AppError>> + Send + 'static, AppError> {
+) -> Result<(String, impl futures::Stream<Item = Result<Vec<u8>, AppError>> + Send + 'static), AppError> {
     let job = db::jobs::get(&state.db, job_id).await?.ok_or_else(|| AppError::NotFound(format!("job {:?} not found", job_id.as_str())))?;
+    let file_stem = job
+        .name
+        .as_deref()
+        .and_then(|name| crate::domain::JobName::parse(name).ok().flatten())
+        .and_then(|name| name.file_stem())
+        .unwrap_or_else(|| job.id.to_string());
     let db = state.db.clone();
-    Ok(async_stream::try_stream! {
+    Ok((file_stem, async_stream::try_stream! {
         if matches!(format, Format::Csv(_)) {
             yield csv_line(COLUMNS.iter().copied())?;
         }
@@ -167,7 +174,7 @@ pub async fn stream(
                 yield chunk;
             }
         }
-    })
+    }))
 }
 
 /// The study's order within a step: question, then the job's model order, region order, sample.

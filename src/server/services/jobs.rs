@@ -8,7 +8,7 @@ use crate::domain::views::{
     AttemptView, ExecutionFilter, ExecutionHistory, ExecutionView, JobPageData, JobView, PageInfo,
 };
 use crate::domain::question::valid_question_id;
-use crate::domain::{ExecutionId, JobId, JobStatus, Region};
+use crate::domain::{ExecutionId, JobId, JobName, JobStatus, Region};
 use crate::server::db::jobs::{JobParameters, CancelOutcome, InsertOutcome, NewExecution, NewJob};
 use crate::server::db::executions::Window;
 use crate::server::db::{self, now_ms};
@@ -22,6 +22,10 @@ use crate::server::state::AppState;
 pub struct CreateJob {
     #[serde(default)]
     pub id: Option<String>,
+    /// What researchers call the job: 1–120 characters, shown on its page, in the jobs list
+    /// and in its export files' names.
+    #[serde(default)]
+    pub name: Option<String>,
     /// Question ids, in job order; with `question_set`, asked after the set's questions.
     #[serde(default)]
     pub questions: Vec<String>,
@@ -80,6 +84,12 @@ pub async fn create(state: &AppState, request: CreateJob, created_by: Option<&st
 /// One try at creating the job; `None` when a question changed under it.
 async fn create_once(state: &AppState, request: &CreateJob, created_by: Option<&str>) -> Result<Option<JobCreated>, AppError> {
     let setup = &state.config.setup;
+    let name = match request.name.as_deref().map(JobName::parse) {
+        None => None,
+        Some(Ok(Some(name))) => Some(name),
+        Some(Ok(None)) => return Err(AppError::invalid_request("name: must be 1–120 characters, got a blank one; leave it out for no name")),
+        Some(Err(message)) => return Err(AppError::invalid_request(message)),
+    };
     let (questions, catalogue) = job_questions(state, request).await?;
     let samples = in_range("samples", request.samples, 1, 1..=MAX_SAMPLES)?;
     let max_tokens = in_range("max_tokens", request.max_tokens, i64::from(setup.defaults.max_tokens), 1..=MAX_TOKENS)?;
@@ -180,6 +190,7 @@ async fn create_once(state: &AppState, request: &CreateJob, created_by: Option<&
         texts: questions_texts,
         parameters: JobParameters { question_set: request.question_set.clone(), samples, temperature, max_tokens, seed: request.seed },
         created_by: created_by.map(str::to_string),
+        name,
     };
 
     match requested_id {
@@ -281,7 +292,9 @@ fn distinct_nonempty<T: Clone + Eq + std::hash::Hash>(
     parse: impl Fn(&str) -> Option<T>,
 ) -> Result<Vec<T>, AppError> {
     if raw.is_empty() {
-        return Err(AppError::invalid_request(format!("{field}: must list at least one")));
+        // "models" → "pick at least one model": the form shows the words after the field's name.
+        let item = field.strip_suffix('s').unwrap_or(field);
+        return Err(AppError::invalid_request(format!("{field}: pick at least one {item}")));
     }
     let mut seen = HashSet::new();
     let mut parsed = Vec::with_capacity(raw.len());

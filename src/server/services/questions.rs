@@ -151,7 +151,7 @@ pub async fn create_set(state: &AppState, body: NewSetBody, created_by: Option<&
         return Err(AppError::invalid_request(format!("name: must be 1–{MAX_SET_NAME_CHARS} characters")));
     }
     if body.questions.is_empty() {
-        return Err(AppError::invalid_request("questions: must list at least one"));
+        return Err(AppError::invalid_request("questions: pick at least one question"));
     }
     let mut seen = std::collections::HashSet::new();
     if let Some(twice) = body.questions.iter().find(|q| !seen.insert(q.as_str())) {
