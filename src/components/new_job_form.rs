@@ -36,10 +36,14 @@ pub fn NewJobForm(home: HomeData) -> impl IntoView {
     };
 
     // What the job will hold, as the form stands. Choosing a set unticks the listed questions
-    // (the count is then the set's; ticking one adds it after the set's questions).
-    let ticked = RwSignal::new(questions.len());
-    let set = RwSignal::new(String::new());
-    let boxes: Vec<RwSignal<bool>> = questions.iter().map(|_| RwSignal::new(true)).collect();
+    // (the count is then the set's; ticking one adds it after the set's questions). A set named
+    // in the address (`/?question_set=…`, from the questions page) comes chosen.
+    let preset = leptos_router::hooks::use_query_map()
+        .with_untracked(|query| query.get("question_set"))
+        .filter(|id| question_sets.iter().any(|(known, _, _)| known == id));
+    let ticked = RwSignal::new(if preset.is_some() { 0 } else { questions.len() });
+    let set = RwSignal::new(preset.clone().unwrap_or_default());
+    let boxes: Vec<RwSignal<bool>> = questions.iter().map(|_| RwSignal::new(preset.is_none())).collect();
     let choose_set = {
         let boxes = boxes.clone();
         move |ev: leptos::ev::Event| {
@@ -92,10 +96,13 @@ pub fn NewJobForm(home: HomeData) -> impl IntoView {
                     <label class="choice">
                         "Question set "
                         <select name="question_set" data-testid="question-set" on:change=choose_set>
-                            <option value="" selected>"None: the questions ticked below"</option>
+                            <option value="" selected=preset.is_none()>"None: the questions ticked below"</option>
                             {question_sets
                                 .into_iter()
-                                .map(|(id, name, size)| view! { <option value=id.clone()>{format!("{name} ({id}, {size} questions)")}</option> })
+                                .map(|(id, name, size)| {
+                                    let chosen = preset.as_deref() == Some(id.as_str());
+                                    view! { <option value=id.clone() selected=chosen>{format!("{name} ({id}, {})", plural(size, "question", "questions"))}</option> }
+                                })
                                 .collect_view()}
                         </select>
                     </label>
@@ -108,7 +115,7 @@ pub fn NewJobForm(home: HomeData) -> impl IntoView {
                             let count = counter(ticked);
                             view! {
                                 <label class="choice" title=q.text.clone()>
-                                    <input type="checkbox" name="questions[]" value=q.id.clone() checked prop:checked=move || ticked_box.get()
+                                    <input type="checkbox" name="questions[]" value=q.id.clone() checked=ticked_box.get_untracked() prop:checked=move || ticked_box.get()
                                         on:change=move |ev| {
                                             ticked_box.set(event_target_checked(&ev));
                                             count(ev)

@@ -51,6 +51,25 @@ impl std::error::Error for FieldError {}
 /// Whether `id` matches `[a-z0-9_-]{1,64}`.
 /// `import` is `[a-z0-9_-]` too, but `/api/v1/questions/import` is the import's own path: a
 /// question by that id could never be read, edited or deleted.
+/// Why `id` is not a question id, quoting it (UI.md §9: an import's errors quote the bad value).
+pub fn id_problem(id: &str) -> String {
+    if id == "import" {
+        "`import` is reserved (it names the import route)".to_string()
+    } else {
+        format!("{} must be 1–{MAX_ID_CHARS} lower-case letters, digits, _ or -", quoted(id))
+    }
+}
+
+/// A value as a refusal quotes it: in double quotes with escapes, cut after 40 characters so a
+/// stray paragraph in an id column does not fill the page.
+pub fn quoted(value: &str) -> String {
+    const SHOWN: usize = 40;
+    match value.char_indices().nth(SHOWN) {
+        None => format!("{value:?}"),
+        Some((cut, _)) => format!("{:?}…", &value[..cut]),
+    }
+}
+
 pub fn valid_question_id(id: &str) -> bool {
     id != "import"
         && !id.is_empty()
@@ -76,15 +95,14 @@ impl NewQuestion {
         tags: Vec<String>,
     ) -> Result<NewQuestion, FieldError> {
         if !valid_question_id(&id) {
-            let why = if id == "import" { "`import` is reserved (it names the import route)" } else { "must match [a-z0-9_-]{1,64}" };
-        return Err(FieldError::new("id", why));
+            return Err(FieldError::new("id", id_problem(&id)));
         }
 
         let text_chars = text.chars().count();
         if text_chars == 0 || text_chars > MAX_TEXT_CHARS {
             return Err(FieldError::new(
                 "text",
-                format!("must be 1–{MAX_TEXT_CHARS} characters"),
+                format!("must be 1–{MAX_TEXT_CHARS} characters, got {text_chars}"),
             ));
         }
         if text.trim().is_empty() {
@@ -102,7 +120,7 @@ impl NewQuestion {
                 if !label_ok(trimmed, MAX_CATEGORY_CHARS) {
                     return Err(FieldError::new(
                         "category",
-                        format!("must be 1–{MAX_CATEGORY_CHARS} characters and not blank"),
+                        format!("{} must be 1–{MAX_CATEGORY_CHARS} characters and not blank", quoted(&raw)),
                     ));
                 }
                 Some(trimmed.to_string())
@@ -116,9 +134,9 @@ impl NewQuestion {
                 return Err(FieldError::new(
                     "tags",
                     format!(
-                        "each tag must be 1–{MAX_TAG_CHARS} characters and not blank (tag {} is {:?})",
+                        "each tag must be 1–{MAX_TAG_CHARS} characters and not blank (tag {} is {})",
                         index + 1,
-                        raw
+                        quoted(raw)
                     ),
                 ));
             }
@@ -196,7 +214,8 @@ mod tests {
         assert!(q(&"a".repeat(64), "t").is_ok());
         let err = q(&"a".repeat(65), "t").unwrap_err();
         assert_eq!(err.field, "id");
-        assert_eq!(err.to_string(), "id: must match [a-z0-9_-]{1,64}");
+        assert_eq!(err.to_string(), format!("id: \"{}\"… must be 1–64 lower-case letters, digits, _ or -", "a".repeat(40)));
+        assert_eq!(q("Bad Id", "t").unwrap_err().to_string(), r#"id: "Bad Id" must be 1–64 lower-case letters, digits, _ or -"#);
         assert_eq!(q("Q1", "t").unwrap_err().field, "id");
         assert_eq!(q("", "t").unwrap_err().field, "id");
     }
@@ -207,7 +226,7 @@ mod tests {
         assert!(q("q", &"é".repeat(4000)).is_ok());
         assert!(q("q", &"😀".repeat(4000)).is_ok());
         let err = q("q", &"😀".repeat(4001)).unwrap_err();
-        assert_eq!(err.to_string(), "text: must be 1–4000 characters");
+        assert_eq!(err.to_string(), "text: must be 1–4000 characters, got 4001");
         assert!(q("q", &"x".repeat(4001)).is_err());
         assert!(q("q", "x").is_ok());
     }
@@ -216,7 +235,7 @@ mod tests {
     fn empty_or_blank_text_is_refused() {
         assert_eq!(
             q("q", "").unwrap_err().to_string(),
-            "text: must be 1–4000 characters"
+            "text: must be 1–4000 characters, got 0"
         );
         let blank = q("q", " \n\t ").unwrap_err();
         assert_eq!(blank.field, "text");

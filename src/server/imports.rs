@@ -590,8 +590,8 @@ mod tests {
         assert_eq!(
             errors,
             vec![
-                LineError::new(5, "id: must match [a-z0-9_-]{1,64}"),
-                LineError::new(8, "text: must be 1–4000 characters"),
+                LineError::new(5, r#"id: "BAD" must be 1–64 lower-case letters, digits, _ or -"#),
+                LineError::new(8, "text: must be 1–4000 characters, got 0"),
             ]
         );
     }
@@ -614,7 +614,7 @@ mod tests {
                     q7,ok,,a;;b\n";
         let errors = csv_err(body.as_bytes());
         assert_eq!(lines(&errors), vec![3, 4, 6, 7]);
-        assert_eq!(errors[0].error, "id: must match [a-z0-9_-]{1,64}");
+        assert_eq!(errors[0].error, r#"id: "Q2" must be 1–64 lower-case letters, digits, _ or -"#);
         assert_eq!(errors[1].error, "text: must not be blank");
         assert_eq!(
             errors[2].error,
@@ -804,7 +804,7 @@ mod tests {
             messages[3],
             "not a JSON question object: each line must be one `{...}` object"
         );
-        assert_eq!(messages[4], "id: must match [a-z0-9_-]{1,64}");
+        assert_eq!(messages[4], r#"id: "Q5" must be 1–64 lower-case letters, digits, _ or -"#);
         assert_eq!(
             messages[5],
             "id: `q1` appears twice in this file (first on line 1)"

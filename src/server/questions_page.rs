@@ -1,14 +1,15 @@
-//! `/questions` (RESEARCH.md §1): the question catalogue as a plain server-rendered page, like
-//! `/login` and `/api/docs`: it lists and filters the questions, adds one with a form, and
-//! imports a CSV or JSON Lines file with an upload that shows every line's problem. No scripts:
-//! each form posts, and success answers with a redirect back to the list (post/redirect/get).
+//! `/questions` (RESEARCH.md §1, UI.md §9): the question catalogue as a plain server-rendered
+//! page, like `/login` and `/api/docs`: it lists and filters the questions, adds one with a
+//! form, edits and deletes the ones no job has asked yet, and imports a CSV or JSON Lines file
+//! with an upload that shows every line's problem beside it. No scripts: each form posts, and
+//! success answers with a redirect back to the list (post/redirect/get).
 //!
 //! Roles come from the path and method ([`crate::server::auth::policy::needed_role`]): viewers
 //! read the page, researchers post its forms. Question texts are untrusted: every piece of text
 //! goes through [`escape`].
 
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{Multipart, Query, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Form;
@@ -34,6 +35,8 @@ pub struct PageQuery {
     set: Option<String>,
     category: Option<String>,
     notice: Option<String>,
+    /// A question to edit: its form is shown above the list.
+    edit: Option<String>,
 }
 
 /// The "Add a question" form, as typed.
@@ -49,15 +52,29 @@ pub struct AddForm {
     tags: String,
 }
 
-/// What a page shows beyond the list: a notice, a problem, and the forms' values to keep.
+/// What a page shows beyond the list: a notice, a problem at the form it is about, and the
+/// forms' values to keep.
 #[derive(Default)]
 struct Extras {
     notice: Option<String>,
     error: Option<String>,
+    /// Where `error` stands (UI.md §9: next to the form it is about).
+    error_at: Section,
     /// Per-line import problems, `(line, error)`.
     line_errors: Vec<(u64, String)>,
     add: AddForm,
+    /// The question being edited, as stored or as typed.
+    edit: Option<AddForm>,
     upload_set: String,
+}
+
+#[derive(Default, Clone, Copy, PartialEq, Eq)]
+enum Section {
+    #[default]
+    List,
+    Add,
+    Edit,
+    Upload,
 }
 
 fn present(value: Option<&str>) -> Option<&str> {
@@ -67,8 +84,55 @@ fn present(value: Option<&str>) -> Option<&str> {
 /// `GET /questions?set=&category=`
 pub async fn page(State(state): State<AppState>, Query(query): Query<PageQuery>) -> Response {
     let notice = present(query.notice.as_deref()).map(|n| n.chars().take(MAX_NOTICE_CHARS).collect());
-    let extras = Extras { notice, ..Extras::default() };
-    render(&state, StatusCode::OK, present(query.set.as_deref()), present(query.category.as_deref()), extras).await
+    let mut extras = Extras { notice, ..Extras::default() };
+    let mut status = StatusCode::OK;
+    if let Some(id) = present(query.edit.as_deref()) {
+        match questions::get(&state, id).await {
+            Ok(question) if question.in_use => {
+                status = StatusCode::CONFLICT;
+                extras.error = Some(format!("Question {id} is asked by a job: it can no longer change"));
+            }
+            Ok(question) => {
+                extras.edit = Some(AddForm {
+                    id: question.id,
+                    text: question.text,
+                    category: question.category.unwrap_or_default(),
+                    tags: question.tags.join(", "),
+                })
+            }
+            Err(err) => (status, extras.error) = { let (s, e) = failure(&err); (s, Some(e)) },
+        }
+    }
+    render(&state, status, present(query.set.as_deref()), present(query.category.as_deref()), extras).await
+}
+
+/// `POST /questions/{id}/edit`: replaces an unused question's text, category and tags.
+pub async fn edit(State(state): State<AppState>, credential: CallerCredential, Path(id): Path<String>, Form(form): Form<AddForm>) -> Response {
+    let body = QuestionBody {
+        id: None,
+        text: form.text.clone(),
+        category: present(Some(&form.category)).map(str::to_string),
+        tags: Some(split_tags(&form.tags)),
+    };
+    match questions::replace(&state, &id, body).await {
+        Ok(question) => see_other(&list_url(&state, &credential, None, &format!("Question {} saved", question.id))),
+        Err(err) => {
+            let (status, error) = failure(&err);
+            let extras = Extras { error: Some(error), error_at: Section::Edit, edit: Some(AddForm { id, ..form }), ..Extras::default() };
+            render(&state, status, None, None, extras).await
+        }
+    }
+}
+
+/// `POST /questions/{id}/delete`: deletes a question no job has asked.
+pub async fn delete(State(state): State<AppState>, credential: CallerCredential, Path(id): Path<String>) -> Response {
+    match questions::delete(&state, &id).await {
+        Ok(()) => see_other(&list_url(&state, &credential, None, &format!("Question {id} deleted"))),
+        Err(err) => {
+            let (status, error) = failure(&err);
+            render(&state, status, None, None, Extras { error: Some(error), ..Extras::default() }).await
+        }
+    }
 }
 
 /// `POST /questions`: adds one question from the form.
@@ -83,7 +147,7 @@ pub async fn add(State(state): State<AppState>, credential: CallerCredential, Fo
         Ok(question) => see_other(&list_url(&state, &credential, None, &format!("Question {} added", question.id))),
         Err(err) => {
             let (status, error) = failure(&err);
-            let extras = Extras { error: Some(error), add: form, ..Extras::default() };
+            let extras = Extras { error: Some(error), error_at: Section::Add, add: form, ..Extras::default() };
             render(&state, status, None, None, extras).await
         }
     }
@@ -99,13 +163,14 @@ pub async fn upload(
     let upload = match read_upload(multipart).await {
         Ok(upload) => upload,
         Err((status, message, set)) => {
-            let extras = Extras { error: Some(message), upload_set: set, ..Extras::default() };
+            let extras = Extras { error: Some(message), error_at: Section::Upload, upload_set: set, ..Extras::default() };
             return render(&state, status, None, None, extras).await;
         }
     };
     let set = present(Some(&upload.set)).map(str::to_string);
     let refused = |error: String, line_errors: Vec<(u64, String)>| Extras {
         error: Some(error),
+        error_at: Section::Upload,
         line_errors,
         upload_set: upload.set.clone(),
         ..Extras::default()
@@ -274,15 +339,29 @@ fn page_html(sets: &[QuestionSetView], listed: &[QuestionView], set: Option<&str
             escape(notice)
         ));
     }
-    if let Some(error) = &extras.error {
-        out.push_str(&format!(r#"<p class="error-banner" role="alert" data-testid="questions-error">{}</p>"#, escape(error)));
-    }
-    if !extras.line_errors.is_empty() {
-        out.push_str(r#"<ul class="upload-errors" data-testid="upload-errors">"#);
-        for (line, error) in &extras.line_errors {
-            out.push_str(&format!("<li>Line {line}: {}</li>", escape(error)));
+    // A problem stands beside the form it is about.
+    let error_at = |section: Section| match &extras.error {
+        Some(error) if extras.error_at == section => {
+            format!(r#"<p class="error-banner" role="alert" data-testid="questions-error">{}</p>"#, escape(error))
         }
-        out.push_str("</ul>");
+        _ => String::new(),
+    };
+    out.push_str(&error_at(Section::List));
+    if let Some(edit) = &extras.edit {
+        out.push_str(&format!(
+            r#"<section class="card inset" id="edit" data-testid="edit-question-form"><h2>Edit question <code>{id}</code></h2>{error}
+<form method="post" action="/questions/{id}/edit" class="questions-form">
+<label>Text <textarea name="text" required rows="3">{text}</textarea></label>
+<label>Category <input name="category" value="{category}"></label>
+<label>Tags <input name="tags" value="{tags}"> <span class="muted">separated by commas or semicolons</span></label>
+<button type="submit" class="primary">Save question</button> <a href="/questions">Cancel</a>
+</form></section>"#,
+            id = escape(&edit.id),
+            error = error_at(Section::Edit),
+            text = escape(&edit.text),
+            category = escape(&edit.category),
+            tags = escape(&edit.tags),
+        ));
     }
 
     // The filter.
@@ -299,6 +378,15 @@ fn page_html(sets: &[QuestionSetView], listed: &[QuestionView], set: Option<&str
         r#"</select></label> <label>Category <input name="category" value="{}"></label> <button type="submit">Filter</button></form>"#,
         escape(category.unwrap_or_default()),
     ));
+    // A set on screen (after an import into it, or chosen above) is one click from a job.
+    if let Some(chosen) = set.and_then(|set| sets.iter().find(|s| s.id == set)) {
+        let query = form_urlencoded::Serializer::new(String::new()).append_pair("question_set", &chosen.id).finish();
+        out.push_str(&format!(
+            r#"<p><a class="button primary" href="/?{query}#new-job" data-testid="start-with-set">Start a job with this set</a> <span class="muted">{name}: {count}</span></p>"#,
+            name = escape(&chosen.name),
+            count = if chosen.questions.len() == 1 { "1 question".to_string() } else { format!("{} questions", chosen.questions.len()) },
+        ));
+    }
 
     // The list.
     let count = match listed.len() {
@@ -307,16 +395,17 @@ fn page_html(sets: &[QuestionSetView], listed: &[QuestionView], set: Option<&str
     };
     out.push_str(&format!(r#"<p class="muted" data-testid="questions-count">{count}</p>"#));
     out.push_str(
-        r#"<table class="questions-table" data-testid="questions-table"><thead><tr><th scope="col">Id</th><th scope="col">Text</th><th scope="col">Category</th><th scope="col">Tags</th><th scope="col">In use</th></tr></thead><tbody>"#,
+        r#"<table class="questions-table" data-testid="questions-table"><thead><tr><th scope="col">Id</th><th scope="col">Text</th><th scope="col">Category</th><th scope="col">Tags</th><th scope="col">In use</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead><tbody>"#,
     );
     for q in listed {
         out.push_str(&format!(
-            r#"<tr data-testid="question-row" data-question-id="{id}"><td><code>{id}</code></td><td class="question-text">{text}</td><td>{category}</td><td>{tags}</td><td>{in_use}</td></tr>"#,
+            r#"<tr data-testid="question-row" data-question-id="{id}"><td><code>{id}</code></td><td class="question-text">{text}</td><td>{category}</td><td>{tags}</td><td>{in_use}</td><td class="action">{actions}</td></tr>"#,
             id = escape(&q.id),
             text = escape(&q.text),
             category = escape(q.category.as_deref().unwrap_or_default()),
             tags = escape(&q.tags.join(", ")),
-            in_use = if q.in_use { r#"<span class="badge" title="Asked by a job: it can no longer change">in use</span>"# } else { "" },
+            in_use = if q.in_use { r#"<span class="badge">in use</span> <span class="muted">asked by a job: it can no longer change</span>"# } else { "" },
+            actions = if q.in_use { String::new() } else { row_actions(&q.id) },
         ));
     }
     out.push_str("</tbody></table></section>");
@@ -324,7 +413,7 @@ fn page_html(sets: &[QuestionSetView], listed: &[QuestionView], set: Option<&str
     // Add one.
     let add = &extras.add;
     out.push_str(&format!(
-        r#"<section class="card panel"><h2>Add a question</h2>
+        r#"<section class="card panel"><h2>Add a question</h2>{error}
 <form method="post" action="/questions" class="questions-form" data-testid="add-question-form">
 <label>Id <input name="id" required pattern="[a-z0-9_\-]{{1,64}}" maxlength="64" value="{id}"> <span class="muted">lower-case letters, digits, <code>_</code> and <code>-</code></span></label>
 <label>Text <textarea name="text" required rows="3">{text}</textarea></label>
@@ -332,6 +421,7 @@ fn page_html(sets: &[QuestionSetView], listed: &[QuestionView], set: Option<&str
 <label>Tags <input name="tags" value="{tags}"> <span class="muted">separated by commas or semicolons</span></label>
 <button type="submit" class="primary">Add question</button>
 </form></section>"#,
+        error = error_at(Section::Add),
         id = escape(&add.id),
         text = escape(&add.text),
         category = escape(&add.category),
@@ -346,9 +436,29 @@ fn page_html(sets: &[QuestionSetView], listed: &[QuestionView], set: Option<&str
 <label>File <input type="file" name="file" required accept=".csv,.jsonl,.ndjson,text/csv,application/x-ndjson"></label>
 <label>Add to question set <input name="set" value="{set}" pattern="[a-z0-9_\-]{{1,64}}" maxlength="64"> <span class="muted">optional; created if missing</span></label>
 <button type="submit" class="primary">Upload</button>
-</form></section>"#,
+</form>{error}{lines}</section>"#,
         set = escape(&extras.upload_set),
+        error = error_at(Section::Upload),
+        lines = line_errors(&extras.line_errors),
     ));
     out
+}
+
+/// An import's problems, one per line of the file, quoting the bad value (UI.md §9).
+fn line_errors(errors: &[(u64, String)]) -> String {
+    if errors.is_empty() {
+        return String::new();
+    }
+    let items: String = errors.iter().map(|(line, error)| format!("<li>Line {line}, {}</li>", escape(error))).collect();
+    format!(r#"<ul class="upload-errors" data-testid="upload-errors">{items}</ul>"#)
+}
+
+/// Edit and Delete for a question no job has asked. Delete asks first, without scripts: the
+/// button that deletes is inside a disclosure.
+fn row_actions(id: &str) -> String {
+    let id = escape(id);
+    format!(
+        r#"<a href="/questions?edit={id}#edit" data-testid="edit-question">Edit</a> <details class="confirm"><summary data-testid="delete-question">Delete…</summary><form method="post" action="/questions/{id}/delete"><button type="submit" class="danger" data-testid="confirm-delete">Delete {id}</button></form></details>"#
+    )
 }
 

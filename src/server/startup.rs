@@ -138,6 +138,8 @@ fn app(state: &AppState) -> Router {
         .route("/login", get(auth::login::page).post(auth::login::log_in))
         .route("/logout", post(auth::login::log_out))
         .route("/questions", get(questions_page::page).post(questions_page::add))
+        .route("/questions/{id}/edit", post(questions_page::edit))
+        .route("/questions/{id}/delete", post(questions_page::delete))
         // An upload may be as large as the API's largest import.
         .route("/questions/upload", post(questions_page::upload).layer(DefaultBodyLimit::max(questions_page::MAX_UPLOAD_BYTES)))
         .leptos_routes(state, routes, {

@@ -23,9 +23,15 @@ fn testid_text<'a>(html: &'a str, testid: &str) -> Option<&'a str> {
 
 /// Posts the "Add a question" form as a browser does, and returns the status and the page.
 async fn post_add_form(app: &TestApp, body: &str) -> (u16, String) {
+    post_page_form(app, "/questions", body).await.0
+}
+
+/// Posts one of the page's forms as a browser does; returns the status and the page, and the
+/// redirect's target.
+async fn post_page_form(app: &TestApp, path: &str, body: &str) -> ((u16, String), String) {
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let response = client
-        .post(format!("{}/questions", app.base))
+        .post(format!("{}{path}", app.base))
         .header("content-type", "application/x-www-form-urlencoded")
         .header("accept", "text/html")
         .header("origin", &app.base)
@@ -33,7 +39,8 @@ async fn post_add_form(app: &TestApp, body: &str) -> (u16, String) {
         .send()
         .await
         .unwrap();
-    (response.status().as_u16(), response.text().await.unwrap())
+    let location = response.headers().get("location").map(|l| l.to_str().unwrap().to_string()).unwrap_or_default();
+    ((response.status().as_u16(), response.text().await.unwrap()), location)
 }
 
 /// Uploads a file with the upload form (multipart, from the page's own origin); returns the
@@ -154,7 +161,8 @@ async fn questions_page_shows_a_bad_question_with_what_was_typed() {
     let (status, html) = post_add_form(&app, "id=Bad+Id&text=Is+%3Cthis%3E+kept%3F&category=mine&tags=a%3Bb").await;
     assert_eq!(status, 400, "{html}");
     let error = testid_text(&html, "questions-error").unwrap();
-    assert!(error.starts_with("id: must match"), "{error}");
+    assert_eq!(error, "id: &quot;Bad Id&quot; must be 1–64 lower-case letters, digits, _ or -", "the bad value is quoted");
+    assert!(html.find(r#"data-testid="questions-error""#) > html.find("<h2>Add a question</h2>"), "the error stands at the form");
     assert!(html.contains(r#"class="error-banner" role="alert""#));
     // The form keeps what was typed, escaped.
     assert!(html.contains(r#"name="id" required"#) && html.contains(r#"value="Bad Id""#), "{html}");
@@ -214,8 +222,9 @@ async fn questions_page_upload_lists_bad_lines_and_stores_nothing() {
     let errors = &errors[..errors.find("</ul>").unwrap()];
     let items: Vec<&str> = errors.split("<li>").skip(1).map(|li| li.trim_end_matches("</li>")).collect();
     assert_eq!(items.len(), 2, "{errors}");
-    assert!(items[0].starts_with("Line 3: id: must match"), "{errors}");
-    assert!(items[1].starts_with("Line 4: text:"), "{errors}");
+    assert_eq!(items[0], "Line 3, id: &quot;Bad Id&quot; must be 1–64 lower-case letters, digits, _ or -", "{errors}");
+    assert!(items[1].starts_with("Line 4, text:"), "{errors}");
+    assert!(html.find(r#"data-testid="upload-errors""#) > html.find(r#"data-testid="upload-form""#), "the lines stand at the upload form");
     assert!(html.contains(r#"name="set" value="bad-set""#), "the set field is kept");
     assert_eq!(stored_ids(&app).await, BUILT_IN, "all or nothing");
     let (status, _) = app.get("/api/v1/question-sets/bad-set").await;
@@ -232,4 +241,67 @@ async fn questions_page_upload_lists_bad_lines_and_stores_nothing() {
     assert_eq!(status, 415);
     assert!(testid_text(&html, "questions-error").unwrap().contains("neither CSV"), "{html}");
     assert_eq!(stored_ids(&app).await, BUILT_IN);
+}
+
+/// UI.md §9: unused questions are edited and deleted on the page, a question a job has asked
+/// offers neither (and refuses both), and an import into a set offers to start a job with it.
+#[tokio::test]
+async fn questions_page_edits_and_deletes_unused_questions_and_starts_a_job_with_a_set() {
+    let app = spawn_app(Options::default()).await;
+    let csv = "id,text,category\nq_edit,Old text,old\nq_gone,To delete,\n";
+    let (status, location, _) = upload(&app, Some("two.csv"), csv, "dec-set").await;
+    assert_eq!(status, 303);
+    let (_, html) = app.get_html(&location).await;
+    assert!(
+        html.contains(r#"<a class="button primary" href="/?question_set=dec-set#new-job" data-testid="start-with-set">Start a job with this set</a>"#),
+        "after the import the set is one click from a job"
+    );
+    // The form comes with the set chosen and the listed questions unticked.
+    let (_, home) = app.get_html("/?question_set=dec-set").await;
+    assert!(home.contains(r#"<option value="dec-set" selected>"#), "the set is chosen");
+    assert!(!home.contains(r#"name="questions[]" value="math_basic" checked"#), "the listed questions are not ticked");
+    let (_, plain) = app.get_html("/").await;
+    assert!(plain.contains(r#"name="questions[]" value="math_basic" checked"#), "without a set they are");
+
+    // Edit: the form comes filled in; a bad text is refused beside it and changes nothing.
+    let (status, html) = app.get_html("/questions?edit=q_edit").await;
+    assert_eq!(status, 200);
+    let form = &html[html.find(r#"data-testid="edit-question-form""#).expect("the edit form")..];
+    assert!(form.contains(r#"action="/questions/q_edit/edit""#) && form.contains(">Old text</textarea>") && form.contains(r#"value="old""#));
+    let ((status, html), _) = post_page_form(&app, "/questions/q_edit/edit", "text=+++&category=old&tags=").await;
+    assert_eq!(status, 400);
+    let error = testid_text(&html, "questions-error").unwrap();
+    assert_eq!(error, "text: must not be blank");
+    assert!(html.find(r#"data-testid="questions-error""#) > html.find(r#"data-testid="edit-question-form""#));
+    let ((status, _), location) = post_page_form(&app, "/questions/q_edit/edit", "text=New+%3Ctext%3E&category=new&tags=a%3Bb").await;
+    assert_eq!(status, 303);
+    assert!(location.starts_with("/questions?notice=Question+q_edit+saved"), "{location}");
+    let (_, stored) = app.get("/api/v1/questions/q_edit").await;
+    assert_eq!((stored["text"].as_str(), stored["category"].as_str()), (Some("New <text>"), Some("new")));
+    assert_eq!(stored["tags"], json!(["a", "b"]));
+
+    // Delete.
+    let ((status, _), location) = post_page_form(&app, "/questions/q_gone/delete", "").await;
+    assert_eq!(status, 303);
+    assert!(location.starts_with("/questions?notice=Question+q_gone+deleted"), "{location}");
+    assert_eq!(app.get("/api/v1/questions/q_gone").await.0, 404);
+    let ((status, _), _) = post_page_form(&app, "/questions/q_gone/delete", "").await;
+    assert_eq!(status, 404, "deleting twice says it is gone");
+
+    // A question a job asked: no Edit or Delete, and both refused.
+    app.submit(&["math_basic"], &["llama3.2-1b"], &["US"]).await;
+    let (_, html) = app.get_html("/questions").await;
+    let row = &html[html.find(r#"data-question-id="math_basic""#).unwrap()..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(row.contains("in use") && !row.contains("edit-question") && !row.contains("delete-question"), "{row}");
+    assert!(html[html.find(r#"data-question-id="q_edit""#).unwrap()..].contains(r#"href="/questions?edit=q_edit#edit""#));
+    for path in ["/questions/math_basic/edit", "/questions/math_basic/delete"] {
+        let ((status, html), _) = post_page_form(&app, path, "text=Changed").await;
+        assert_eq!(status, 409, "{path}");
+        assert!(testid_text(&html, "questions-error").unwrap().contains("math_basic"), "{path}");
+    }
+    assert_eq!(app.get_html("/questions?edit=math_basic").await.0, 409);
+    let (_, stored) = app.get("/api/v1/questions/math_basic").await;
+    assert_eq!(stored["text"], "What is 2+2?", "unchanged");
+    assert_eq!(app.get_html("/questions?edit=no_such").await.0, 404);
 }

@@ -5,7 +5,7 @@
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::question::{valid_question_id, NewQuestion};
+use crate::domain::question::{id_problem, valid_question_id, NewQuestion};
 use crate::domain::views::{QuestionSetView, QuestionView};
 use crate::server::db::questions::{self as stored, QuestionFilter, SetCreated, Written};
 use crate::server::error::AppError;
@@ -126,7 +126,7 @@ pub async fn import(
     })?;
     if let Some(set) = set {
         if !valid_question_id(set) {
-            return Err(AppError::invalid_request(format!("set: must match [a-z0-9_-]{{1,64}}, got {set:?}")));
+            return Err(AppError::invalid_request(format!("set: {}", id_problem(set))));
         }
     }
     let questions = imports::parse(format, body).map_err(invalid_import)?;
@@ -144,7 +144,7 @@ fn invalid_import(errors: Vec<imports::LineError>) -> AppError {
 
 pub async fn create_set(state: &AppState, body: NewSetBody, created_by: Option<&str>) -> Result<QuestionSetView, AppError> {
     if !valid_question_id(&body.id) {
-        return Err(AppError::invalid_request(format!("id: must match [a-z0-9_-]{{1,64}}, got {:?}", body.id)));
+        return Err(AppError::invalid_request(format!("id: {}", id_problem(&body.id))));
     }
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > MAX_SET_NAME_CHARS || name.contains('\0') {
