@@ -1,5 +1,5 @@
 import { test, expect, Page } from '@playwright/test';
-import { rows, submitJob, toast, waitForHydration, waitUntilSettled } from './helpers';
+import { row, rows, submitJob, toast, waitForHydration, waitUntilSettled } from './helpers';
 import { researchPort } from '../playwright.config';
 
 // The researcher's day (UI.md): cancel asks first; every page fits a phone. On the research
@@ -108,9 +108,61 @@ test('a batch retry of 18 rows shows two toasts: queued, then how it ended', asy
   });
   await page.locator('.job-header').getByRole('button', { name: 'Retry all failed (18)' }).click();
   await expect(toast(page, '18 queued')).toBeVisible();
-  await expect(toast(page, '18 retried: all failed again')).toBeVisible({ timeout: 60_000 });
+  const ended = toast(page, '18 retried: all failed again — show them');
+  await expect(ended).toBeVisible({ timeout: 60_000 });
   const toasts: string[] = await page.evaluate(() => (window as any).__toasts);
   expect(toasts.length, toasts.join(' | ')).toBeLessThanOrEqual(2);
+  // "show them" filters the table to the failed rows.
+  await ended.getByTestId('toast-link').click();
+  await expect(page).toHaveURL(new RegExp(`/jobs/${id}\\?status=failed,timeout,error$`));
+  await expect(rows(page)).toHaveCount(18);
+});
+
+test('after a Retry the keyboard focus stays on that row', async ({ page }) => {
+  // asia-pacific/mistral-7b is broken for good: the row fails, and its retry fails again.
+  const id = await submitJob(page, ['math_basic', 'taiwan_status'], ['mistral-7b'], ['ASIA']);
+  await waitUntilSettled(page, id);
+  await page.goto(`/jobs/${id}`);
+  await waitForHydration(page);
+  const first = row(page, 'math_basic', 'mistral-7b');
+  await first.getByRole('button', { name: /^Retry/ }).focus();
+  await page.keyboard.press('Enter');
+  const retrying = first.getByTestId('retrying');
+  await expect(retrying).toHaveText('Retrying…');
+  await expect(retrying).toBeFocused();
+  await expect(retrying).toBeDisabled();
+});
+
+test('a job is named on the form, whose refusals stand at their field, and called by its name', async ({ page }) => {
+  await page.goto('/');
+  await waitForHydration(page);
+  const form = page.locator('.new-job');
+  await expect(form.getByText('Time-outs, network errors, rate limits')).toBeVisible();
+  for (const model of await form.locator('input[name="models[]"]').all()) {
+    await model.uncheck();
+  }
+  await form.getByRole('button', { name: 'Start job' }).click();
+  const error = page.getByTestId('error-models');
+  await expect(error).toHaveText('Pick at least one model');
+  // It stands inside the Models box.
+  await expect(form.locator('fieldset', { hasText: 'Models' }).getByTestId('error-models')).toBeVisible();
+  await form.locator('input[name="models[]"]').first().check();
+  await page.getByTestId('job-name').fill('Taiwan wording <i>Dec</i>');
+  await form.getByRole('button', { name: 'Start job' }).click();
+  await expect(page).toHaveURL(/\/jobs\/bias-detection-\d+$/);
+  await expect(page.getByTestId('job-name')).toHaveText('Taiwan wording <i>Dec</i>');
+  await expect(page).toHaveTitle('Taiwan wording <i>Dec</i> · Beacon');
+  await page.goto('/');
+  await expect(page.getByTestId('job-row-link').first()).toHaveText('Taiwan wording <i>Dec</i>');
+});
+
+test('a question set on the questions page is one click from a job that asks it', async ({ page }) => {
+  await page.goto('/questions?set=beacon-default');
+  await page.getByTestId('start-with-set').click();
+  await expect(page).toHaveURL(/\/\?question_set=beacon-default#new-job$/);
+  await waitForHydration(page);
+  await expect(page.getByTestId('question-set')).toHaveValue('beacon-default');
+  await expect(page.getByTestId('job-size')).toContainText('8 questions ×');
 });
 
 test('the skip link is the first stop on a job page', async ({ page }) => {
@@ -133,11 +185,21 @@ test('a failed cell on the compare page leads to its history, whose Retry works 
   await waitForHydration(page);
   await expect(page.getByTestId('job-nav').locator('[aria-current="page"]')).toHaveText('Side by side');
   const cell = page.locator('[data-testid="compare-cell"]').first();
-  await expect(cell.getByTestId('cell-history')).toHaveText('Attempts and Retry');
+  await expect(page.getByTestId('incomplete')).toBeVisible();
+  // Retry there and then.
+  await cell.getByTestId('cell-retry').click();
+  await expect(page).toHaveURL(new RegExp(`/jobs/${id}/compare\\?notice=Retry\\+queued`));
+  await expect(page.getByText('Retry queued: math_basic · mistral-7b · asia-pacific')).toBeVisible();
+  await waitUntilSettled(page, id);
+  await page.goto(`/jobs/${id}/compare?incomplete=true`);
+  await expect(page.getByTestId('filter-incomplete')).toBeChecked();
+  await expect(page.getByTestId('compare-row')).toHaveCount(1);
+  await expect(cell.getByTestId('cell-retry')).toHaveText('Retry (2/3)');
+  await expect(cell.getByTestId('cell-history')).toHaveText('Attempts');
   await cell.getByTestId('cell-history').click();
   await expect(page).toHaveURL(/\/executions\/\d+$/);
   await waitForHydration(page);
-  await expect(page.getByTestId('history-request')).toContainText('The request as attempt 1 sent it');
+  await expect(page.getByTestId('history-request')).toContainText('The request as attempt 2 sent it');
   await page.getByTestId('history-retry').click();
   await expect(page).toHaveURL(/\/executions\/\d+\?notice=Retry\+queued/);
   await expect(page.getByText('Retry queued: math_basic · mistral-7b · asia-pacific')).toBeVisible();

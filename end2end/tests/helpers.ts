@@ -1,4 +1,4 @@
-import { expect, Page } from '@playwright/test';
+import { expect, Locator, Page } from '@playwright/test';
 
 /** Waits until the WASM has hydrated the page, so clicks reach event handlers. */
 export async function waitForHydration(page: Page) {
@@ -24,6 +24,11 @@ export function rowsWithStatus(page: Page, status: string) {
 
 export function row(page: Page, question: string, model: string) {
   return page.locator(`[data-testid="execution-row"][data-question="${question}"][data-model="${model}"]`);
+}
+
+/** The answer opened below a row: a row of its own, the table's full width. */
+export function answerBelow(row: Locator) {
+  return row.locator('xpath=following-sibling::tr[1][@data-testid="answer-row"]');
 }
 
 export function toast(page: Page, text: string | RegExp) {

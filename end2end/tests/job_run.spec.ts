@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { markPage, pageWasNotReloaded, rows, rowsWithStatus, waitForHydration } from './helpers';
+import { answerBelow, markPage, pageWasNotReloaded, rows, rowsWithStatus, waitForHydration } from './helpers';
 
 test('a researcher starts the prefilled job and watches it run, without reloading', async ({ page }) => {
   await page.goto('/');
@@ -47,11 +47,19 @@ test('a researcher starts the prefilled job and watches it run, without reloadin
 
   // Open an answer: shown as text, markup and all.
   const completed = rowsWithStatus(page, 'completed').first();
-  await completed.getByText('Answer', { exact: true }).click();
-  const answer = completed.getByTestId('answer-text');
+  const toggle = completed.getByTestId('answer-toggle');
+  await expect(toggle).toHaveAttribute('aria-expanded', 'false');
+  await toggle.click();
+  await expect(toggle).toHaveText('Hide answer');
+  const below = answerBelow(completed);
+  const answer = below.getByTestId('answer-text');
   await expect(answer).toBeVisible();
   await expect(answer).toContainText('<b>[');
-  await expect(completed.locator('.answer-text b')).toHaveCount(0);
+  await expect(below.locator('.answer-text b')).toHaveCount(0);
+  // The opened answer spans the table, not the action column.
+  const [rowBox, answerBox] = [await completed.boundingBox(), await below.boundingBox()];
+  expect(answerBox!.width).toBeGreaterThan(rowBox!.width * 0.95);
+  expect(answerBox!.y).toBeGreaterThanOrEqual(rowBox!.y + rowBox!.height - 1);
 
   await page.screenshot({ path: 'screenshots/job-page.png', fullPage: true });
   await page.screenshot({ path: '../docs/job-page.png', fullPage: true });

@@ -20,24 +20,32 @@ pub fn ExecutionRow(
     let status = execution.status;
     let error_code = execution.error_code.clone();
     let error = execution.error.clone().unwrap_or_default();
+    let history = format!("/executions/{}", execution.id);
+    // An opened answer is a row of its own below this one, the table's full width (UI.md §2).
+    let open = RwSignal::new(false);
     let action = {
         let execution = execution.clone();
+        let history = history.clone();
         move || match row_action(&execution, job_cancelled.get()) {
-            RowAction::Answer => {
-                let output = execution.output.clone().unwrap_or_default();
-                view! {
-                    <details class="answer">
-                        <summary>"Answer"</summary>
-                        <div class="answer-text" data-testid="answer-text">{output}</div>
-                    </details>
-                }
-                .into_any()
-            }
-            RowAction::Retry { label } => view! { <RetryButton execution=execution.clone() label /> }.into_any(),
-            RowAction::Retrying => view! {
-                <button type="button" class="retry" disabled>"Retrying…"</button>
+            // A link to the attempt history, where the answer is shown at full width: what a
+            // browser without the WASM gets. Hydrated, it opens the answer in place instead.
+            RowAction::Answer => view! {
+                <a
+                    href=history.clone()
+                    class="answer-toggle"
+                    data-testid="answer-toggle"
+                    aria-expanded=move || open.get().to_string()
+                    on:click=move |ev| {
+                        ev.prevent_default();
+                        open.update(|open| *open = !*open);
+                    }
+                >
+                    {move || if open.get() { "Hide answer" } else { "Answer" }}
+                </a>
             }
             .into_any(),
+            RowAction::Retry { label } => view! { <RetryButton execution=execution.clone() label /> }.into_any(),
+            RowAction::Retrying => view! { <RetryingButton id=execution.id /> }.into_any(),
             RowAction::RetryingAutomatically { k, n, at } => view! {
                 <button type="button" class="retry auto" disabled data-testid="auto-retry">
                     {format!("Retrying automatically ({k}/{n}) ")}
@@ -49,7 +57,19 @@ pub fn ExecutionRow(
             RowAction::Nothing => view! { <span class="muted">"—"</span> }.into_any(),
         }
     };
-    let history = format!("/executions/{}", execution.id);
+    let answer = (status == crate::domain::ExecutionStatus::Completed).then(|| execution.output.clone().unwrap_or_default());
+    let answer_row = move || {
+        let text = answer.clone().filter(|_| open.get())?;
+        let refused = crate::domain::analysis::refusal::is_refusal(Some(&text)) == Some(true);
+        Some(view! {
+            <tr class="answer-row" data-testid="answer-row">
+                <td colspan="7">
+                    {refused.then(|| view! { <span class="badge refused" data-testid="refusal">"refused"</span> })}
+                    <div class="answer-text full" data-testid="answer-text">{text}</div>
+                </td>
+            </tr>
+        })
+    };
     view! {
         <tr
             data-testid="execution-row"
@@ -84,5 +104,21 @@ pub fn ExecutionRow(
             <td>{execution.provider_id.clone().unwrap_or_else(|| "—".into())}</td>
             <td class="action">{action}</td>
         </tr>
+        {answer_row}
     }
+}
+
+/// "Retrying…": inert but focusable (`aria-disabled`, not `disabled`), so the keyboard focus
+/// of the Retry it replaces lands here rather than on the page (UI.md §3).
+#[component]
+fn RetryingButton(id: i64) -> impl IntoView {
+    let button = NodeRef::<leptos::html::Button>::new();
+    if let Some(live) = use_context::<super::live::LiveJob>() {
+        button.on_load(move |button| {
+            if live.take_focus(id) {
+                let _ = button.focus();
+            }
+        });
+    }
+    view! { <button node_ref=button type="button" class="retry" aria-disabled="true" data-testid="retrying">"Retrying…"</button> }
 }

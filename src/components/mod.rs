@@ -31,6 +31,7 @@ pub use job_table::JobTable;
 pub use jobs_list::JobsList;
 pub use new_job_form::NewJobForm;
 pub use progress_bar::ProgressBar;
+pub use retry_buttons::PlainRetryForm;
 pub use region_section::RegionSection;
 pub use status_badge::StatusBadge;
 pub use table_head::TableHead;

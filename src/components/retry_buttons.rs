@@ -62,6 +62,8 @@ pub fn RetryButton(execution: ExecutionView, label: String) -> impl IntoView {
         }
     });
     let accessible = format!("{label}: {} · {} · {}", execution.question_id, execution.model_id, execution.region);
+    let live = use_context::<LiveJob>();
+    let execution_id = execution.id;
     let pending = action.pending();
     let allowed = visitor::may(Role::Researcher);
     view! {
@@ -72,6 +74,11 @@ pub fn RetryButton(execution: ExecutionView, label: String) -> impl IntoView {
             <button
                 type="submit"
                 class="retry"
+                on:click=move |_| {
+                    if let Some(live) = live {
+                        live.keep_focus_on(execution_id);
+                    }
+                }
                 aria-label=move || (!pending.get()).then(|| accessible.clone())
                 title=move || (!allowed.get()).then(|| visitor::needs(Role::Researcher))
                 disabled=move || pending.get() || !allowed.get()
@@ -117,5 +124,27 @@ pub fn RetryAllButton(
                 {move || label.get()}
             </button>
         </ActionForm>
+    }
+}
+
+/// A Retry as a plain form (the attempt history page, a compare cell): the same words and rules
+/// as the row's button; it works the same with and without JavaScript, and the server sends the
+/// browser back to the page it was on with the outcome.
+#[component]
+pub fn PlainRetryForm(
+    id: i64,
+    region: String,
+    question_index: i64,
+    label: String,
+    testid: &'static str,
+) -> impl IntoView {
+    let path = <RetryExecution as leptos::server_fn::ServerFn>::PATH;
+    view! {
+        <form method="post" action=path class="inline">
+            <input type="hidden" name="id" value=id.to_string() />
+            <input type="hidden" name="region" value=region />
+            <input type="hidden" name="question_index" value=question_index.to_string() />
+            <button type="submit" class="retry" data-testid=testid>{label}</button>
+        </form>
     }
 }

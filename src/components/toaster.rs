@@ -31,6 +31,8 @@ pub struct Toast {
     id: u64,
     kind: ToastKind,
     text: String,
+    /// A link after the text: (where, words).
+    link: Option<(String, String)>,
 }
 
 #[derive(Clone, Copy)]
@@ -41,10 +43,19 @@ pub struct Toaster {
 
 impl Toaster {
     pub fn push(&self, kind: ToastKind, text: impl Into<String>) {
+        self.show(Toast { id: 0, kind, text: text.into(), link: None });
+    }
+
+    /// A toast ending in a link ("18 retried: 12 answered, 6 failed again — show them").
+    pub fn push_with_link(&self, kind: ToastKind, text: impl Into<String>, href: String, words: &str) {
+        self.show(Toast { id: 0, kind, text: text.into(), link: Some((href, words.to_string())) });
+    }
+
+    fn show(&self, toast: Toast) {
         let id = self.next_id.get_value();
         self.next_id.set_value(id + 1);
         self.toasts.update(|toasts| {
-            toasts.push(Toast { id, kind, text: text.into() });
+            toasts.push(Toast { id, ..toast });
             let excess = toasts.len().saturating_sub(MAX_TOASTS);
             toasts.drain(..excess);
         });
@@ -87,6 +98,7 @@ pub fn ToastRegion() -> impl IntoView {
                     view! {
                         <div class=toast.kind.class() data-testid="toast">
                             <span class="toast-text">{toast.text}</span>
+                            {toast.link.map(|(href, words)| view! { " — " <a href=href data-testid="toast-link">{words}</a> })}
                             <button
                                 type="button"
                                 class="toast-dismiss"

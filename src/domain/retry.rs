@@ -112,16 +112,20 @@ pub fn row_action(execution: &ExecutionView, job_cancelled: bool) -> RowAction {
             Some(at) => RowAction::RetryingAutomatically { k: execution.auto_retry_count, n: execution.auto_retries, at: at.clone() },
             None => RowAction::Retrying,
         },
-        status if status.is_failure() && !job_cancelled => {
-            if execution.retry_count >= execution.max_retries {
-                RowAction::MaxRetriesReached
-            } else if execution.retry_count == 0 {
-                RowAction::Retry { label: "Retry".into() }
-            } else {
-                RowAction::Retry { label: format!("Retry ({}/{})", execution.retry_count + 1, execution.max_retries) }
-            }
-        }
+        status if status.is_failure() && !job_cancelled => failed_action(execution.retry_count, execution.max_retries),
         _ => RowAction::Nothing,
+    }
+}
+
+/// A failed execution's control, wherever it is shown (a row, an attempt history, a compare
+/// cell): "Retry", "Retry (k/N)" or "Max retries reached".
+pub fn failed_action(retry_count: i64, max_retries: i64) -> RowAction {
+    if retry_count >= max_retries {
+        RowAction::MaxRetriesReached
+    } else if retry_count == 0 {
+        RowAction::Retry { label: "Retry".into() }
+    } else {
+        RowAction::Retry { label: format!("Retry ({}/{})", retry_count + 1, max_retries) }
     }
 }
 

@@ -3,7 +3,8 @@ use leptos::prelude::*;
 use crate::components::{JobNav, JobSection};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::components::{use_live_stream, LoadError, StatusBadge};
+use crate::components::{use_live_stream, FormOutcome, LoadError, PlainRetryForm, StatusBadge};
+use crate::domain::retry::{failed_action, RowAction};
 use crate::domain::analysis::report::{CompareCell, CompareRow};
 use crate::domain::LiveEventKind;
 use crate::serverfns::analysis::{ComparePageData, CompareQuery};
@@ -11,7 +12,7 @@ use crate::serverfns::analysis::{ComparePageData, CompareQuery};
 /// Answers longer than this fold open.
 const FOLD_CHARS: usize = 160;
 
-/// `/jobs/:id/compare?model=&category=&diverging=&refused=&page=`: the job's answers side by
+/// `/jobs/:id/compare?model=&category=&diverging=&refused=&incomplete=&page=`: the job's answers side by
 /// side, regions as columns (RESEARCH.md §4). Server-rendered and filtered by a plain GET
 /// form, so it works without JavaScript; with it, the table reloads as answers arrive.
 #[component]
@@ -23,7 +24,14 @@ pub fn ComparePage() -> impl IntoView {
     let wanted = move || {
         let q = query.read();
         let id = params.read().get("id").unwrap_or_default();
-        let query = CompareQuery { model: q.get("model"), category: q.get("category"), diverging: q.get("diverging"), refused: q.get("refused"), page: q.get("page") };
+        let query = CompareQuery {
+            model: q.get("model"),
+            category: q.get("category"),
+            diverging: q.get("diverging"),
+            refused: q.get("refused"),
+            incomplete: q.get("incomplete"),
+            page: q.get("page"),
+        };
         (id, query, version.get())
     };
     let data = Resource::new(wanted, |(id, query, _)| query.load(id));
@@ -43,6 +51,7 @@ pub fn ComparePage() -> impl IntoView {
     );
 
     view! {
+        <FormOutcome />
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
@@ -84,7 +93,7 @@ fn Compare(data: ComparePageData) -> impl IntoView {
     let query = use_query_map();
     let current = move |key: &str| query.read_untracked().get(key).unwrap_or_default();
     let (model_now, category_now) = (current("model"), current("category"));
-    let (diverging_now, refused_now) = (current("diverging") == "true", current("refused") == "true");
+    let (diverging_now, refused_now, incomplete_now) = (current("diverging") == "true", current("refused") == "true", current("incomplete") == "true");
     let page = current("page").parse::<usize>().unwrap_or(1).max(1);
     let pages = compare.matching.div_ceil(crate::domain::analysis::report::COMPARE_ROWS_PER_PAGE).max(1);
     let diverging = compare.rows.iter().filter(|r| r.diverges).count();
@@ -104,9 +113,14 @@ fn Compare(data: ComparePageData) -> impl IntoView {
             if refused_now {
                 url.push_str("&refused=true");
             }
+            if incomplete_now {
+                url.push_str("&incomplete=true");
+            }
             url
         }
     };
+    // A cancelled job's failures offer no retry, as on the job page.
+    let cancelled = job.status == crate::domain::JobStatus::Cancelled;
     let columns = regions.iter().map(|r| view! { <th scope="col">{r.clone()}</th> }).collect_view();
     view! {
         <section class="panel">
@@ -132,13 +146,14 @@ fn Compare(data: ComparePageData) -> impl IntoView {
                 </label>
                 <label><input type="checkbox" name="diverging" value="true" checked=diverging_now data-testid="filter-diverging" />" Diverging only"</label>
                 <label><input type="checkbox" name="refused" value="true" checked=refused_now />" With a refusal"</label>
+                <label><input type="checkbox" name="incomplete" value="true" checked=incomplete_now data-testid="filter-incomplete" />" Incomplete only"</label>
                 <button type="submit">"Filter"</button>
             </form>
             <p data-testid="compare-count">{format!("{} rows · {diverging} diverging on this page", compare.matching)}</p>
             <table class="compare" data-testid="compare-table">
                 <thead><tr><th scope="col">"Question"</th><th scope="col">"Model"</th>{columns}<th scope="col">"Agreement"</th></tr></thead>
                 <tbody>
-                    {compare.rows.into_iter().map(|row| view! { <Row row regions=regions.clone() /> }).collect_view()}
+                    {compare.rows.into_iter().map(|row| view! { <Row row regions=regions.clone() cancelled /> }).collect_view()}
                 </tbody>
             </table>
             {(pages > 1).then(|| {
@@ -156,12 +171,12 @@ fn Compare(data: ComparePageData) -> impl IntoView {
 }
 
 #[component]
-fn Row(row: CompareRow, regions: Vec<String>) -> impl IntoView {
+fn Row(row: CompareRow, regions: Vec<String>, cancelled: bool) -> impl IntoView {
     let agreement = row.agreement.map_or("—".to_string(), |a| format!("{a:.2}"));
     let cells = regions
         .iter()
         .map(|region| match row.answers.get(region) {
-            Some(cell) => view! { <Cell cell=cell.clone() /> }.into_any(),
+            Some(cell) => view! { <Cell cell=cell.clone() region=region.clone() cancelled /> }.into_any(),
             None => view! { <td class="muted">"—"</td> }.into_any(),
         })
         .collect_view();
@@ -171,6 +186,7 @@ fn Row(row: CompareRow, regions: Vec<String>) -> impl IntoView {
                 <span class="qid">{row.question_id.clone()}</span>
                 {(row.sample_index > 0).then(|| format!(" #{}", row.sample_index + 1))}
                 <div class="muted">{row.question_text.clone()}</div>
+                {row.incomplete.then(|| view! { <span class="badge incomplete" data-testid="incomplete" title="Some region has no answer in this row">"incomplete"</span> })}
             </td>
             <td>{row.model_id.clone()}</td>
             {cells}
@@ -183,15 +199,22 @@ fn Row(row: CompareRow, regions: Vec<String>) -> impl IntoView {
 }
 
 #[component]
-fn Cell(cell: CompareCell) -> impl IntoView {
-    // Every cell leads to its attempts (UI.md §5); a failed one's Retry is there.
+fn Cell(cell: CompareCell, region: String, cancelled: bool) -> impl IntoView {
+    // Every cell leads to its attempts (UI.md §5); a failed one offers its Retry right here.
     let history = format!("/executions/{}", cell.execution_id);
     let Some(output) = cell.output.clone() else {
-        let label = if cell.status.is_failure() { "Attempts and Retry" } else { "Attempts" };
+        let retry = (cell.status.is_failure() && !cancelled).then(|| match failed_action(cell.retry_count, cell.max_retries) {
+            RowAction::Retry { label } => view! {
+                <PlainRetryForm id=cell.execution_id region question_index=cell.question_index label testid="cell-retry" />
+            }
+            .into_any(),
+            _ => view! { <span class="exhausted">"Max retries reached"</span> }.into_any(),
+        });
         return view! {
             <td data-testid="compare-cell" data-status=cell.status.as_str()>
                 <StatusBadge status=cell.status.as_str() />
-                <div class="cell-meta"><a href=history data-testid="cell-history">{label}</a></div>
+                {retry}
+                <div class="cell-meta"><a href=history data-testid="cell-history">"Attempts"</a></div>
             </td>
         }
         .into_any();

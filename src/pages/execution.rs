@@ -1,10 +1,10 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use crate::components::{loaded, FormOutcome, StatusBadge, TableHead};
+use crate::components::{loaded, FormOutcome, PlainRetryForm, StatusBadge, TableHead};
 use crate::domain::retry::{row_action, RowAction};
 use crate::domain::views::ExecutionHistory;
-use crate::serverfns::retries::{load_execution_history, RetryExecution};
+use crate::serverfns::retries::load_execution_history;
 
 /// `/executions/:id`: one execution's attempt history, the original error at a glance.
 #[component]
@@ -36,15 +36,9 @@ fn History(history: ExecutionHistory) -> impl IntoView {
     });
     // The same words and rules as the row's button (UI.md §7); a plain form, so it works the
     // same with and without JavaScript and comes back here with the outcome.
-    let retry_path = <RetryExecution as leptos::server_fn::ServerFn>::PATH;
     let action = match row_action(&e, false) {
         RowAction::Retry { label } => Some(view! {
-            <form method="post" action=retry_path class="inline">
-                <input type="hidden" name="id" value=e.id.to_string() />
-                <input type="hidden" name="region" value=e.region.to_string() />
-                <input type="hidden" name="question_index" value=e.question_index.to_string() />
-                <button type="submit" class="retry" data-testid="history-retry">{label}</button>
-            </form>
+            <PlainRetryForm id=e.id region=e.region.to_string() question_index=e.question_index label testid="history-retry" />
         }
         .into_any()),
         RowAction::MaxRetriesReached => Some(view! { <span class="exhausted">"Max retries reached"</span> }.into_any()),

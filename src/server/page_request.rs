@@ -35,10 +35,16 @@ pub fn go_to(path: &str) {
     leptos_axum::redirect(path);
 }
 
-/// The path (never the host, so this cannot redirect elsewhere) of the page that posted.
+/// The path and query (never the host, so this cannot redirect elsewhere) of the page that
+/// posted, without the banner it showed.
 fn referring_path() -> Option<String> {
     let parts = use_context::<Parts>()?;
     let referer: Uri = parts.headers.get(REFERER)?.to_str().ok()?.parse().ok()?;
     let path = referer.path();
-    path.starts_with('/').then(|| path.to_string())
+    // "//host/x" would be another site to a browser.
+    if !path.starts_with('/') || path.starts_with("//") {
+        return None;
+    }
+    let query = crate::server::http::notices::without_banner(referer.query().unwrap_or_default());
+    Some(if query.is_empty() { path.to_string() } else { format!("{path}?{query}") })
 }

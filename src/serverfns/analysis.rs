@@ -29,12 +29,14 @@ pub struct CompareQuery {
     pub category: Option<String>,
     pub diverging: Option<String>,
     pub refused: Option<String>,
+    #[serde(default)]
+    pub incomplete: Option<String>,
     pub page: Option<String>,
 }
 
 impl CompareQuery {
     pub async fn load(self, id: String) -> Result<ComparePageData, ApiError> {
-        load_compare(id, self.model, self.category, self.diverging, self.refused, self.page).await
+        load_compare(id, self.model, self.category, self.diverging, self.refused, self.incomplete, self.page).await
     }
 }
 
@@ -46,11 +48,12 @@ pub async fn load_compare(
     category: Option<String>,
     diverging: Option<String>,
     refused: Option<String>,
+    incomplete: Option<String>,
     page: Option<String>,
 ) -> Result<ComparePageData, ApiError> {
     use crate::domain::JobId;
     use crate::server::services::{analysis, jobs};
-    let query = CompareQuery { model, category, diverging, refused, page };
+    let query = CompareQuery { model, category, diverging, refused, incomplete, page };
     super::serve(<LoadCompare as leptos::server_fn::ServerFn>::PATH, |state| async move {
         let id = JobId::parse(&id)?;
         let filter = analysis::CompareFilter::parse(
@@ -58,6 +61,7 @@ pub async fn load_compare(
             query.category.as_deref(),
             query.diverging.as_deref(),
             query.refused.as_deref(),
+            query.incomplete.as_deref(),
             query.page.as_deref(),
         )?;
         let job = jobs::get(&state, &id).await?;

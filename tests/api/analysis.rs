@@ -183,3 +183,53 @@ async fn the_demo_router_tells_a_story() {
     assert!(close(&json!(rate("qwen2.5-1.5b", "asia-pacific")), 3.0 / 8.0), "three contested questions of eight");
     assert!(close(&json!(rate("qwen2.5-1.5b", "us-east")), 0.0));
 }
+
+/// UI.md §5: a row with a region missing is marked `incomplete` and can be filtered to; a
+/// failed cell offers its Retry on the compare page, which works without JavaScript and comes
+/// back to the page.
+#[tokio::test]
+async fn a_failed_cell_is_retried_from_the_compare_page_and_incomplete_rows_are_marked() {
+    let router = TestRouter::start(|req, nth| {
+        if req.prompt.contains("2+2") && req.prompt.contains("Europe") && nth == 0 {
+            Reply::Fail("cold start".into())
+        } else {
+            Reply::Answer("An answer".into())
+        }
+    })
+    .await;
+    let app = spawn_with_router(&router.url).await;
+    let job = app.submit(&["math_basic", "taiwan_status"], &["llama3.2-1b"], &["US", "EU"]).await;
+    app.wait_all_finished(&job).await;
+
+    let (_, compare) = app.get(&format!("/api/v1/jobs/{job}/compare")).await;
+    let incomplete: Vec<(&str, bool)> =
+        compare["rows"].as_array().unwrap().iter().map(|r| (r["question_id"].as_str().unwrap(), r["incomplete"].as_bool().unwrap())).collect();
+    assert_eq!(incomplete, vec![("math_basic", true), ("taiwan_status", false)]);
+    let failed = &compare["rows"][0]["answers"]["eu-west"];
+    assert_eq!((failed["status"].as_str(), failed["retry_count"].as_i64(), failed["max_retries"].as_i64()), (Some("failed"), Some(0), Some(3)));
+    let (_, only) = app.get(&format!("/api/v1/jobs/{job}/compare?incomplete=true")).await;
+    assert_eq!(only["matching"], 1);
+    assert_eq!(only["rows"][0]["question_id"], "math_basic");
+    let (status, refused) = app.get(&format!("/api/v1/jobs/{job}/compare?incomplete=yes")).await;
+    assert_eq!(status, 400);
+    assert!(refused["error"].as_str().unwrap().starts_with("incomplete"), "{refused}");
+
+    // The page: the row is marked, the filter kept, the failed cell has its Retry.
+    let page = format!("/jobs/{job}/compare?incomplete=true");
+    let (status, html) = app.get_html(&page).await;
+    assert_eq!(status, 200);
+    assert_eq!(html.matches(r#"data-testid="compare-row""#).count(), 1);
+    assert!(html.contains(r#"data-testid="incomplete""#));
+    assert!(html.contains(r#"name="incomplete" value="true" checked"#), "the filter stays ticked");
+    assert!(html.contains(r#"data-testid="cell-retry" class="retry">Retry<"#), "the failed cell offers its Retry");
+    let action = form_action(&html, "retry_execution");
+    let id = failed["execution_id"].as_i64().unwrap();
+    let (status, location) = app.post_form(&action, &format!("id={id}&region=eu-west&question_index=0"), &page).await;
+    assert_eq!(status, 302);
+    assert!(location.starts_with(&format!("/jobs/{job}/compare?incomplete=true&notice=Retry+queued")), "{location}");
+    let (_, back) = app.get_html(&location).await;
+    assert!(back.contains("Retry queued: math_basic · llama3.2-1b · eu-west"), "the outcome is shown on the page");
+    app.wait_execution(id, |e| e["status"] == "completed").await;
+    let (_, compare) = app.get(&format!("/api/v1/jobs/{job}/compare?incomplete=true")).await;
+    assert_eq!(compare["matching"], 0, "answered everywhere now");
+}

@@ -19,7 +19,14 @@ async fn the_job_page_is_complete_in_the_server_html_and_escapes_model_output() 
     assert!(html.contains("8/8 done"));
     // The router's answer contains a script tag: it must arrive as text.
     assert!(!html.contains("<script>alert(1)</script>"), "model output must never be HTML");
-    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    // Rows open their answers in place once the page runs; without it, "Answer" leads to the
+    // attempt history, which shows the answer in full, as text.
+    let first = app.executions(&id).await[0]["id"].as_i64().unwrap();
+    assert!(html.contains(&format!(r#"href="/executions/{first}" data-testid="answer-toggle""#)) || html.contains(&format!(r#"<a href="/executions/{first}" class="answer-toggle""#)), "no-JS Answer link");
+    let (status, history) = app.get_html(&format!("/executions/{first}")).await;
+    assert_eq!(status, 200);
+    assert!(!history.contains("<script>alert(1)</script>"), "model output must never be HTML");
+    assert!(history.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
 }
 
 #[tokio::test]
@@ -89,7 +96,8 @@ async fn the_action_cell_counts_retries_from_the_server_state() {
     let (status, _) = app.retry(id, "US", 0, None).await;
     assert_eq!(status, 202);
     let (_, html) = app.get_html(&page).await;
-    assert!(html.contains(r#"disabled class="retry">Retrying…<"#));
+    // Inert but focusable, so a keyboard user's focus can stay on it.
+    assert!(html.contains(r#"aria-disabled="true" data-testid="retrying" class="retry">Retrying…<"#), "{}", row_html(&html));
     assert!(html.contains(r#"data-status="retrying""#));
 
     app.wait_execution(id, is_finished).await;

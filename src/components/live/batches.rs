@@ -23,8 +23,9 @@ pub enum Settled {
     Alone,
     /// Its batch still waits for other rows.
     Waiting,
-    /// It was the batch's last row: the batch's summary.
-    BatchDone(String),
+    /// It was the batch's last row: the batch's summary, and how many failed again (the
+    /// toast then links to them).
+    BatchDone { summary: String, failed: usize },
 }
 
 impl Batches {
@@ -48,7 +49,7 @@ impl Batches {
             return Settled::Waiting;
         }
         let batch = self.open.remove(at);
-        Settled::BatchDone(summary(batch.answered, batch.failed))
+        Settled::BatchDone { summary: summary(batch.answered, batch.failed), failed: batch.failed }
     }
 }
 
@@ -73,13 +74,13 @@ mod tests {
         assert_eq!(batches.settle(9, true), Settled::Alone);
         assert_eq!(batches.settle(1, true), Settled::Waiting);
         assert_eq!(batches.settle(3, false), Settled::Waiting);
-        assert_eq!(batches.settle(2, true), Settled::BatchDone("3 retried: 2 answered, 1 failed again".into()));
+        assert_eq!(batches.settle(2, true), Settled::BatchDone { summary: "3 retried: 2 answered, 1 failed again".into(), failed: 1 });
         // Closed: a later retry of one of its rows is on its own.
         assert_eq!(batches.settle(2, true), Settled::Alone);
         batches.start(&[]);
         assert_eq!(batches, Batches::default());
         batches.start(&[4]);
-        assert_eq!(batches.settle(4, false), Settled::BatchDone("1 retried: all failed again".into()));
+        assert_eq!(batches.settle(4, false), Settled::BatchDone { summary: "1 retried: all failed again".into(), failed: 1 });
         assert_eq!(summary(18, 0), "18 retried: all answered");
     }
 }

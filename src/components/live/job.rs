@@ -18,6 +18,9 @@ pub struct LiveJob {
     toaster: Toaster,
     /// Rows retried together, which toast together (UI.md §3).
     batches: StoredValue<super::batches::Batches>,
+    /// The row whose Retry was pressed: its "Retrying…" takes the keyboard focus when it
+    /// replaces the button (UI.md §3), so a keyboard user stays where they were.
+    wants_focus: StoredValue<Option<i64>>,
     /// The page's reactive owner: what a row starts (a retry and its answer) is owned here,
     /// so it outlives the row, which the live stream may re-render before the answer comes.
     page: StoredValue<Option<Owner>>,
@@ -28,7 +31,7 @@ impl LiveJob {
         let data = RwSignal::new(initial);
         // The handlers below use the data and the toaster only; the state is the hook's.
         let page = StoredValue::new(Owner::current());
-        let live = LiveJob { data, state: RwSignal::new(LiveState::Connecting), toaster, batches: StoredValue::new(Default::default()), page };
+        let live = LiveJob { data, state: RwSignal::new(LiveState::Connecting), toaster, batches: StoredValue::new(Default::default()), wants_focus: StoredValue::new(None), page };
         let state = use_live_stream(
             // Job ids are letters, digits, '-', '_' and '.': nothing to escape.
             move || data.with_untracked(|d| format!("/api/v1/jobs/{}/events?since={}", d.job.id, d.cursor)),
@@ -91,6 +94,20 @@ impl LiveJob {
         }
     }
 
+    /// The Retry of row `id` was pressed.
+    pub fn keep_focus_on(&self, id: i64) {
+        self.wants_focus.set_value(Some(id));
+    }
+
+    /// Whether row `id`'s new control should take the focus (once).
+    pub fn take_focus(&self, id: i64) -> bool {
+        let wanted = self.wants_focus.get_value() == Some(id);
+        if wanted {
+            self.wants_focus.set_value(None);
+        }
+        wanted
+    }
+
     /// A "Retry all failed" was accepted: its rows will toast together when they settle.
     pub fn start_batch(&self, queued: &[i64]) {
         self.batches.update_value(|batches| batches.start(queued));
@@ -102,7 +119,15 @@ impl LiveJob {
         self.batches.update_value(|batches| settled = batches.settle(id, answered));
         match (settled, ended) {
             (Settled::Waiting, _) => {}
-            (Settled::BatchDone(summary), _) => self.toaster.push(ToastKind::Info, summary),
+            (Settled::BatchDone { summary, failed: 0 }, _) => self.toaster.push(ToastKind::Info, summary),
+            // "— show them": the job's failed rows (those that failed again, and any out of
+            // retries the batch could not take).
+            (Settled::BatchDone { summary, .. }, _) => {
+                // The filter bar's "Failed" link, so it shows as chosen.
+                let statuses = crate::domain::ExecutionStatus::FAILURES.map(|s| s.as_str()).join(",");
+                let href = self.data.with_untracked(|d| format!("/jobs/{}?status={statuses}", d.job.id));
+                self.toaster.push_with_link(ToastKind::Error, summary, href, "show them");
+            }
             (Settled::Alone, RetryEnded::Succeeded(text)) => self.toaster.push(ToastKind::Success, text),
             (Settled::Alone, RetryEnded::FailedAgain(text)) => self.toaster.push(ToastKind::Error, text),
         }

@@ -28,6 +28,13 @@ pub struct CompareCell {
     /// How long the successful attempt took.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_ms: Option<i64>,
+    /// What a failed cell's Retry sends and says ("Retry (2/3)"), as on the job page.
+    #[serde(default)]
+    pub question_index: i64,
+    #[serde(default)]
+    pub retry_count: i64,
+    #[serde(default)]
+    pub max_retries: i64,
 }
 
 impl CompareCell {
@@ -42,7 +49,15 @@ impl CompareCell {
             output,
             retried,
             duration_ms: if answered { duration_ms } else { None },
+            question_index: 0,
+            retry_count: 0,
+            max_retries: 0,
         }
+    }
+
+    /// The cell's retry bookkeeping, for its Retry.
+    pub fn with_retries(self, question_index: i64, retry_count: i64, max_retries: i64) -> CompareCell {
+        CompareCell { question_index, retry_count, max_retries, ..self }
     }
 }
 
@@ -61,6 +76,10 @@ pub struct CompareRow {
     /// Mean pairwise similarity of the completed answers; null with fewer than two.
     pub agreement: Option<f64>,
     pub diverges: bool,
+    /// Some region of the job has no answer in this row (UI.md §5): not asked there, not
+    /// finished yet, or failed.
+    #[serde(default)]
+    pub incomplete: bool,
 }
 
 impl CompareRow {
@@ -77,7 +96,23 @@ impl CompareRow {
         let texts: Vec<&str> = answers.values().filter_map(|c| c.output.as_deref()).collect();
         let refusals: Vec<bool> = answers.values().filter_map(|c| c.refusal).collect();
         let agreement = agreement(&texts);
-        CompareRow { question_id, question_text, category, model_id, sample_index, diverges: diverges(agreement, &refusals, threshold), agreement, answers }
+        CompareRow {
+            question_id,
+            question_text,
+            category,
+            model_id,
+            sample_index,
+            diverges: diverges(agreement, &refusals, threshold),
+            agreement,
+            answers,
+            incomplete: false,
+        }
+    }
+
+    /// Marks the row incomplete unless each of the job's `regions` answered.
+    pub fn for_regions(self, regions: usize) -> CompareRow {
+        let answered = self.answers.values().filter(|c| c.status == ExecutionStatus::Completed).count();
+        CompareRow { incomplete: answered < regions, ..self }
     }
 
     pub fn refused_somewhere(&self) -> bool {

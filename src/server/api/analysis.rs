@@ -25,13 +25,15 @@ pub struct CompareQuery {
     diverging: Option<String>,
     /// `true`: only rows where some region refused.
     refused: Option<String>,
+    /// `true`: only rows where some region of the job has no answer.
+    incomplete: Option<String>,
     /// 1-based; 100 rows a page.
     page: Option<String>,
 }
 
 impl CompareQuery {
     pub fn parse(&self) -> Result<CompareFilter, AppError> {
-        CompareFilter::parse(self.model.as_deref(), self.category.as_deref(), self.diverging.as_deref(), self.refused.as_deref(), self.page.as_deref())
+        CompareFilter::parse(self.model.as_deref(), self.category.as_deref(), self.diverging.as_deref(), self.refused.as_deref(), self.incomplete.as_deref(), self.page.as_deref())
     }
 }
 
@@ -44,7 +46,7 @@ impl CompareQuery {
     params(("id" = JobId, Path, description = "The job's id"), CompareQuery),
     responses(
         (status = 200, description = "One row per question × model × sample, each region's answer with its refusal flag and length, the row's agreement and whether it diverges; 100 rows a page, `matching` counts them all", body = CompareView),
-        (status = 400, description = "`invalid_job_id`; `invalid_request` naming `model`, `diverging`, `refused` or `page`", body = ErrorBody),
+        (status = 400, description = "`invalid_job_id`; `invalid_request` naming `model`, `diverging`, `refused`, `incomplete` or `page`", body = ErrorBody),
         (status = 404, description = "`not_found`", body = ErrorBody),
     ),
 )]

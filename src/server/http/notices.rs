@@ -28,6 +28,14 @@ const VALID_SECONDS: i64 = 10 * 60;
 /// The name of the shared key in `site_keys`.
 pub const KEY_NAME: &str = "notice_hmac";
 
+/// A page's query without the banner Beacon put there (a notice or an error, its expiry and
+/// signature): what a form sends the browser back to, with the new banner added, so the
+/// page's own filters stay and banners do not pile up.
+pub fn without_banner(query: &str) -> String {
+    let kept = form_urlencoded::parse(query.as_bytes()).filter(|(key, _)| ![NOTICE, ERROR, ERROR_PATH, SIGNATURE, EXPIRES].contains(&key.as_ref()));
+    form_urlencoded::Serializer::new(String::new()).extend_pairs(kept).finish()
+}
+
 pub struct NoticeKey(Vec<u8>);
 
 impl NoticeKey {

@@ -23,6 +23,8 @@ pub struct CompareFilter {
     pub category: Option<String>,
     pub diverging: bool,
     pub refused: bool,
+    /// Only rows with a region missing (UI.md §5).
+    pub incomplete: bool,
     /// 1-based.
     pub page: usize,
 }
@@ -34,6 +36,7 @@ impl CompareFilter {
         category: Option<&str>,
         diverging: Option<&str>,
         refused: Option<&str>,
+        incomplete: Option<&str>,
         page: Option<&str>,
     ) -> Result<CompareFilter, AppError> {
         fn present(v: Option<&str>) -> Option<&str> {
@@ -59,6 +62,7 @@ impl CompareFilter {
             category: present(category).map(str::to_string),
             diverging: flag("diverging", diverging)?,
             refused: flag("refused", refused)?,
+            incomplete: flag("incomplete", incomplete)?,
             page,
         })
     }
@@ -67,6 +71,7 @@ impl CompareFilter {
         self.category.as_ref().is_none_or(|c| row.category.as_ref() == Some(c))
             && (!self.diverging || row.diverges)
             && (!self.refused || row.refused_somewhere())
+            && (!self.incomplete || row.incomplete)
     }
 }
 
@@ -112,6 +117,8 @@ async fn walk(state: &AppState, job: &JobRow, filter: &ExecutionFilter, mut visi
     let per_question = job.models.0.len() * job.regions.0.len() * job.samples.max(1) as usize;
     let step = (ROWS_PER_STEP / per_question.max(1)).max(1) as i64;
     let threshold = state.config.divergence_threshold;
+    let regions = job.regions.0.len();
+    let mut visit = move |row: CompareRow| visit(row.for_regions(regions));
     let mut first = 0;
     while first < job.questions.0.len() as i64 {
         let mut executions = db::executions::list_for_questions(&state.db, &job.id, first, first + step, filter).await?;
@@ -143,7 +150,7 @@ fn row_of(executions: Vec<ExecutionRow>, questions: &HashMap<String, (String, Op
         .into_iter()
         .map(|e| {
             // Any execution with more than one attempt came (or failed) by way of a retry.
-            let cell = CompareCell::new(e.id, e.status, e.output, e.attempts > 1, e.duration_ms);
+            let cell = CompareCell::new(e.id, e.status, e.output, e.attempts > 1, e.duration_ms).with_retries(e.question_index, e.retry_count, e.max_retries);
             (e.region.to_string(), cell)
         })
         .collect();
