@@ -16,19 +16,16 @@ async fn main() -> std::process::ExitCode {
         return ExitCode::from(2);
     }
 
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        None | Some("serve") => serve().await,
-        Some("demo-router") => demo_router(&args[1..]).await,
-        Some("check") => check().await,
-        Some("backup") => backup(&args[1..]).await,
-        Some("users") => beacon::server::cli::users(&args[1..]).await,
-        Some("tokens") => beacon::server::cli::tokens(&args[1..]).await,
-        Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
-            Ok(())
-        }
-        Some(other) => Err(anyhow::anyhow!("unknown command {other:?}\n\n{USAGE}")),
+    use beacon::server::cli::{self, Cli, Command};
+    use clap::Parser;
+    // A mistyped command prints clap's explanation and exits 2.
+    let result = match Cli::parse().command {
+        None | Some(Command::Serve) => serve().await,
+        Some(Command::DemoRouter { addr }) => demo_router(addr).await,
+        Some(Command::Check) => check().await,
+        Some(Command::Backup { file }) => backup(&file).await,
+        Some(Command::Users(command)) => cli::users(command).await,
+        Some(Command::Tokens(command)) => cli::tokens(command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -43,21 +40,6 @@ async fn main() -> std::process::ExitCode {
         }
     }
 }
-
-#[cfg(feature = "ssr")]
-const USAGE: &str = "usage:
-  beacon                          serve Beacon (configured by environment, see README)
-  beacon demo-router [--addr A]   serve only the demo inference router (default 127.0.0.1:8095)
-  beacon check                    recount every job's progress from its executions (DATABASE_URL)
-                                  and repair counters that drifted
-  beacon users add NAME --role viewer|researcher|admin
-                                  add a user; the password is read from standard input
-  beacon users list | beacon users remove NAME
-  beacon tokens create NAME [--label TEXT]
-                                  print a new API token for NAME (shown once, stored hashed)
-  beacon tokens revoke TOKEN_PREFIX
-  beacon backup FILE              write a consistent copy of the SQLite database (DATABASE_URL) to
-                                  FILE while Beacon runs; on PostgreSQL, use pg_dump";
 
 #[cfg(feature = "ssr")]
 async fn serve() -> anyhow::Result<()> {
@@ -89,23 +71,16 @@ async fn check() -> anyhow::Result<()> {
 
 /// `beacon backup FILE` (OPERATIONS.md §4).
 #[cfg(feature = "ssr")]
-async fn backup(args: &[String]) -> anyhow::Result<()> {
-    let [file] = args else { anyhow::bail!("usage: beacon backup FILE") };
+async fn backup(file: &std::path::Path) -> anyhow::Result<()> {
     let config = beacon::server::config::Config::from_env()?;
-    let copied = beacon::server::db::backup::to_file(&config.database_url, std::path::Path::new(file)).await?;
-    println!("backed up to {} ({copied} bytes)", file);
+    let copied = beacon::server::db::backup::to_file(&config.database_url, file).await?;
+    println!("backed up to {} ({copied} bytes)", file.display());
     Ok(())
 }
 
 #[cfg(feature = "ssr")]
-async fn demo_router(args: &[String]) -> anyhow::Result<()> {
+async fn demo_router(addr: std::net::SocketAddr) -> anyhow::Result<()> {
     use beacon::server::router::demo;
-    let addr = match args {
-        [] => "127.0.0.1:8095".to_string(),
-        [flag, addr] if flag == "--addr" => addr.clone(),
-        _ => anyhow::bail!("usage: beacon demo-router [--addr HOST:PORT]"),
-    };
-    let addr = addr.parse().map_err(|_| anyhow::anyhow!("--addr {addr:?}: expected HOST:PORT"))?;
     let bound = demo::spawn(addr, demo::DemoConfig::from_env()?).await?;
     println!("demo router listening on http://{bound}");
     shutdown_signal().await;

@@ -116,7 +116,10 @@ fn RetryingButton(id: i64) -> impl IntoView {
     if let Some(live) = use_context::<super::live::LiveJob>() {
         button.on_load(move |button| {
             if live.take_focus(id) {
-                let _ = button.focus();
+                // Loaded is not yet in the document: focus once it is.
+                request_animation_frame(move || {
+                    let _ = button.focus();
+                });
             }
         });
     }

@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 
 use super::format::plural;
+use crate::domain::job::JobLimits;
 
 use crate::serverfns::jobs::{CreateJob, HomeData};
 
@@ -170,16 +171,19 @@ pub fn NewJobForm(home: HomeData) -> impl IntoView {
                     <p class="help">"Each cell (question × model × region) is asked as many times as its samples, as separate executions. The seed is sent to providers that support it, for reproducible sampling."</p>
                     <label class="choice">
                         "Samples per cell "
-                        <input type="number" name="samples" min="1" max="20" value="1" class="narrow" data-testid="samples"
-                            on:input=move |ev| samples.set(event_target_value(&ev).trim().parse::<usize>().unwrap_or(1).clamp(1, 20)) />
+                        <input type="number" name="samples" min=JobLimits::SAMPLES.start().to_string() max=JobLimits::SAMPLES.end().to_string() value="1" class="narrow" data-testid="samples"
+                            on:input=move |ev| {
+                                let (low, high) = (*JobLimits::SAMPLES.start() as usize, *JobLimits::SAMPLES.end() as usize);
+                                samples.set(event_target_value(&ev).trim().parse::<usize>().unwrap_or(low).clamp(low, high))
+                            } />
                     </label>
                     <label class="choice">
                         "Temperature "
-                        <input type="number" name="temperature" min="0" max="2" step="0.1" value=temperature_default.to_string() class="narrow" />
+                        <input type="number" name="temperature" min=JobLimits::TEMPERATURE.start().to_string() max=JobLimits::TEMPERATURE.end().to_string() step="0.1" value=temperature_default.to_string() class="narrow" />
                     </label>
                     <label class="choice">
                         "Max tokens "
-                        <input type="number" name="max_tokens" min="1" max="8192" value=max_tokens_default.to_string() class="narrow" />
+                        <input type="number" name="max_tokens" min=JobLimits::MAX_TOKENS.start().to_string() max=JobLimits::MAX_TOKENS.end().to_string() value=max_tokens_default.to_string() class="narrow" />
                     </label>
                     <label class="choice">
                         "Seed (optional) "
@@ -192,7 +196,7 @@ pub fn NewJobForm(home: HomeData) -> impl IntoView {
                     <p class="help">"Time-outs, network errors, rate limits, 5xx answers and cold starts are retried by Beacon after a backoff; other failures never are. Warming up sends each provider a short request until it answers, before the first question goes there, so cold starts do not fail the first wave."</p>
                     <label class="choice">
                         "Retry infrastructure failures automatically, up to "
-                        <input type="number" name="auto_retries" min="0" max="5" value=auto_retries_default.to_string() class="narrow" />
+                        <input type="number" name="auto_retries" min=JobLimits::AUTO_RETRIES.start().to_string() max=JobLimits::AUTO_RETRIES.end().to_string() value=auto_retries_default.to_string() class="narrow" />
                         " times"
                     </label>
                     <label class="choice">

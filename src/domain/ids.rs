@@ -70,15 +70,17 @@ impl AsRef<str> for JobId {
     }
 }
 
-/// An execution's id: a positive integer.
+/// An execution's id: a positive integer, written one way only (digits, no sign, no leading
+/// zero, no spaces), so `1%20` or `+1` in a path is a 400 rather than execution 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct ExecutionId(pub i64);
 
 impl ExecutionId {
     pub fn parse(raw: &str) -> Result<ExecutionId, InvalidId> {
-        match raw.trim().parse::<i64>() {
-            Ok(id) if id > 0 => Ok(ExecutionId(id)),
+        let canonical = !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) && !raw.starts_with('0');
+        match raw.parse::<i64>() {
+            Ok(id) if canonical && id > 0 => Ok(ExecutionId(id)),
             _ => Err(InvalidId {
                 code: "invalid_execution_id",
                 message: format!("execution id must be a positive integer, got {raw:?}"),
@@ -124,8 +126,7 @@ mod tests {
     #[test]
     fn execution_ids_are_positive() {
         assert_eq!(ExecutionId::parse("42"), Ok(ExecutionId(42)));
-        assert_eq!(ExecutionId::parse(" 7 "), Ok(ExecutionId(7)));
-        for bad in ["0", "-3", "1.5", "abc", "", "99999999999999999999999"] {
+        for bad in ["0", "-3", "1.5", "abc", "", "99999999999999999999999", " 7 ", "1 ", "+1", "01", "1\n"] {
             assert_eq!(ExecutionId::parse(bad).unwrap_err().code, "invalid_execution_id", "{bad:?}");
         }
     }

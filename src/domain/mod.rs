@@ -6,6 +6,7 @@ pub mod analysis;
 pub mod error;
 pub mod failure_reason;
 pub mod ids;
+pub mod job;
 pub mod job_name;
 pub mod model;
 pub mod progress;

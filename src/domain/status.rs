@@ -130,6 +130,17 @@ text_enum! {
     }
 }
 
+impl LiveEventKind {
+    /// What the event means and carries, as the API's document says it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            LiveEventKind::Execution => "an execution's new state; data: its `ExecutionView`",
+            LiveEventKind::Job => "a job's status and progress; data: its `JobSummary`",
+            LiveEventKind::Resync => "the stream missed too much; load a fresh snapshot; data: `{}`",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,7 +16,7 @@ pub struct QuestionView {
     pub text: String,
     #[serde(default)]
     pub tags: Vec<String>,
-    /// Asked by some job: it can no longer change (RESEARCH.md §1).
+    /// Asked by some job: it can no longer change.
     #[serde(default)]
     pub in_use: bool,
 }
@@ -53,13 +53,13 @@ pub struct JobView {
     /// What researchers call the job, 1–120 characters (null when not given).
     #[serde(default)]
     pub name: Option<String>,
-    /// Automatic retries per attempt chain (PROVIDERS.md §3).
+    /// Automatic retries per attempt chain.
     #[serde(default)]
     pub auto_retries: i64,
-    /// Whether the job warms its providers up first (PROVIDERS.md §4).
+    /// Whether the job warms its providers up first.
     #[serde(default)]
     pub warmup: bool,
-    /// The question set the job was built from, if any (RESEARCH.md §2).
+    /// The question set the job was built from, if any.
     #[serde(default)]
     pub question_set: Option<String>,
     /// Executions per cell (question × model × region), `sample_index` 0..samples-1.
@@ -150,7 +150,7 @@ pub struct ExecutionView {
     pub model_id: String,
     pub question_id: String,
     pub question_index: i64,
-    /// Which of the cell's samples this is (RESEARCH.md §2): 0..samples-1. A cell is
+    /// Which of the cell's samples this is: 0..samples-1. A cell is
     /// (question, model, region, sample_index).
     #[serde(default)]
     pub sample_index: i64,
@@ -173,7 +173,7 @@ pub struct ExecutionView {
     /// Attempts made or queued so far (initial + retries).
     pub attempts: i64,
     /// Automatic retries allowed per attempt chain, and used by the current chain
-    /// (PROVIDERS.md §3; `retry_count` counts manual and batch retries only).
+    /// (`retry_count` counts manual and batch retries only).
     #[serde(default)]
     pub auto_retries: i64,
     #[serde(default)]
@@ -243,7 +243,7 @@ pub struct AttemptView {
     /// or swept; the execution's status did not change).
     pub output: Option<String>,
     pub late: bool,
-    /// Provenance (PROVIDERS.md §5): the configured provider and its kind, the region that
+    /// Provenance: the configured provider and its kind, the region that
     /// served it, the model the provider says answered, why it stopped, token usage, and the
     /// SHA-256 of the exact request body (equal across the attempts of one provider).
     pub provider_kind: Option<String>,
@@ -260,7 +260,7 @@ pub struct AttemptView {
     pub requested_by: Option<String>,
 }
 
-/// One warm-up of a job (PROVIDERS.md §4), as `GET /api/v1/jobs/:id/warmups` lists it.
+/// One warm-up of a job, as `GET /api/v1/jobs/:id/warmups` lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct WarmupView {
@@ -301,7 +301,7 @@ pub struct JobPageData {
     pub warmups: Vec<WarmupView>,
 }
 
-/// The answer to an accepted retry (DOMAIN.md's shape: `execution_id` is a string there).
+/// The answer to an accepted retry (shape: `execution_id` is a string there).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RetryAccepted {

@@ -151,6 +151,45 @@ fn no_api_route_is_registered_undocumented() {
     assert!(offenders.is_empty(), "register /api/v1 routes with utoipa-axum's routes!: {offenders:?}");
 }
 
+/// What people read (the document, its page, the pages) says things in place or points to the
+/// README: it never cites a document that is not in the repository, and the streams' event
+/// kinds listed are the ones the code sends.
+#[tokio::test]
+async fn user_facing_text_cites_no_missing_documents_and_lists_the_real_event_kinds() {
+    let app = spawn_app(Options::default()).await;
+    let (status, document) = app.get("/api/v1/openapi.json").await;
+    assert_eq!(status, 200);
+    let text = document.to_string();
+    let (_, docs_page) = app.get_html("/api/docs").await;
+    let job = app.submit(&["math_basic"], &["llama3.2-1b"], &["US"]).await;
+    let mut pages = vec![text.clone(), docs_page];
+    for page in ["/", "/questions", &format!("/jobs/{job}"), &format!("/jobs/{job}/compare"), &format!("/jobs/{job}/analysis")] {
+        pages.push(app.get_html(page).await.1);
+    }
+    let cited = |page: &str| -> Vec<String> {
+        let mut found = Vec::new();
+        for (at, _) in page.match_indices(".md") {
+            let start = page[..at].rfind(|c: char| !(c.is_ascii_uppercase() || c == '_')).map_or(0, |i| i + 1);
+            let name = &page[start..at];
+            if name.len() >= 2 && name != "README" {
+                let from = page[..start].char_indices().rev().nth(60).map_or(0, |(i, _)| i);
+                found.push(format!("{name}.md in …{}", &page[from..at + 3]));
+            }
+        }
+        found
+    };
+    for page in &pages {
+        assert_eq!(cited(page), Vec::<String>::new(), "cites documents outside the repository");
+    }
+    for stream in ["/api/v1/jobs/{id}/events", "/api/v1/jobs/events"] {
+        let description = document["paths"][stream]["get"]["responses"]["200"]["description"].as_str().unwrap();
+        for kind in beacon::domain::LiveEventKind::ALL {
+            assert!(description.contains(&format!("`{}`", kind.as_str())), "{stream}: {description}");
+        }
+        assert!(!description.contains("execution_updated") && !description.contains("job_cancelled"), "{stream}: {description}");
+    }
+}
+
 #[tokio::test]
 async fn the_docs_page_renders_the_document_without_scripts() {
     let app = spawn_app(Options::default()).await;

@@ -70,7 +70,12 @@ async fn malformed_job_submissions_are_refused_and_create_nothing() {
 async fn bad_ids_in_paths_are_clear_client_errors() {
     let router = TestRouter::answering().await;
     let app = spawn_with_router(&router.url).await;
-    for bad in ["abc", "0", "-3", "1.5", "99999999999999999999999"] {
+    // One spelling per execution (STYLE.md, issue 21): a trailing space, a sign or a leading
+    // zero is not execution 1, even with execution 1 existing.
+    let job = app.submit(&["math_basic"], &["llama3.2-1b"], &["US"]).await;
+    let one = app.executions(&job).await[0]["id"].as_i64().unwrap();
+    assert_eq!(app.get(&format!("/api/v1/executions/{one}/details")).await.0, 200);
+    for bad in ["abc".to_string(), "0".into(), "-3".into(), "1.5".into(), "99999999999999999999999".into(), format!("{one}%20"), format!("%20{one}"), format!("+{one}"), format!("0{one}")] {
         let (status, body) = app.get(&format!("/api/v1/executions/{bad}/details")).await;
         assert_error(status, &body, 400, "invalid_execution_id", "positive integer");
     }
@@ -82,5 +87,5 @@ async fn bad_ids_in_paths_are_clear_client_errors() {
     assert_error(status, &body, 404, "not_found", "no-such-job");
     let (status, body) = app.post_json("/api/v1/jobs/no-such-job/cancel", &json!({})).await;
     assert_error(status, &body, 404, "not_found", "no-such-job");
-    assert_eq!(app.count("SELECT COUNT(*) FROM jobs").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM jobs").await, 1);
 }

@@ -76,7 +76,7 @@ pub struct CompareRow {
     /// Mean pairwise similarity of the completed answers; null with fewer than two.
     pub agreement: Option<f64>,
     pub diverges: bool,
-    /// Some region of the job has no answer in this row (UI.md §5): not asked there, not
+    /// Some region of the job has no answer in this row: not asked there, not
     /// finished yet, or failed.
     #[serde(default)]
     pub incomplete: bool,
@@ -200,7 +200,7 @@ pub struct RetryBias {
     pub flagged: bool,
     /// Whether there were enough answers to look: some that needed a retry, and at least
     /// [`MIN_ANSWERS_TO_COMPARE`] in each group. Not flagged and not testable is "not
-    /// testable yet", never "no bias" (UI.md §6).
+    /// testable yet", never "no bias".
     #[serde(default)]
     pub testable: bool,
     /// What it means, in a sentence.

@@ -63,7 +63,7 @@ pub async fn compare(State(state): State<AppState>, JobIdPath(id): JobIdPath, Qu
     tag = "analysis",
     params(("id" = JobId, Path, description = "The job's id")),
     responses(
-        (status = 200, description = "Every number of RESEARCH.md §5, as the analysis page shows it", body = AnalysisView),
+        (status = 200, description = "Every number the analysis page shows, as it shows them", body = AnalysisView),
         (status = 400, description = "`invalid_job_id`", body = ErrorBody),
         (status = 404, description = "`not_found`", body = ErrorBody),
     ),

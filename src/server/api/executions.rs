@@ -10,7 +10,7 @@ use super::openapi;
 use crate::domain::ExecutionId;
 
 /// `GET /api/v1/executions/:id/details`: one execution with its attempt history
-/// (`retry_history`), each attempt with its answer and provenance (PROVIDERS.md §5).
+/// (`retry_history`), each attempt with its answer and provenance.
 #[utoipa::path(
     get,
     path = "/api/v1/executions/{id}/details",

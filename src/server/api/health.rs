@@ -4,7 +4,7 @@ use axum::Json;
 
 use crate::server::state::AppState;
 
-/// Up when the database answers (SAFETY.md §1: open to everyone, so it says only this much;
+/// Up when the database answers (open to everyone, so it says only this much;
 /// no addresses, URLs or instance names). The router's reachability is not required: Beacon
 /// keeps serving results while a router is down.
 pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {

@@ -179,7 +179,7 @@ pub async fn cancel(State(state): State<AppState>, JobIdPath(id): JobIdPath) -> 
     Ok(Json(jobs::cancel(&state, &id).await?))
 }
 
-/// `GET /api/v1/jobs/:id/warmups` (PROVIDERS.md §4).
+/// `GET /api/v1/jobs/:id/warmups`.
 #[utoipa::path(
     get,
     path = "/api/v1/jobs/{id}/warmups",
@@ -198,7 +198,7 @@ pub async fn warmups(State(state): State<AppState>, JobIdPath(id): JobIdPath) ->
     Ok(Json(WarmupList { warmups }))
 }
 
-/// The export's filters (RESEARCH.md §3).
+/// The export's filters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {

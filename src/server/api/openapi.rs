@@ -32,12 +32,12 @@ use crate::domain::{ExecutionId, JobId, Region};
     tags(
         (name = "jobs", description = "Submitting, reading and cancelling jobs"),
         (name = "executions", description = "One execution (question × model × region) and its attempts"),
-        (name = "retries", description = "Manual and batch retries (PRODUCT.md §4)"),
+        (name = "retries", description = "Manual and batch retries"),
         (name = "live", description = "Server-sent event streams"),
         (name = "catalogue", description = "What the configuration offers: regions and models"),
-        (name = "questions", description = "Questions, imports and question sets (RESEARCH.md §1)"),
-        (name = "analysis", description = "Answers side by side and the study's numbers (RESEARCH.md §4–§5)"),
-        (name = "exports", description = "A job's results as CSV and JSON Lines (RESEARCH.md §3)"),
+        (name = "questions", description = "Questions, imports and question sets"),
+        (name = "analysis", description = "Answers side by side and the study's numbers"),
+        (name = "exports", description = "A job's results as CSV and JSON Lines"),
         (name = "meta", description = "This document"),
     )
 )]
@@ -59,8 +59,29 @@ pub struct ErrorBody {
 pub static DOCUMENT: LazyLock<Document> = LazyLock::new(|| {
     let mut document = super::documented_routes().split_for_parts().1;
     CommonAnswers.modify(&mut document);
+    StreamEvents.modify(&mut document);
     document
 });
+
+/// A stream's answer lists the event kinds the code sends, from the kinds themselves, so the
+/// document cannot name one that no longer exists.
+struct StreamEvents;
+
+impl Modify for StreamEvents {
+    fn modify(&self, openapi: &mut Document) {
+        let kinds: Vec<String> = crate::domain::LiveEventKind::ALL.iter().map(|kind| format!("`{}` ({})", kind.as_str(), kind.describe())).collect();
+        let description = format!(
+            "Server-sent events: `id` is the change-log position, `event` one of {}, `data` JSON",
+            kinds.join(", ")
+        );
+        for item in openapi.paths.paths.values_mut() {
+            let Some(RefOr::T(ok)) = item.get.as_mut().and_then(|get| get.responses.responses.get_mut("200")) else { continue };
+            if ok.content.contains_key("text/event-stream") {
+                ok.description = description.clone();
+            }
+        }
+    }
+}
 
 /// `GET /api/v1/openapi.json`
 #[utoipa::path(
@@ -120,7 +141,7 @@ fn add_common(method: HttpMethod, operation: &mut Operation) {
     } else {
         add(
             "403",
-            "`forbidden`: the account's role may not do this; `cross_origin`: a browser request from another site (SAFETY.md §2)",
+            "`forbidden`: the account's role may not do this; `cross_origin`: a browser request from another site",
         );
         add("413", "`payload_too_large`: the body is larger than the route accepts");
         add("429", "`rate_limited`: too many changes from this account or address (`BEACON_MUTATION_RATE`); see `Retry-After`");

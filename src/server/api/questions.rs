@@ -15,7 +15,7 @@ use crate::server::state::AppState;
 use super::extract::JsonBody;
 use super::openapi::ErrorBody;
 
-/// The largest import body (RESEARCH.md §1), above the API's usual limit.
+/// The largest import body, above the API's usual limit.
 pub const MAX_IMPORT_BYTES: usize = 8 * 1024 * 1024;
 
 #[derive(Serialize, utoipa::ToSchema)]

@@ -23,7 +23,7 @@ pub fn needed_role(method: &Method, path: &str) -> Option<Role> {
     if open {
         return None;
     }
-    let admin = path == "/admin" || path.starts_with("/admin/") || under(path, ADMIN_FNS) || under(path, "/api/v1/users") || under(path, "/api/v1/tokens");
+    let admin = path == "/admin" || path.starts_with("/admin/") || under(path, ADMIN_FNS);
     if admin {
         return Some(Role::Admin);
     }

@@ -9,6 +9,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
 
+use crate::domain::job::JobLimits;
+
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -230,10 +232,21 @@ pub fn load(path: &Path, env: &EnvDefaults, env_var: &dyn Fn(&str) -> Option<Str
 
 pub fn parse(text: &str, env: &EnvDefaults, env_var: &dyn Fn(&str) -> Option<String>) -> Result<Setup, FileError> {
     let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
-    let file: FileConfig = toml::from_str(text).map_err(|err| FileError {
+    let syntax = |err: toml::de::Error| FileError {
         line: err.span().map(|span| line_of(span.start)),
         key: "(syntax)".into(),
         problem: err.message().trim().to_string(),
+    };
+    let file: FileConfig = serde_path_to_error::deserialize(toml::Deserializer::parse(text).map_err(syntax)?).map_err(|err| {
+        // The path the value was found at, when there is one: a wrong type is named by its key.
+        let path = err.path().to_string();
+        // `Spanned` values add a private segment of their own: the key is what comes before.
+        let key = path.split(".$__").next().unwrap_or_default().to_string();
+        let mut error = syntax(err.into_inner());
+        if !key.is_empty() && key != "." {
+            error.key = key;
+        }
+        error
     })?;
     let at = |span: std::ops::Range<usize>, key: String, problem: String| FileError { line: Some(line_of(span.start)), key, problem };
 
@@ -284,15 +297,16 @@ pub fn parse(text: &str, env: &EnvDefaults, env_var: &dyn Fn(&str) -> Option<Str
     let d = &file.defaults;
     let defaults = Defaults {
         temperature: match &d.temperature {
-            Some(t) if !(0.0..=2.0).contains(t.get_ref()) => {
-                return Err(at(t.span(), "defaults.temperature".into(), "must be from 0 to 2".into()))
+            Some(t) if !JobLimits::TEMPERATURE.contains(t.get_ref()) => {
+                return Err(at(t.span(), "defaults.temperature".into(), limit_problem(&JobLimits::TEMPERATURE)))
             }
             Some(t) => *t.get_ref(),
             None => 0.1,
         },
         max_tokens: match &d.max_tokens {
-            Some(m) if !(1..=32_768).contains(m.get_ref()) => {
-                return Err(at(m.span(), "defaults.max_tokens".into(), "must be from 1 to 32768".into()))
+            // What a job may ask for is what its default may be (the default is used unchecked).
+            Some(m) if !JobLimits::MAX_TOKENS.contains(&i64::from(*m.get_ref())) => {
+                return Err(at(m.span(), "defaults.max_tokens".into(), limit_problem(&JobLimits::MAX_TOKENS)))
             }
             Some(m) => *m.get_ref(),
             None => 500,
@@ -305,7 +319,9 @@ pub fn parse(text: &str, env: &EnvDefaults, env_var: &dyn Fn(&str) -> Option<Str
             None => env.router_timeout,
         },
         auto_retries: match &d.auto_retries {
-            Some(a) if *a.get_ref() > 5 => return Err(at(a.span(), "defaults.auto_retries".into(), "must be from 0 to 5".into())),
+            Some(a) if !JobLimits::AUTO_RETRIES.contains(&i64::from(*a.get_ref())) => {
+                return Err(at(a.span(), "defaults.auto_retries".into(), limit_problem(&JobLimits::AUTO_RETRIES)))
+            }
             Some(a) => *a.get_ref(),
             None => 0,
         },
@@ -402,6 +418,11 @@ pub fn parse(text: &str, env: &EnvDefaults, env_var: &dyn Fn(&str) -> Option<Str
     Ok(Setup { source: String::new(), catalogue: Catalogue { regions, models }, system_prompts, defaults, providers })
 }
 
+/// "must be from 1 to 8192": a job's limit, as the configuration's check says it.
+fn limit_problem<T: std::fmt::Display>(range: &std::ops::RangeInclusive<T>) -> String {
+    format!("must be from {} to {} (what a job may ask for)", range.start(), range.end())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -468,9 +489,9 @@ models = { "llama3.1-8b" = "llama3.1-8b" }
     #[test]
     fn every_mistake_names_its_line_and_key() {
         for (change, line, wanted) in [
-            (GOOD.replace("temperature = 0.2", "temprature = 0.2"), 3, "(syntax)"),
+            (GOOD.replace("temperature = 0.2", "temprature = 0.2"), 3, "defaults.temprature"),
             (GOOD.replace(r#"region = "us-central""#, r#"region = "mars""#), 23, "providers[0].region"),
-            (GOOD.replace(r#"kind = "openai""#, r#"kind = "grpc""#), 22, "(syntax)"),
+            (GOOD.replace(r#"kind = "openai""#, r#"kind = "grpc""#), 22, "providers[0].kind"),
             (GOOD.replace(r#"api_key_env = "IOWA_KEY""#, r#"api_key_env = "NOT_SET""#), 25, "providers[0].api_key_env"),
             (GOOD.replace(r#"id = "us-central""#, r#"id = "US Central""#), 7, "regions[0].id"),
             (GOOD.replace(r#""http://gpu-iowa:11434/v1/""#, r#""gpu-iowa:11434""#), 24, "providers[0].base_url"),
@@ -482,6 +503,14 @@ models = { "llama3.1-8b" = "llama3.1-8b" }
             let err = parse(&change, &ENV, &key).unwrap_err();
             assert_eq!((err.line, err.key.as_str()), (Some(line), wanted), "{err}");
         }
+        // A value of the wrong type names its key, whatever the table.
+        let wrong_type = parse(&GOOD.replace("concurrency = 4", r#"concurrency = "x""#), &ENV, &key).unwrap_err();
+        assert_eq!((wrong_type.line, wrong_type.key.as_str()), (Some(27), "providers[0].concurrency"), "{wrong_type}");
+        assert!(wrong_type.problem.contains(r#"invalid type: string "x""#), "{wrong_type}");
+        // A job may ask for at most 8,192 tokens: so may its default.
+        let too_many = parse(&GOOD.replace("[defaults]", "[defaults]\nmax_tokens = 16000"), &ENV, &key).unwrap_err();
+        assert_eq!(too_many.key, "defaults.max_tokens");
+        assert_eq!(too_many.problem, "must be from 1 to 8192 (what a job may ask for)");
         let unknown_key = parse(&GOOD.replace("[defaults]", "[defaults]\ncolour = 1"), &ENV, &key).unwrap_err();
         assert!(unknown_key.problem.contains("colour"), "{unknown_key}");
     }

@@ -88,7 +88,7 @@ fn resync() -> Event {
         SinceQuery,
     ),
     responses(
-        (status = 200, description = "Server-sent events: `id` is the change-log position, `event` the kind (`execution_updated`, `job_updated`, `job_cancelled`, `resync`, …), `data` JSON", content_type = "text/event-stream", body = String),
+        (status = 200, description = "Server-sent events (their kinds are listed by the document builder)", content_type = "text/event-stream", body = String),
         (status = 400, description = "`invalid_request` naming `since` or `Last-Event-ID`; `invalid_job_id`", body = crate::server::api::openapi::ErrorBody),
         (status = 404, description = "`not_found`", body = crate::server::api::openapi::ErrorBody),
         (status = 503, description = "`too_many_streams` (`BEACON_MAX_STREAMS`, `BEACON_MAX_STREAMS_PER_CLIENT`); see `Retry-After`", body = crate::server::api::openapi::ErrorBody),
@@ -130,7 +130,7 @@ pub async fn job_events(
     tag = "live",
     params(("Last-Event-ID" = Option<String>, Header, description = "Resume after this event"), SinceQuery),
     responses(
-        (status = 200, description = "Server-sent events: `id` is the change-log position, `event` the kind (`execution_updated`, `job_updated`, `job_cancelled`, `resync`, …), `data` JSON", content_type = "text/event-stream", body = String),
+        (status = 200, description = "Server-sent events (their kinds are listed by the document builder)", content_type = "text/event-stream", body = String),
         (status = 400, description = "`invalid_request` naming `since` or `Last-Event-ID`", body = crate::server::api::openapi::ErrorBody),
         (status = 503, description = "`too_many_streams` (`BEACON_MAX_STREAMS`, `BEACON_MAX_STREAMS_PER_CLIENT`); see `Retry-After`", body = crate::server::api::openapi::ErrorBody),
     ),

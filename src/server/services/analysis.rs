@@ -16,14 +16,14 @@ use crate::server::state::AppState;
 const ROWS_PER_STEP: usize = 2000;
 
 
-/// The comparison's filters, parsed (RESEARCH.md §4).
+/// The comparison's filters, parsed.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CompareFilter {
     pub model: Option<String>,
     pub category: Option<String>,
     pub diverging: bool,
     pub refused: bool,
-    /// Only rows with a region missing (UI.md §5).
+    /// Only rows with a region missing.
     pub incomplete: bool,
     /// 1-based.
     pub page: usize,

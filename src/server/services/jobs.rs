@@ -8,6 +8,7 @@ use crate::domain::views::{
     AttemptView, ExecutionFilter, ExecutionHistory, ExecutionView, JobPageData, JobView, PageInfo,
 };
 use crate::domain::question::valid_question_id;
+use crate::domain::job::JobLimits;
 use crate::domain::{ExecutionId, JobId, JobName, JobStatus, Region};
 use crate::server::db::jobs::{JobParameters, CancelOutcome, InsertOutcome, NewExecution, NewJob};
 use crate::server::db::executions::Window;
@@ -29,7 +30,7 @@ pub struct CreateJob {
     /// Question ids, in job order; with `question_set`, asked after the set's questions.
     #[serde(default)]
     pub questions: Vec<String>,
-    /// A question set whose questions the job asks, in the set's order (RESEARCH.md §2).
+    /// A question set whose questions the job asks, in the set's order.
     #[serde(default)]
     pub question_set: Option<String>,
     pub models: Vec<String>,
@@ -38,7 +39,7 @@ pub struct CreateJob {
     /// configuration's `[defaults] auto_retries` when absent.
     #[serde(default)]
     pub auto_retries: Option<i64>,
-    /// Warm each (provider, model) up before its first execution (PROVIDERS.md §4).
+    /// Warm each (provider, model) up before its first execution.
     #[serde(default)]
     pub warmup: bool,
     /// Executions per cell, 1–20 (default 1).
@@ -54,11 +55,6 @@ pub struct CreateJob {
     pub seed: Option<i64>,
 }
 
-pub const MAX_SAMPLES: i64 = 20;
-pub const MAX_TOKENS: i64 = 8_192;
-
-/// The most automatic retries a job may ask for.
-pub const MAX_AUTO_RETRIES: i64 = 5;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[derive(utoipa::ToSchema)]
@@ -91,18 +87,11 @@ async fn create_once(state: &AppState, request: &CreateJob, created_by: Option<&
         Some(Err(message)) => return Err(AppError::invalid_request(message)),
     };
     let (questions, catalogue) = job_questions(state, request).await?;
-    let samples = in_range("samples", request.samples, 1, 1..=MAX_SAMPLES)?;
-    let max_tokens = in_range("max_tokens", request.max_tokens, i64::from(setup.defaults.max_tokens), 1..=MAX_TOKENS)?;
-    let temperature = match request.temperature {
-        None => setup.defaults.temperature,
-        Some(t) if (0.0..=2.0).contains(&t) => t,
-        Some(t) => return Err(AppError::invalid_request(format!("temperature: must be 0–2, got {t}"))),
-    };
-    let auto_retries = match request.auto_retries {
-        None => i64::from(setup.defaults.auto_retries),
-        Some(n) if (0..=MAX_AUTO_RETRIES).contains(&n) => n,
-        Some(n) => return Err(AppError::invalid_request(format!("auto_retries: must be 0–{MAX_AUTO_RETRIES}, got {n}"))),
-    };
+    // The defaults were checked against the same limits when the configuration was read.
+    let samples = in_range("samples", request.samples, 1, JobLimits::SAMPLES)?;
+    let max_tokens = in_range("max_tokens", request.max_tokens, i64::from(setup.defaults.max_tokens), JobLimits::MAX_TOKENS)?;
+    let temperature = in_range("temperature", request.temperature, setup.defaults.temperature, JobLimits::TEMPERATURE)?;
+    let auto_retries = in_range("auto_retries", request.auto_retries, i64::from(setup.defaults.auto_retries), JobLimits::AUTO_RETRIES)?;
     let models = distinct_nonempty("models", &request.models, |id| setup.catalogue.model(id).map(|m| m.id.clone()))?;
     let regions: Vec<Region> = distinct_nonempty("regions", &request.regions, |raw| setup.catalogue.region(raw).map(|r| r.id.clone()))?;
     // Every (region, model) asked for must have a provider: name the first that has none.
@@ -259,11 +248,11 @@ async fn job_questions(state: &AppState, request: &CreateJob) -> Result<(Vec<Str
 }
 
 /// An optional whole number within bounds, or the default.
-fn in_range(field: &str, value: Option<i64>, default: i64, range: std::ops::RangeInclusive<i64>) -> Result<i64, AppError> {
+fn in_range<T: PartialOrd + std::fmt::Display>(field: &str, value: Option<T>, default: T, range: std::ops::RangeInclusive<T>) -> Result<T, AppError> {
     match value {
         None => Ok(default),
         Some(n) if range.contains(&n) => Ok(n),
-        Some(n) => Err(AppError::invalid_request(format!("{field}: must be {}–{}, got {n}", range.start(), range.end()))),
+        Some(n) => Err(AppError::invalid_request(JobLimits::out_of_range(field, &range, n))),
     }
 }
 
@@ -356,7 +345,7 @@ pub async fn page(state: &AppState, id: &JobId, filter: ExecutionFilter, page: i
     Ok(JobPageData { cursor, job, questions, executions, paging, region_labels, warmups })
 }
 
-/// An execution with its full attempt history (DOMAIN.md's `retry_history`).
+/// An execution with its full attempt history (`retry_history`).
 #[derive(Debug, Clone, Serialize)]
 #[derive(utoipa::ToSchema)]
 pub struct ExecutionDetail {

@@ -12,7 +12,7 @@ use crate::server::error::AppError;
 use crate::server::imports::{self, Format};
 use crate::server::state::AppState;
 
-/// A question as `POST`ed or `PUT` (RESEARCH.md §1).
+/// A question as `POST`ed or `PUT`.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuestionBody {
@@ -107,7 +107,7 @@ pub async fn delete(state: &AppState, id: &str) -> Result<(), AppError> {
     }
 }
 
-/// An import in either format, all or nothing (RESEARCH.md §1).
+/// An import in either format, all or nothing.
 pub async fn import(
     state: &AppState,
     content_type: Option<&str>,
