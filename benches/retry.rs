@@ -53,11 +53,7 @@ async fn serve(app: Router) -> SocketAddr {
 /// Answers every request at once with a failure, so every execution ends failed and each
 /// retry takes the same path: accepted, run, failed again.
 async fn instant_router() -> SocketAddr {
-    serve(Router::new().route(
-        "/inference",
-        post(|| async { Json(json!({"success": false, "error": "cold", "provider_used": "bench"})) }),
-    ))
-    .await
+    serve(Router::new().route("/inference", post(|| async { Json(json!({"success": false, "error": "cold", "provider_used": "bench"})) }))).await
 }
 
 struct Run {
@@ -124,8 +120,7 @@ async fn main() {
     let client = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency).build().unwrap();
 
     // Enough jobs of 72 executions (8 questions × 3 models × 3 regions), all failed once.
-    let questions: Vec<String> = reqwest::get(format!("{base}/api/v1/questions")).await.unwrap().json::<Value>().await.unwrap()
-        ["questions"]
+    let questions: Vec<String> = reqwest::get(format!("{base}/api/v1/questions")).await.unwrap().json::<Value>().await.unwrap()["questions"]
         .as_array()
         .unwrap()
         .iter()
@@ -162,28 +157,21 @@ async fn main() {
         .map(|row| {
             // The router region as stored: retries accept ids as well as aliases.
             let region = row["region"].as_str().unwrap().to_string();
-            (
-                format!("{base}/api/v1/executions/{}/retry-question", row["id"]),
-                json!({"region": region, "question_index": row["question_index"]}),
-            )
+            (format!("{base}/api/v1/executions/{}/retry-question", row["id"]), json!({"region": region, "question_index": row["question_index"]}))
         })
         .collect();
 
     // The baseline: a bare axum handler that parses the same JSON and answers JSON.
-    let bare = serve(Router::new().route(
-        "/bare",
-        post(|Json(body): Json<Value>| async move { (axum::http::StatusCode::ACCEPTED, Json(json!({"echo": body["region"]}))) }),
-    ))
+    let bare = serve(
+        Router::new()
+            .route("/bare", post(|Json(body): Json<Value>| async move { (axum::http::StatusCode::ACCEPTED, Json(json!({"echo": body["region"]}))) })),
+    )
     .await;
     // At tens of thousands of requests a second, as many requests as the retry run sends
     // would time a few tens of milliseconds, which scheduling noise swings by a third: the
     // bare handler gets at least 20,000 (it changes nothing, so bodies repeat).
-    let bare_requests: Vec<(String, Value)> = retry_requests
-        .iter()
-        .cycle()
-        .take(retry_requests.len().max(20_000))
-        .map(|(_, body)| (format!("http://{bare}/bare"), body.clone()))
-        .collect();
+    let bare_requests: Vec<(String, Value)> =
+        retry_requests.iter().cycle().take(retry_requests.len().max(20_000)).map(|(_, body)| (format!("http://{bare}/bare"), body.clone())).collect();
 
     // Warm the client's connections and the handler up a little, then measure.
     load(&client, args.concurrency, Arc::new(bare_requests[..200.min(bare_requests.len())].to_vec())).await;

@@ -70,7 +70,17 @@ struct Sizes {
 impl Sizes {
     fn new(quick: bool) -> Sizes {
         if quick {
-            Sizes { quick, submission: 600, per_change_large: 600, runner_paced: 180, runner_instant: 300, batch_retry: 300, page_large: 600, export_small: 90, export_large: 900 }
+            Sizes {
+                quick,
+                submission: 600,
+                per_change_large: 600,
+                runner_paced: 180,
+                runner_instant: 300,
+                batch_retry: 300,
+                page_large: 600,
+                export_small: 90,
+                export_large: 900,
+            }
         } else {
             Sizes {
                 quick,
@@ -251,7 +261,8 @@ async fn per_change(sizes: &Sizes) -> Row {
             let region = Region::new(["us-east", "eu-west", "asia-pacific"][i % 3]).unwrap();
             let models: Vec<String> = MODELS.iter().map(|m| m.to_string()).collect();
             let Some(claimed) = executions::claim_next(&db, &region, &models, "bench", i64::MAX).await.unwrap() else {
-                let left: Vec<(String, String, i64)> = sqlx::query_as("SELECT region, status, COUNT(*) FROM executions GROUP BY region, status").fetch_all(&db.pool).await.unwrap();
+                let left: Vec<(String, String, i64)> =
+                    sqlx::query_as("SELECT region, status, COUNT(*) FROM executions GROUP BY region, status").fetch_all(&db.pool).await.unwrap();
                 panic!("no queued work in {region} at sample {i}: {left:?}");
             };
             let outcome = Outcome::answered("ok".into());
@@ -310,15 +321,7 @@ async fn batch_retry(sizes: &Sizes) -> Row {
     // The runner stops, so the queued retries stay queued and only the answer is timed.
     bench.server.state.runner.stop_claiming();
     let started = Instant::now();
-    let answer: Value = bench
-        .http
-        .post(format!("{}/api/v1/jobs/{job}/retry-all-failed", bench.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer: Value = bench.http.post(format!("{}/api/v1/jobs/{job}/retry-all-failed", bench.base)).send().await.unwrap().json().await.unwrap();
     let took = started.elapsed();
     let queued = answer["queued"].as_array().map_or(0, Vec::len);
     bench.stop().await;

@@ -19,7 +19,11 @@ pub async fn fresh_database(dir: &tempfile::TempDir) -> String {
 
 /// The database's name, for the benchmark's heading.
 pub fn database_name() -> &'static str {
-    if postgres_server().is_some() { "PostgreSQL" } else { "SQLite" }
+    if postgres_server().is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    }
 }
 
 fn postgres_server() -> Option<String> {

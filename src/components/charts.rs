@@ -33,7 +33,14 @@ pub fn RefusalChart(rows: Vec<ModelRegionStats>) -> impl IntoView {
             let (value, detail) = match (row.refusal_rate, row.refusal_ci) {
                 (Some(rate), Some([low, high])) => (
                     percent(rate),
-                    format!("{label}: {} refused ({} of {} answers; 95 % interval {}–{})", percent(rate), row.refusals, row.completed, percent(low), percent(high)),
+                    format!(
+                        "{label}: {} refused ({} of {} answers; 95 % interval {}–{})",
+                        percent(rate),
+                        row.refusals,
+                        row.completed,
+                        percent(low),
+                        percent(high)
+                    ),
                 ),
                 _ => ("no answers".to_string(), format!("{label}: no completed answers")),
             };
@@ -98,7 +105,10 @@ pub fn AgreementMatrix(regions: Vec<String>, pairs: Vec<RegionPairStats>) -> imp
                     Some((mean, pair)) => (
                         shade(mean),
                         format!("{mean:.2}"),
-                        format!("{a} and {b}: mean agreement {mean:.2} over {} rows; one refused and the other did not in {}", pair.rows, pair.refusal_disagreements),
+                        format!(
+                            "{a} and {b}: mean agreement {mean:.2} over {} rows; one refused and the other did not in {}",
+                            pair.rows, pair.refusal_disagreements
+                        ),
                     ),
                     None => ("#ffffff".to_string(), "n/a".to_string(), format!("{a} and {b}: no rows where both answered")),
                 }

@@ -15,7 +15,11 @@ pub fn Countdown(until: String) -> impl IntoView {
     let text = move || match target {
         Some(target) => {
             let seconds = ((target - now.get()) / 1000.0).ceil() as i64;
-            if seconds > 0 { format!("in {seconds} s") } else { "now".to_string() }
+            if seconds > 0 {
+                format!("in {seconds} s")
+            } else {
+                "now".to_string()
+            }
         }
         None => String::new(),
     };

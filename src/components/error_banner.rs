@@ -21,11 +21,7 @@ pub fn NoticeBanner(#[prop(into)] message: String) -> impl IntoView {
 pub fn FormOutcome() -> impl IntoView {
     let query = use_query_map();
     let notice = move || query.read().get("notice");
-    let error = move || {
-        query.read().get("__err").map(|encoded| {
-            leptos::server_fn::error::ServerFnUrlError::<ApiError>::decode_err(&encoded).error
-        })
-    };
+    let error = move || query.read().get("__err").map(|encoded| leptos::server_fn::error::ServerFnUrlError::<ApiError>::decode_err(&encoded).error);
     view! {
         {move || error().map(|message| view! { <ErrorBanner message /> })}
         {move || notice().map(|message| view! { <NoticeBanner message /> })}
@@ -39,9 +35,7 @@ pub fn FormOutcome() -> impl IntoView {
 pub fn LoadError(error: ApiError) -> impl IntoView {
     #[cfg(feature = "ssr")]
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(
-            axum::http::StatusCode::from_u16(error.status).unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR),
-        );
+        response.set_status(axum::http::StatusCode::from_u16(error.status).unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR));
     }
     let heading = if error.is_not_found() {
         "Not found"

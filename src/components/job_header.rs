@@ -10,8 +10,8 @@ use super::live::{LiveJob, LiveState};
 use super::retry_buttons::RetryAllButton;
 use super::toaster::ToastKind;
 use super::visitor;
-use crate::domain::Role;
 use super::{ProgressBar, StatusBadge};
+use crate::domain::Role;
 
 #[component]
 pub fn JobHeader(
@@ -76,7 +76,8 @@ pub fn JobHeader(
     let cancelling = cancel.pending();
     let cancel_question = move || {
         let p = progress.get();
-        let mut question = format!("Cancel {}? They cannot be retried.", plural((p.pending + p.retrying) as usize, "pending execution", "pending executions"));
+        let mut question =
+            format!("Cancel {}? They cannot be retried.", plural((p.pending + p.retrying) as usize, "pending execution", "pending executions"));
         if p.running > 0 {
             question.push_str(&format!(" {} already running will finish and be kept.", plural(p.running as usize, "execution", "executions")));
         }

@@ -15,8 +15,7 @@ use super::{JobHeader, RegionSection};
 /// Rendered completely on the server; in the browser it keeps itself up to date (see `live`).
 #[component]
 pub fn JobTable(initial: JobPageData) -> impl IntoView {
-    let question_texts: HashMap<String, String> =
-        initial.questions.iter().map(|q| (q.id.clone(), q.text.clone())).collect();
+    let question_texts: HashMap<String, String> = initial.questions.iter().map(|q| (q.id.clone(), q.text.clone())).collect();
     let question_texts = StoredValue::new(question_texts);
     let regions = initial.job.regions.clone();
     let labels: HashMap<_, _> = initial.region_labels.iter().cloned().collect();

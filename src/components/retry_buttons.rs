@@ -131,13 +131,7 @@ pub fn RetryAllButton(
 /// as the row's button; it works the same with and without JavaScript, and the server sends the
 /// browser back to the page it was on with the outcome.
 #[component]
-pub fn PlainRetryForm(
-    id: i64,
-    region: String,
-    question_index: i64,
-    label: String,
-    testid: &'static str,
-) -> impl IntoView {
+pub fn PlainRetryForm(id: i64, region: String, question_index: i64, label: String, testid: &'static str) -> impl IntoView {
     let path = <RetryExecution as leptos::server_fn::ServerFn>::PATH;
     view! {
         <form method="post" action=path class="inline">

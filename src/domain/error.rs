@@ -62,9 +62,7 @@ impl FromServerFnError for ApiError {
             ServerFnErrorErr::Args(message) | ServerFnErrorErr::MissingArg(message) | ServerFnErrorErr::Deserialization(message) => {
                 ApiError::new(400, "invalid_request", format!("invalid arguments: {message}"))
             }
-            ServerFnErrorErr::Request(message) => {
-                ApiError::new(503, "unreachable", format!("Could not reach the server: {message}"))
-            }
+            ServerFnErrorErr::Request(message) => ApiError::new(503, "unreachable", format!("Could not reach the server: {message}")),
             other => ApiError::new(500, "internal", other.to_string()),
         }
     }

@@ -22,10 +22,7 @@ impl JobId {
         } else {
             Err(InvalidId {
                 code: "invalid_job_id",
-                message: format!(
-                    "job id must be 1–{} characters of letters, digits, '-', '_' or '.', got {raw:?}",
-                    Self::MAX_LEN
-                ),
+                message: format!("job id must be 1–{} characters of letters, digits, '-', '_' or '.', got {raw:?}", Self::MAX_LEN),
             })
         }
     }
@@ -81,10 +78,7 @@ impl ExecutionId {
         let canonical = !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) && !raw.starts_with('0');
         match raw.parse::<i64>() {
             Ok(id) if canonical && id > 0 => Ok(ExecutionId(id)),
-            _ => Err(InvalidId {
-                code: "invalid_execution_id",
-                message: format!("execution id must be a positive integer, got {raw:?}"),
-            }),
+            _ => Err(InvalidId { code: "invalid_execution_id", message: format!("execution id must be a positive integer, got {raw:?}") }),
         }
     }
 

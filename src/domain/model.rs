@@ -35,9 +35,7 @@ impl Catalogue {
     /// A region by its id or one of its aliases, in any case.
     pub fn region(&self, raw: &str) -> Option<&RegionInfo> {
         let raw = raw.trim();
-        self.regions.iter().find(|r| {
-            r.id.as_str().eq_ignore_ascii_case(raw) || r.aliases.iter().any(|alias| alias.eq_ignore_ascii_case(raw))
-        })
+        self.regions.iter().find(|r| r.id.as_str().eq_ignore_ascii_case(raw) || r.aliases.iter().any(|alias| alias.eq_ignore_ascii_case(raw)))
     }
 
     /// A model by its exact id.

@@ -28,9 +28,7 @@ impl Progress {
             ExecutionStatus::Running => self.running += count,
             ExecutionStatus::Retrying => self.retrying += count,
             ExecutionStatus::Completed => self.completed += count,
-            ExecutionStatus::Failed | ExecutionStatus::Timeout | ExecutionStatus::Error => {
-                self.failed += count
-            }
+            ExecutionStatus::Failed | ExecutionStatus::Timeout | ExecutionStatus::Error => self.failed += count,
             ExecutionStatus::Cancelled => self.cancelled += count,
         }
     }

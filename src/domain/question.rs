@@ -33,10 +33,7 @@ pub struct FieldError {
 
 impl FieldError {
     fn new(field: &'static str, message: impl Into<String>) -> FieldError {
-        FieldError {
-            field,
-            message: message.into(),
-        }
+        FieldError { field, message: message.into() }
     }
 }
 
@@ -74,9 +71,7 @@ pub fn valid_question_id(id: &str) -> bool {
     id != "import"
         && !id.is_empty()
         && id.len() <= MAX_ID_CHARS
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
 impl NewQuestion {
@@ -88,22 +83,14 @@ impl NewQuestion {
     /// (leading spaces or newlines may be part of what is sent to a model), but text that is
     /// only whitespace is refused. Category and tags are labels for filtering, so they are
     /// trimmed, and repeated tags are dropped keeping the first.
-    pub fn validated(
-        id: String,
-        text: String,
-        category: Option<String>,
-        tags: Vec<String>,
-    ) -> Result<NewQuestion, FieldError> {
+    pub fn validated(id: String, text: String, category: Option<String>, tags: Vec<String>) -> Result<NewQuestion, FieldError> {
         if !valid_question_id(&id) {
             return Err(FieldError::new("id", id_problem(&id)));
         }
 
         let text_chars = text.chars().count();
         if text_chars == 0 || text_chars > MAX_TEXT_CHARS {
-            return Err(FieldError::new(
-                "text",
-                format!("must be 1–{MAX_TEXT_CHARS} characters, got {text_chars}"),
-            ));
+            return Err(FieldError::new("text", format!("must be 1–{MAX_TEXT_CHARS} characters, got {text_chars}")));
         }
         if text.trim().is_empty() {
             return Err(FieldError::new("text", "must not be blank"));
@@ -118,10 +105,7 @@ impl NewQuestion {
             Some(raw) => {
                 let trimmed = raw.trim();
                 if !label_ok(trimmed, MAX_CATEGORY_CHARS) {
-                    return Err(FieldError::new(
-                        "category",
-                        format!("{} must be 1–{MAX_CATEGORY_CHARS} characters and not blank", quoted(&raw)),
-                    ));
+                    return Err(FieldError::new("category", format!("{} must be 1–{MAX_CATEGORY_CHARS} characters and not blank", quoted(&raw))));
                 }
                 Some(trimmed.to_string())
             }
@@ -133,11 +117,7 @@ impl NewQuestion {
             if !label_ok(trimmed, MAX_TAG_CHARS) {
                 return Err(FieldError::new(
                     "tags",
-                    format!(
-                        "each tag must be 1–{MAX_TAG_CHARS} characters and not blank (tag {} is {})",
-                        index + 1,
-                        quoted(raw)
-                    ),
+                    format!("each tag must be 1–{MAX_TAG_CHARS} characters and not blank (tag {} is {})", index + 1, quoted(raw)),
                 ));
             }
             // Linear search: with at most a few dozen tags a set would cost more than it saves.
@@ -148,18 +128,10 @@ impl NewQuestion {
         // Counted after removing duplicates: repeating a tag does not make a question carry
         // more labels, so it should not push an otherwise acceptable list over the limit.
         if kept.len() > MAX_TAGS {
-            return Err(FieldError::new(
-                "tags",
-                format!("at most {MAX_TAGS} different tags, got {}", kept.len()),
-            ));
+            return Err(FieldError::new("tags", format!("at most {MAX_TAGS} different tags, got {}", kept.len())));
         }
 
-        Ok(NewQuestion {
-            id,
-            text,
-            category,
-            tags: kept,
-        })
+        Ok(NewQuestion { id, text, category, tags: kept })
     }
 }
 
@@ -177,12 +149,7 @@ mod tests {
     }
 
     fn with_tags(tags: &[&str]) -> Result<NewQuestion, FieldError> {
-        NewQuestion::validated(
-            "q1".into(),
-            "Why?".into(),
-            None,
-            tags.iter().map(|t| t.to_string()).collect(),
-        )
+        NewQuestion::validated("q1".into(), "Why?".into(), None, tags.iter().map(|t| t.to_string()).collect())
     }
 
     fn with_category(category: &str) -> Result<NewQuestion, FieldError> {
@@ -233,10 +200,7 @@ mod tests {
 
     #[test]
     fn empty_or_blank_text_is_refused() {
-        assert_eq!(
-            q("q", "").unwrap_err().to_string(),
-            "text: must be 1–4000 characters, got 0"
-        );
+        assert_eq!(q("q", "").unwrap_err().to_string(), "text: must be 1–4000 characters, got 0");
         let blank = q("q", " \n\t ").unwrap_err();
         assert_eq!(blank.field, "text");
         assert_eq!(blank.to_string(), "text: must not be blank");
@@ -251,19 +215,10 @@ mod tests {
 
     #[test]
     fn category_is_trimmed_and_bounded() {
-        assert_eq!(
-            with_category("  health ").unwrap().category.as_deref(),
-            Some("health")
-        );
+        assert_eq!(with_category("  health ").unwrap().category.as_deref(), Some("health"));
         assert!(with_category(&"c".repeat(64)).is_ok());
-        assert!(
-            with_category(&format!("  {}  ", "ç".repeat(64))).is_ok(),
-            "length after trim"
-        );
-        assert_eq!(
-            with_category(&"c".repeat(65)).unwrap_err().field,
-            "category"
-        );
+        assert!(with_category(&format!("  {}  ", "ç".repeat(64))).is_ok(), "length after trim");
+        assert_eq!(with_category(&"c".repeat(65)).unwrap_err().field, "category");
         let blank = with_category("   ").unwrap_err();
         assert_eq!(blank.field, "category");
         assert_eq!(with_category("").unwrap_err().field, "category");
@@ -307,10 +262,7 @@ mod tests {
 
     #[test]
     fn field_error_display() {
-        let err = FieldError {
-            field: "text",
-            message: "must be 1–4000 characters".into(),
-        };
+        let err = FieldError { field: "text", message: "must be 1–4000 characters".into() };
         assert_eq!(err.to_string(), "text: must be 1–4000 characters");
     }
 }

@@ -89,20 +89,23 @@ pub fn decide(facts: &RetryFacts, region: &Region, question_index: i64) -> Resul
 pub enum RowAction {
     Answer,
     /// A retry button with this label: "Retry", then "Retry (k/N)".
-    Retry { label: String },
+    Retry {
+        label: String,
+    },
     Retrying,
     /// An automatic retry waits: "Retrying automatically (k/N)", until `at` (RFC 3339).
-    RetryingAutomatically { k: i64, n: i64, at: String },
+    RetryingAutomatically {
+        k: i64,
+        n: i64,
+        at: String,
+    },
     MaxRetriesReached,
     Nothing,
 }
 
 /// How many of `executions` offer a Retry button: what "Retry all failed (N)" counts.
 pub fn retryable_count<'a>(executions: impl IntoIterator<Item = &'a ExecutionView>, job_cancelled: bool) -> usize {
-    executions
-        .into_iter()
-        .filter(|e| matches!(row_action(e, job_cancelled), RowAction::Retry { .. }))
-        .count()
+    executions.into_iter().filter(|e| matches!(row_action(e, job_cancelled), RowAction::Retry { .. })).count()
 }
 
 pub fn row_action(execution: &ExecutionView, job_cancelled: bool) -> RowAction {
@@ -184,7 +187,16 @@ mod tests {
         for code in ["ROUTER_TIMEOUT", "ROUTER_NETWORK", "ROUTER_RATE_LIMITED", "ROUTER_ERROR", "ROUTER_HTTP_500", "ROUTER_HTTP_503"] {
             assert!(is_auto_retryable(code), "{code}");
         }
-        for code in ["ROUTER_HTTP_404", "ROUTER_HTTP_400", "ROUTER_JSON_ERROR", "ROUTER_EMPTY_RESPONSE", "ROUTER_RESPONSE_TOO_LARGE", "INTERRUPTED", "ROUTER_HTTP_5", "ROUTER_HTTP_5000"] {
+        for code in [
+            "ROUTER_HTTP_404",
+            "ROUTER_HTTP_400",
+            "ROUTER_JSON_ERROR",
+            "ROUTER_EMPTY_RESPONSE",
+            "ROUTER_RESPONSE_TOO_LARGE",
+            "INTERRUPTED",
+            "ROUTER_HTTP_5",
+            "ROUTER_HTTP_5000",
+        ] {
             assert!(!is_auto_retryable(code), "{code}");
         }
     }

@@ -26,8 +26,7 @@ impl ExecutionStatus {
     /// Failures a researcher may retry.
     pub const FAILURES: [ExecutionStatus; 3] = [ExecutionStatus::Failed, ExecutionStatus::Timeout, ExecutionStatus::Error];
     /// Queued or in flight: the job is not finished while any row is here.
-    pub const ACTIVE: [ExecutionStatus; 3] =
-        [ExecutionStatus::Pending, ExecutionStatus::Running, ExecutionStatus::Retrying];
+    pub const ACTIVE: [ExecutionStatus; 3] = [ExecutionStatus::Pending, ExecutionStatus::Running, ExecutionStatus::Retrying];
     /// Waiting for a runner: a new row, or an accepted retry.
     pub const CLAIMABLE: [ExecutionStatus; 2] = [ExecutionStatus::Pending, ExecutionStatus::Retrying];
     /// Held by a runner under a lease (a claimed retry keeps `retrying` until it ends).

@@ -22,12 +22,14 @@ pub fn AdminPage() -> impl IntoView {
     };
     // A new token is shown here once; it cannot be shown again.
     let new_token = move || match create.value().get() {
-        Some(Ok(token)) => Some(view! {
-            <p class="notice" data-testid="new-token">
-                "New token (copy it now, it is not shown again): " <code>{token}</code>
-            </p>
-        }
-        .into_any()),
+        Some(Ok(token)) => Some(
+            view! {
+                <p class="notice" data-testid="new-token">
+                    "New token (copy it now, it is not shown again): " <code>{token}</code>
+                </p>
+            }
+            .into_any(),
+        ),
         Some(Err(err)) => Some(view! { <ErrorBanner message=err.error /> }.into_any()),
         None => None,
     };

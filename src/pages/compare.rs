@@ -4,8 +4,8 @@ use crate::components::{JobNav, JobSection};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::{use_live_stream, FormOutcome, LoadError, PlainRetryForm, StatusBadge};
-use crate::domain::retry::{failed_action, RowAction};
 use crate::domain::analysis::report::{CompareCell, CompareRow};
+use crate::domain::retry::{failed_action, RowAction};
 use crate::domain::LiveEventKind;
 use crate::serverfns::analysis::{ComparePageData, CompareQuery};
 
@@ -93,7 +93,8 @@ fn Compare(data: ComparePageData) -> impl IntoView {
     let query = use_query_map();
     let current = move |key: &str| query.read_untracked().get(key).unwrap_or_default();
     let (model_now, category_now) = (current("model"), current("category"));
-    let (diverging_now, refused_now, incomplete_now) = (current("diverging") == "true", current("refused") == "true", current("incomplete") == "true");
+    let (diverging_now, refused_now, incomplete_now) =
+        (current("diverging") == "true", current("refused") == "true", current("incomplete") == "true");
     let page = current("page").parse::<usize>().unwrap_or(1).max(1);
     let pages = compare.matching.div_ceil(crate::domain::analysis::report::COMPARE_ROWS_PER_PAGE).max(1);
     let diverging = compare.rows.iter().filter(|r| r.diverges).count();

@@ -37,10 +37,12 @@ fn History(history: ExecutionHistory) -> impl IntoView {
     // The same words and rules as the row's button (UI.md §7); a plain form, so it works the
     // same with and without JavaScript and comes back here with the outcome.
     let action = match row_action(&e, false) {
-        RowAction::Retry { label } => Some(view! {
-            <PlainRetryForm id=e.id region=e.region.to_string() question_index=e.question_index label testid="history-retry" />
-        }
-        .into_any()),
+        RowAction::Retry { label } => Some(
+            view! {
+                <PlainRetryForm id=e.id region=e.region.to_string() question_index=e.question_index label testid="history-retry" />
+            }
+            .into_any(),
+        ),
         RowAction::MaxRetriesReached => Some(view! { <span class="exhausted">"Max retries reached"</span> }.into_any()),
         RowAction::Retrying | RowAction::RetryingAutomatically { .. } => Some(view! { <span class="muted">"Retrying…"</span> }.into_any()),
         RowAction::Answer | RowAction::Nothing => None,

@@ -53,7 +53,9 @@ pub enum Users {
     },
     List,
     /// Remove a user, with their tokens and sessions.
-    Remove { name: String },
+    Remove {
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -49,9 +49,7 @@ impl AppError {
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Refused { status, .. } => *status,
-            AppError::Replayed(answer) => {
-                StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-            }
+            AppError::Replayed(answer) => StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

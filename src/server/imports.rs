@@ -26,10 +26,7 @@ pub struct LineError {
 
 impl LineError {
     fn new(line: u64, error: impl Into<String>) -> LineError {
-        LineError {
-            line,
-            error: error.into(),
-        }
+        LineError { line, error: error.into() }
     }
 }
 
@@ -44,17 +41,10 @@ impl Format {
     /// The format a `Content-Type` names, ignoring parameters (`; charset=utf-8`) and case.
     /// JSON Lines has no registered media type, so the names tools commonly send are all taken.
     pub fn from_content_type(ct: &str) -> Option<Format> {
-        let essence = ct
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
+        let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
         match essence.as_str() {
             "text/csv" => Some(Format::Csv),
-            "application/x-ndjson" | "application/ndjson" | "application/jsonl" => {
-                Some(Format::Ndjson)
-            }
+            "application/x-ndjson" | "application/ndjson" | "application/jsonl" => Some(Format::Ndjson),
             _ => None,
         }
     }
@@ -104,14 +94,7 @@ impl Collector {
         self.errors.push(LineError::new(line, error));
     }
 
-    fn add(
-        &mut self,
-        line: u64,
-        id: String,
-        text: String,
-        category: Option<String>,
-        tags: Vec<String>,
-    ) {
+    fn add(&mut self, line: u64, id: String, text: String, category: Option<String>, tags: Vec<String>) {
         // Remember the id even if another field is bad: both lines name the same question, and
         // reporting the clash now saves the person a second round after fixing the first line.
         let earlier = match self.first_seen.get(&id) {
@@ -126,13 +109,7 @@ impl Collector {
         match NewQuestion::validated(id, text, category, tags) {
             Err(err) => self.error(line, err.to_string()),
             Ok(question) => match earlier {
-                Some(first) => self.error(
-                    line,
-                    format!(
-                        "id: `{}` appears twice in this file (first on line {first})",
-                        question.id
-                    ),
-                ),
+                Some(first) => self.error(line, format!("id: `{}` appears twice in this file (first on line {first})", question.id)),
                 None => self.questions.push(ImportedQuestion { line, question }),
             },
         }
@@ -199,10 +176,7 @@ fn read_header(header: &csv::ByteRecord) -> Result<Layout, Vec<LineError>> {
     let mut unknown = Vec::new();
     for (index, raw) in header.iter().enumerate() {
         let Ok(name) = std::str::from_utf8(raw) else {
-            errors.push(LineError::new(
-                1,
-                format!("header: column {} is not valid UTF-8", index + 1),
-            ));
+            errors.push(LineError::new(1, format!("header: column {} is not valid UTF-8", index + 1)));
             continue;
         };
         // Spreadsheets are free with spaces and capitals in headings; neither can be meant
@@ -212,36 +186,21 @@ fn read_header(header: &csv::ByteRecord) -> Result<Layout, Vec<LineError>> {
             Some(column) => {
                 let slot = &mut found[column as usize];
                 if slot.is_some() {
-                    errors.push(LineError::new(
-                        1,
-                        format!("header: column `{name}` appears twice"),
-                    ));
+                    errors.push(LineError::new(1, format!("header: column `{name}` appears twice")));
                 } else {
                     *slot = Some(index);
                 }
             }
-            None => unknown.push(if name.is_empty() {
-                format!("(unnamed column {})", index + 1)
-            } else {
-                format!("`{name}`")
-            }),
+            None => unknown.push(if name.is_empty() { format!("(unnamed column {})", index + 1) } else { format!("`{name}`") }),
         }
     }
     if !unknown.is_empty() {
         errors.push(LineError::new(
             1,
-            format!(
-                "header: unknown column{} {} (allowed: id, text, category, tags)",
-                if unknown.len() == 1 { "" } else { "s" },
-                unknown.join(", ")
-            ),
+            format!("header: unknown column{} {} (allowed: id, text, category, tags)", if unknown.len() == 1 { "" } else { "s" }, unknown.join(", ")),
         ));
     }
-    let missing: Vec<&str> = [Column::Id, Column::Text]
-        .into_iter()
-        .filter(|c| found[*c as usize].is_none())
-        .map(Column::name)
-        .collect();
+    let missing: Vec<&str> = [Column::Id, Column::Text].into_iter().filter(|c| found[*c as usize].is_none()).map(Column::name).collect();
     if !missing.is_empty() {
         errors.push(LineError::new(
             1,
@@ -253,13 +212,7 @@ fn read_header(header: &csv::ByteRecord) -> Result<Layout, Vec<LineError>> {
         ));
     }
     match (errors.is_empty(), found) {
-        (true, [Some(id), Some(text), category, tags]) => Ok(Layout {
-            width: header.len(),
-            id,
-            text,
-            category,
-            tags,
-        }),
+        (true, [Some(id), Some(text), category, tags]) => Ok(Layout { width: header.len(), id, text, category, tags }),
         _ => Err(errors),
     }
 }
@@ -274,9 +227,7 @@ fn record_line(body: &[u8], record: &csv::ByteRecord) -> u64 {
         return 1;
     };
     let mut line = position.line();
-    let start = usize::try_from(position.byte())
-        .unwrap_or(body.len())
-        .min(body.len());
+    let start = usize::try_from(position.byte()).unwrap_or(body.len()).min(body.len());
     for &byte in &body[start..] {
         match byte {
             b'\n' => line += 1,
@@ -305,16 +256,10 @@ pub fn parse_csv(body: &[u8]) -> Result<Vec<ImportedQuestion>, Vec<LineError>> {
     let layout = match reader.read_byte_record(&mut record) {
         Ok(true) => read_header(&record)?,
         Ok(false) => {
-            return Err(vec![LineError::new(
-                1,
-                "empty file: expected a header row such as `id,text`",
-            )]);
+            return Err(vec![LineError::new(1, "empty file: expected a header row such as `id,text`")]);
         }
         Err(err) => {
-            return Err(vec![LineError::new(
-                1,
-                format!("not readable as CSV: {err}"),
-            )]);
+            return Err(vec![LineError::new(1, format!("not readable as CSV: {err}"))]);
         }
     };
 
@@ -336,14 +281,7 @@ pub fn parse_csv(body: &[u8]) -> Result<Vec<ImportedQuestion>, Vec<LineError>> {
             break;
         }
         if record.len() != layout.width {
-            collector.error(
-                line,
-                format!(
-                    "expected {} fields as in the header, found {}",
-                    layout.width,
-                    record.len()
-                ),
-            );
+            collector.error(line, format!("expected {} fields as in the header, found {}", layout.width, record.len()));
             continue;
         }
         match csv_question(&record, &layout) {
@@ -361,9 +299,7 @@ fn csv_question(record: &csv::ByteRecord, layout: &Layout) -> Result<Fields, Str
     // Decoded per field rather than per file so one mis-encoded cell is reported at its own
     // line and the rest of the file is still checked.
     let field = |index: usize, name: &str| -> Result<String, String> {
-        std::str::from_utf8(&record[index])
-            .map(str::to_string)
-            .map_err(|_| format!("{name}: not valid UTF-8 (save the file as UTF-8)"))
+        std::str::from_utf8(&record[index]).map(str::to_string).map_err(|_| format!("{name}: not valid UTF-8 (save the file as UTF-8)"))
     };
     let id = field(layout.id, "id")?;
     let text = field(layout.text, "text")?;
@@ -372,12 +308,7 @@ fn csv_question(record: &csv::ByteRecord, layout: &Layout) -> Result<Fields, Str
         None => None,
     };
     let tags = match layout.tags {
-        Some(index) => field(index, "tags")?
-            .split(';')
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(str::to_string)
-            .collect(),
+        Some(index) => field(index, "tags")?.split(';').map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect(),
         None => Vec::new(),
     };
     Ok((id, text, category, tags))
@@ -408,10 +339,7 @@ fn json_error(err: &serde_json::Error) -> String {
     };
     match err.classify() {
         serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
-            format!(
-                "not a JSON question object: {message} (column {})",
-                err.column()
-            )
+            format!("not a JSON question object: {message} (column {})", err.column())
         }
         _ => format!("not a JSON question object: {message}"),
     }
@@ -436,10 +364,7 @@ pub fn parse_ndjson(body: &[u8]) -> Result<Vec<ImportedQuestion>, Vec<LineError>
         // serde's derived struct would also accept a positional array (`["q1", "text"]`);
         // the format is one *object* a line, so anything else is refused up front.
         if !text.trim_start().starts_with('{') {
-            collector.error(
-                line,
-                "not a JSON question object: each line must be one `{...}` object",
-            );
+            collector.error(line, "not a JSON question object: each line must be one `{...}` object");
             continue;
         }
         match serde_json::from_str::<JsonQuestion>(text) {
@@ -482,22 +407,10 @@ mod tests {
     #[test]
     fn content_types() {
         assert_eq!(Format::from_content_type("text/csv"), Some(Format::Csv));
-        assert_eq!(
-            Format::from_content_type("Text/CSV; charset=utf-8"),
-            Some(Format::Csv)
-        );
-        assert_eq!(
-            Format::from_content_type("application/x-ndjson"),
-            Some(Format::Ndjson)
-        );
-        assert_eq!(
-            Format::from_content_type("application/ndjson"),
-            Some(Format::Ndjson)
-        );
-        assert_eq!(
-            Format::from_content_type(" application/jsonl ;charset=UTF-8"),
-            Some(Format::Ndjson)
-        );
+        assert_eq!(Format::from_content_type("Text/CSV; charset=utf-8"), Some(Format::Csv));
+        assert_eq!(Format::from_content_type("application/x-ndjson"), Some(Format::Ndjson));
+        assert_eq!(Format::from_content_type("application/ndjson"), Some(Format::Ndjson));
+        assert_eq!(Format::from_content_type(" application/jsonl ;charset=UTF-8"), Some(Format::Ndjson));
         assert_eq!(Format::from_content_type("application/json"), None);
         assert_eq!(Format::from_content_type("text/plain"), None);
         assert_eq!(Format::from_content_type(""), None);
@@ -521,22 +434,13 @@ mod tests {
         assert_eq!(questions.len(), 3);
 
         assert_eq!(questions[0].line, 2);
-        assert_eq!(
-            questions[0].question.text,
-            "Who is the doctor, and who the nurse?"
-        );
+        assert_eq!(questions[0].question.text, "Who is the doctor, and who the nurse?");
         assert_eq!(questions[0].question.category.as_deref(), Some("gender"));
         assert_eq!(questions[0].question.tags, vec!["jobs", "gender"]);
 
         assert_eq!(questions[1].line, 3);
-        assert_eq!(
-            questions[1].question.text,
-            "She said \"no\".\nThen she left."
-        );
-        assert_eq!(
-            questions[1].question.category, None,
-            "empty cell means no category"
-        );
+        assert_eq!(questions[1].question.text, "She said \"no\".\nThen she left.");
+        assert_eq!(questions[1].question.category, None, "empty cell means no category");
         assert!(questions[1].question.tags.is_empty());
 
         // The record above spans lines 3 and 4.
@@ -549,10 +453,7 @@ mod tests {
     fn crlf_line_endings() {
         let questions = csv_ok("id,text\r\nq1,\"a\r\nb\"\r\nq2,c\r\n");
         assert_eq!(questions[0].question.text, "a\r\nb");
-        assert_eq!(
-            questions.iter().map(|q| q.line).collect::<Vec<_>>(),
-            vec![2, 4]
-        );
+        assert_eq!(questions.iter().map(|q| q.line).collect::<Vec<_>>(), vec![2, 4]);
     }
 
     #[test]
@@ -616,65 +517,37 @@ mod tests {
         assert_eq!(lines(&errors), vec![3, 4, 6, 7]);
         assert_eq!(errors[0].error, r#"id: "Q2" must be 1–64 lower-case letters, digits, _ or -"#);
         assert_eq!(errors[1].error, "text: must not be blank");
-        assert_eq!(
-            errors[2].error,
-            "expected 4 fields as in the header, found 5"
-        );
-        assert_eq!(
-            errors[3].error,
-            "expected 4 fields as in the header, found 2"
-        );
+        assert_eq!(errors[2].error, "expected 4 fields as in the header, found 5");
+        assert_eq!(errors[3].error, "expected 4 fields as in the header, found 2");
     }
 
     #[test]
     fn unknown_columns_are_refused_by_name() {
         let errors = csv_err(b"id,text,colour,weight\nq1,hi,red,3\n");
         assert_eq!(lines(&errors), vec![1]);
-        assert!(
-            errors[0]
-                .error
-                .contains("unknown columns `colour`, `weight`"),
-            "{}",
-            errors[0].error
-        );
+        assert!(errors[0].error.contains("unknown columns `colour`, `weight`"), "{}", errors[0].error);
 
         let unnamed = csv_err(b"id,text,\nq1,hi,\n");
-        assert!(
-            unnamed[0].error.contains("unnamed column 3"),
-            "{}",
-            unnamed[0].error
-        );
+        assert!(unnamed[0].error.contains("unnamed column 3"), "{}", unnamed[0].error);
     }
 
     #[test]
     fn missing_text_column() {
         let errors = csv_err(b"id,category\nq1,x\n");
         assert_eq!(lines(&errors), vec![1]);
-        assert!(
-            errors[0].error.contains("missing column text"),
-            "{}",
-            errors[0].error
-        );
+        assert!(errors[0].error.contains("missing column text"), "{}", errors[0].error);
 
         let both = csv_err(b"category,nope\nx,y\n");
         assert_eq!(lines(&both), vec![1, 1]);
         assert!(both[0].error.contains("`nope`"));
-        assert!(
-            both[1].error.contains("missing columns id, text"),
-            "{}",
-            both[1].error
-        );
+        assert!(both[1].error.contains("missing columns id, text"), "{}", both[1].error);
     }
 
     #[test]
     fn repeated_column_is_refused() {
         let errors = csv_err(b"id,text,ID\nq1,a,b\n");
         assert_eq!(lines(&errors), vec![1]);
-        assert!(
-            errors[0].error.contains("column `id` appears twice"),
-            "{}",
-            errors[0].error
-        );
+        assert!(errors[0].error.contains("column `id` appears twice"), "{}", errors[0].error);
     }
 
     #[test]
@@ -709,18 +582,13 @@ mod tests {
     fn invalid_utf8_is_reported_per_line() {
         let errors = csv_err(b"id,text\nq1,caf\xE9\nq2,ok\nq3,\xFF\xFE\n");
         assert_eq!(lines(&errors), vec![2, 4]);
-        assert!(
-            errors[0].error.starts_with("text: not valid UTF-8"),
-            "{}",
-            errors[0].error
-        );
+        assert!(errors[0].error.starts_with("text: not valid UTF-8"), "{}", errors[0].error);
 
         let header = csv_err(b"id,t\xFFxt\nq1,a\n");
         assert_eq!(lines(&header), vec![1, 1]);
         assert!(header[0].error.contains("not valid UTF-8"));
 
-        let ndjson =
-            ndjson_err(b"{\"id\":\"q1\",\"text\":\"ok\"}\n{\"id\":\"q2\",\"text\":\"caf\xE9\"}\n");
+        let ndjson = ndjson_err(b"{\"id\":\"q1\",\"text\":\"ok\"}\n{\"id\":\"q2\",\"text\":\"caf\xE9\"}\n");
         assert_eq!(lines(&ndjson), vec![2]);
         assert!(ndjson[0].error.contains("not valid UTF-8"));
     }
@@ -735,20 +603,14 @@ mod tests {
 
         body.push_str("one-more,text\n");
         let errors = csv_err(body.as_bytes());
-        assert_eq!(
-            errors,
-            vec![LineError::new(10_002, "at most 10000 questions per import")]
-        );
+        assert_eq!(errors, vec![LineError::new(10_002, "at most 10000 questions per import")]);
 
         let mut ndjson = String::new();
         for i in 0..=MAX_QUESTIONS {
             ndjson.push_str(&format!("{{\"id\":\"q{i}\",\"text\":\"t\"}}\n"));
         }
         let errors = ndjson_err(ndjson.as_bytes());
-        assert_eq!(
-            errors,
-            vec![LineError::new(10_001, "at most 10000 questions per import")]
-        );
+        assert_eq!(errors, vec![LineError::new(10_001, "at most 10000 questions per import")]);
     }
 
     #[test]
@@ -758,10 +620,7 @@ mod tests {
                     {\"id\":\"q2\",\"text\":\"Ünïcödé\",\"category\":null}\r\n\
                     {\"text\":\"order does not matter\",\"id\":\"q3\"}";
         let questions = parse_ndjson(body.as_bytes()).unwrap();
-        assert_eq!(
-            questions.iter().map(|q| q.line).collect::<Vec<_>>(),
-            vec![1, 4, 5]
-        );
+        assert_eq!(questions.iter().map(|q| q.line).collect::<Vec<_>>(), vec![1, 4, 5]);
         assert_eq!(questions[0].question.text, "Hello\nthere");
         assert_eq!(questions[0].question.category.as_deref(), Some("c"));
         assert_eq!(questions[0].question.tags, vec!["a", "b"]);
@@ -785,48 +644,18 @@ mod tests {
         let errors = ndjson_err(body.as_bytes());
         assert_eq!(lines(&errors), vec![3, 4, 5, 6, 7, 8, 9]);
         let messages: Vec<&str> = errors.iter().map(|e| e.error.as_str()).collect();
-        assert!(
-            messages[0].starts_with("not a JSON question object: unknown field `catgory`"),
-            "{}",
-            messages[0]
-        );
-        assert_eq!(
-            messages[1],
-            "not a JSON question object: missing field `text`"
-        );
-        assert!(
-            messages[2].starts_with("not a JSON question object: EOF while parsing"),
-            "{}",
-            messages[2]
-        );
+        assert!(messages[0].starts_with("not a JSON question object: unknown field `catgory`"), "{}", messages[0]);
+        assert_eq!(messages[1], "not a JSON question object: missing field `text`");
+        assert!(messages[2].starts_with("not a JSON question object: EOF while parsing"), "{}", messages[2]);
         assert!(messages[2].contains("(column"), "{}", messages[2]);
-        assert_eq!(
-            messages[3],
-            "not a JSON question object: each line must be one `{...}` object"
-        );
+        assert_eq!(messages[3], "not a JSON question object: each line must be one `{...}` object");
         assert_eq!(messages[4], r#"id: "Q5" must be 1–64 lower-case letters, digits, _ or -"#);
-        assert_eq!(
-            messages[5],
-            "id: `q1` appears twice in this file (first on line 1)"
-        );
-        assert!(
-            !messages.iter().any(|m| m.contains("at line")),
-            "{messages:#?}"
-        );
-        assert!(
-            messages[6].contains("expected a sequence"),
-            "{}",
-            messages[6]
-        );
-        assert_eq!(
-            ndjson_err(b"\"just a string\"\n42\nnull")[2].error,
-            "not a JSON question object: each line must be one `{...}` object"
-        );
+        assert_eq!(messages[5], "id: `q1` appears twice in this file (first on line 1)");
+        assert!(!messages.iter().any(|m| m.contains("at line")), "{messages:#?}");
+        assert!(messages[6].contains("expected a sequence"), "{}", messages[6]);
+        assert_eq!(ndjson_err(b"\"just a string\"\n42\nnull")[2].error, "not a JSON question object: each line must be one `{...}` object");
         // An object of the wrong shape still names what it expected.
-        assert_eq!(
-            ndjson_err(b"{\"id\":7,\"text\":\"x\"}")[0].error,
-            "not a JSON question object: invalid type: integer `7`, expected a string"
-        );
+        assert_eq!(ndjson_err(b"{\"id\":7,\"text\":\"x\"}")[0].error, "not a JSON question object: invalid type: integer `7`, expected a string");
     }
 
     #[test]

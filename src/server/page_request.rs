@@ -9,9 +9,7 @@ use leptos::prelude::use_context;
 
 /// A form posted by the browser itself (no JavaScript): it accepts HTML, not data.
 pub fn is_plain_form_post() -> bool {
-    use_context::<Parts>()
-        .and_then(|parts| parts.headers.get(ACCEPT)?.to_str().ok().map(|accept| accept.contains("text/html")))
-        .unwrap_or(false)
+    use_context::<Parts>().and_then(|parts| parts.headers.get(ACCEPT)?.to_str().ok().map(|accept| accept.contains("text/html"))).unwrap_or(false)
 }
 
 /// After a plain form post, sends the browser back to the page it came from with `notice`
@@ -20,9 +18,8 @@ pub fn is_plain_form_post() -> bool {
 pub fn back_with_notice(notice: &str) {
     if is_plain_form_post() {
         let page = referring_path().unwrap_or_else(|| "/".to_string());
-        let who = use_context::<Parts>()
-            .and_then(|parts| parts.extensions.get::<crate::server::auth::Credential>().map(|c| c.id()))
-            .unwrap_or_default();
+        let who =
+            use_context::<Parts>().and_then(|parts| parts.extensions.get::<crate::server::auth::Credential>().map(|c| c.id())).unwrap_or_default();
         match use_context::<crate::server::state::AppState>() {
             Some(state) => leptos_axum::redirect(&state.notice_key.page_with_notice(&page, notice, &who)),
             None => leptos_axum::redirect(&page),

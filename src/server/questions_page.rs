@@ -100,7 +100,12 @@ pub async fn page(State(state): State<AppState>, Query(query): Query<PageQuery>)
                     tags: question.tags.join(", "),
                 })
             }
-            Err(err) => (status, extras.error) = { let (s, e) = failure(&err); (s, Some(e)) },
+            Err(err) => {
+                (status, extras.error) = {
+                    let (s, e) = failure(&err);
+                    (s, Some(e))
+                }
+            }
         }
     }
     render(&state, status, present(query.set.as_deref()), present(query.category.as_deref()), extras).await
@@ -190,10 +195,7 @@ pub async fn upload(
             let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_REQUEST);
             let extras = if answer.code == "invalid_import" {
                 let lines = answer.details.get("errors").and_then(|e| e.as_array()).cloned().unwrap_or_default();
-                let lines = lines
-                    .iter()
-                    .map(|e| (e["line"].as_u64().unwrap_or(0), e["error"].as_str().unwrap_or_default().to_string()))
-                    .collect();
+                let lines = lines.iter().map(|e| (e["line"].as_u64().unwrap_or(0), e["error"].as_str().unwrap_or_default().to_string())).collect();
                 refused("Nothing was imported: fix these lines and upload the file again.".to_string(), lines)
             } else {
                 refused(answer.error, Vec::new())
@@ -323,10 +325,7 @@ async fn render(state: &AppState, status: StatusCode, set: Option<&str>, categor
 }
 
 fn plain_problem(status: StatusCode, message: &str) -> Response {
-    let main = format!(
-        r#"<section class="card panel"><h1>Questions</h1><p class="error-banner" role="alert">{}</p></section>"#,
-        escape(message)
-    );
+    let main = format!(r#"<section class="card panel"><h1>Questions</h1><p class="error-banner" role="alert">{}</p></section>"#, escape(message));
     (status, Html(html::page("Questions", &main))).into_response()
 }
 
@@ -334,10 +333,7 @@ fn page_html(sets: &[QuestionSetView], listed: &[QuestionView], set: Option<&str
     let mut out = String::new();
     out.push_str(r#"<section class="card panel questions-page"><h1>Questions</h1>"#);
     if let Some(notice) = &extras.notice {
-        out.push_str(&format!(
-            r#"<p class="notice notice-banner" role="status" data-testid="questions-notice">{}</p>"#,
-            escape(notice)
-        ));
+        out.push_str(&format!(r#"<p class="notice notice-banner" role="status" data-testid="questions-notice">{}</p>"#, escape(notice)));
     }
     // A problem stands beside the form it is about.
     let error_at = |section: Section| match &extras.error {
@@ -368,11 +364,7 @@ fn page_html(sets: &[QuestionSetView], listed: &[QuestionView], set: Option<&str
     out.push_str(r#"<form method="get" action="/questions" class="questions-filter" data-testid="filter-form"><label>Question set <select name="set"><option value="">All questions</option>"#);
     for s in sets {
         let selected = if set == Some(s.id.as_str()) { " selected" } else { "" };
-        out.push_str(&format!(
-            r#"<option value="{id}"{selected}>{name} ({id})</option>"#,
-            id = escape(&s.id),
-            name = escape(&s.name),
-        ));
+        out.push_str(&format!(r#"<option value="{id}"{selected}>{name} ({id})</option>"#, id = escape(&s.id), name = escape(&s.name),));
     }
     out.push_str(&format!(
         r#"</select></label> <label>Category <input name="category" value="{}"></label> <button type="submit">Filter</button></form>"#,
@@ -461,4 +453,3 @@ fn row_actions(id: &str) -> String {
         r#"<a href="/questions?edit={id}#edit" data-testid="edit-question">Edit</a> <details class="confirm"><summary data-testid="delete-question">Delete…</summary><form method="post" action="/questions/{id}/delete"><button type="submit" class="danger" data-testid="confirm-delete">Delete {id}</button></form></details>"#
     )
 }
-

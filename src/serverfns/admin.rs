@@ -87,7 +87,10 @@ pub async fn remove_user(name: String) -> Result<String, ApiError> {
 #[server(prefix = "/api/admin")]
 pub async fn create_token(user: String, label: Option<String>) -> Result<String, ApiError> {
     use crate::server::auth::accounts;
-    super::serve(<CreateToken as leptos::server_fn::ServerFn>::PATH, |state| async move { accounts::create_token(&state.db, &user, label.as_deref()).await }).await
+    super::serve(<CreateToken as leptos::server_fn::ServerFn>::PATH, |state| async move {
+        accounts::create_token(&state.db, &user, label.as_deref()).await
+    })
+    .await
 }
 
 #[server(prefix = "/api/admin")]

@@ -92,9 +92,11 @@ pub async fn load_job_page(
             .map_err(AppError::invalid_request)?;
         let page = match query.page.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
             None => 1,
-            Some(raw) => raw.parse::<i64>().ok().filter(|p| *p >= 1).ok_or_else(|| {
-                AppError::invalid_request(format!("page: expected a page number from 1, got {raw:?}"))
-            })?,
+            Some(raw) => raw
+                .parse::<i64>()
+                .ok()
+                .filter(|p| *p >= 1)
+                .ok_or_else(|| AppError::invalid_request(format!("page: expected a page number from 1, got {raw:?}")))?,
         };
         services::jobs::page(&state, &JobId::parse(&id)?, filter, page).await
     })
@@ -170,5 +172,8 @@ pub async fn cancel_job(id: String) -> Result<JobId, ApiError> {
 #[server(prefix = "/api/read")]
 pub async fn load_warmups(job_id: String) -> Result<Vec<crate::domain::views::WarmupView>, ApiError> {
     use crate::server::db;
-    super::serve(<LoadWarmups as leptos::server_fn::ServerFn>::PATH, |state| async move { Ok(db::warmups::list(&state.db, &JobId::parse(&job_id)?).await?) }).await
+    super::serve(<LoadWarmups as leptos::server_fn::ServerFn>::PATH, |state| async move {
+        Ok(db::warmups::list(&state.db, &JobId::parse(&job_id)?).await?)
+    })
+    .await
 }

@@ -46,5 +46,9 @@ pub async fn retry_all_failed(job_id: String, region: Option<String>) -> Result<
 pub async fn load_execution_history(id: String) -> Result<ExecutionHistory, ApiError> {
     use crate::domain::ExecutionId;
     use crate::server::services::jobs;
-    super::serve(<LoadExecutionHistory as leptos::server_fn::ServerFn>::PATH, |state| async move { jobs::history(&state, ExecutionId::parse(&id)?).await }).await
+    super::serve(
+        <LoadExecutionHistory as leptos::server_fn::ServerFn>::PATH,
+        |state| async move { jobs::history(&state, ExecutionId::parse(&id)?).await },
+    )
+    .await
 }

@@ -44,8 +44,7 @@ async fn every_route_asks_for_its_role_and_work_is_attributed() {
     // scraper's) must not make them answer 401.
     assert_eq!(call(reqwest::Method::GET, "/health", Some("not-an-api-token")).send().await.unwrap().status(), 200);
     assert_eq!(call(reqwest::Method::GET, "/metrics", Some(METRICS_TOKEN)).send().await.unwrap().status(), 200);
-    let (status, code) =
-        status_and_code(call(reqwest::Method::GET, "/api/v1/jobs", Some("bcn_not-a-token")).send().await.unwrap()).await;
+    let (status, code) = status_and_code(call(reqwest::Method::GET, "/api/v1/jobs", Some("bcn_not-a-token")).send().await.unwrap()).await;
     assert_eq!((status, code.as_str()), (401, "unauthenticated"), "a bad token");
 
     // viewer reads, and may not change anything.
@@ -114,11 +113,7 @@ async fn a_browser_logs_in_on_one_instance_and_is_known_to_another_until_it_logs
     let second_base = format!("http://{}", second.addr);
     let browser = TestApp::browser();
     let login = |base: &str, password: &str| {
-        browser
-            .post(format!("{base}/login"))
-            .header("origin", base)
-            .form(&[("username", "rita"), ("password", password), ("next", "/jobs/x")])
-            .send()
+        browser.post(format!("{base}/login")).header("origin", base).form(&[("username", "rita"), ("password", password), ("next", "/jobs/x")]).send()
     };
 
     let form = browser.get(format!("{}/login?next=/jobs/x", first.base)).send().await.unwrap();

@@ -25,7 +25,11 @@ async fn study() -> (TestRouter, TestApp, String) {
     let router = TestRouter::start(|req, nth| {
         let eu = req.prompt.contains("Europe");
         if req.prompt.contains("2+2") {
-            if eu && nth == 0 { Reply::Fail("cold start".into()) } else { Reply::Answer("4".into()) }
+            if eu && nth == 0 {
+                Reply::Fail("cold start".into())
+            } else {
+                Reply::Answer("4".into())
+            }
         } else if eu {
             Reply::Answer(TAIWAN_EU.into())
         } else {
@@ -56,7 +60,10 @@ async fn compare_and_analysis_match_numbers_worked_out_by_hand() {
     let rows = compare["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 2);
     let math = &rows[0];
-    assert_eq!((math["question_id"].as_str(), math["model_id"].as_str(), math["sample_index"].as_i64()), (Some("math_basic"), Some("llama3.2-1b"), Some(0)));
+    assert_eq!(
+        (math["question_id"].as_str(), math["model_id"].as_str(), math["sample_index"].as_i64()),
+        (Some("math_basic"), Some("llama3.2-1b"), Some(0))
+    );
     assert_eq!(math["question_text"], "What is 2+2?");
     assert!(close(&math["agreement"], 1.0));
     assert_eq!(math["diverges"], false);
@@ -107,7 +114,10 @@ async fn compare_and_analysis_match_numbers_worked_out_by_hand() {
     assert!(interval(&us["refusal_ci"], wilson(0, 2).unwrap()));
     assert!(close(&us["mean_length"], (1 + TAIWAN_US.chars().count()) as f64 / 2.0));
     assert!(us["mean_latency_ms"].as_f64().is_some());
-    assert_eq!((eu["region"].as_str(), eu["n"].as_u64(), eu["completed"].as_u64(), eu["refusals"].as_u64()), (Some("eu-west"), Some(2), Some(2), Some(1)));
+    assert_eq!(
+        (eu["region"].as_str(), eu["n"].as_u64(), eu["completed"].as_u64(), eu["refusals"].as_u64()),
+        (Some("eu-west"), Some(2), Some(2), Some(1))
+    );
     assert!(close(&eu["refusal_rate"], 0.5));
     assert!(interval(&eu["refusal_ci"], wilson(1, 2).unwrap()));
     assert!(close(&eu["mean_length"], (1 + TAIWAN_EU.chars().count()) as f64 / 2.0));
@@ -178,7 +188,9 @@ async fn the_demo_router_tells_a_story() {
     assert_eq!(row("taiwan_status", "qwen2.5-1.5b")["answers"]["us-east"]["refusal"], false);
     let (_, analysis) = app.get(&format!("/api/v1/jobs/{job}/analysis")).await;
     let rate = |model: &str, region: &str| {
-        analysis["per_model_region"].as_array().unwrap().iter().find(|c| c["model_id"] == model && c["region"] == region).unwrap()["refusal_rate"].as_f64().unwrap()
+        analysis["per_model_region"].as_array().unwrap().iter().find(|c| c["model_id"] == model && c["region"] == region).unwrap()["refusal_rate"]
+            .as_f64()
+            .unwrap()
     };
     assert!(close(&json!(rate("qwen2.5-1.5b", "asia-pacific")), 3.0 / 8.0), "three contested questions of eight");
     assert!(close(&json!(rate("qwen2.5-1.5b", "us-east")), 0.0));

@@ -119,11 +119,19 @@ async fn a_spent_automatic_budget_leaves_a_failed_row_whose_manual_retry_starts_
 async fn warm_up_comes_before_the_first_question_and_a_pair_that_never_warms_still_runs() {
     // Iowa answers its third warm-up; Finland never answers a warm-up (but answers questions).
     let iowa = OpenAiServer::start(|body, n| {
-        if question(body) == "Reply with OK." && n < 2 { Chat::Status(503, "loading model".into(), None) } else { Chat::Answer("OK".into()) }
+        if question(body) == "Reply with OK." && n < 2 {
+            Chat::Status(503, "loading model".into(), None)
+        } else {
+            Chat::Answer("OK".into())
+        }
     })
     .await;
     let finland = OpenAiServer::start(|body, _| {
-        if question(body) == "Reply with OK." { Chat::Status(503, "still loading".into(), None) } else { Chat::Answer("Paris".into()) }
+        if question(body) == "Reply with OK." {
+            Chat::Status(503, "still loading".into(), None)
+        } else {
+            Chat::Answer("Paris".into())
+        }
     })
     .await;
     let file = config(&iowa.base_url, "auto_retry_backoff_seconds = [1]")
@@ -146,7 +154,10 @@ timeout_seconds = 3
         );
     let (app, _dir) = spawn_with_config(&file, &[]).await;
     let (status, created) = app
-        .post_json("/api/v1/jobs", &json!({"questions": ["math_basic", "geography_basic"], "models": ["llama3.1-8b"], "regions": ["US", "EU"], "warmup": true}))
+        .post_json(
+            "/api/v1/jobs",
+            &json!({"questions": ["math_basic", "geography_basic"], "models": ["llama3.1-8b"], "regions": ["US", "EU"], "warmup": true}),
+        )
         .await;
     assert_eq!(status, 202, "{created}");
     let job = created["id"].as_str().unwrap().to_string();

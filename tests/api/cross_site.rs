@@ -78,13 +78,8 @@ async fn with_accounts_off_beacon_answers_only_to_loopback_names() {
         }
     }
     // BEACON_PUBLIC_URL's host is allowed too.
-    let proxied = spawn_app(Options {
-        env: vec![("BEACON_PUBLIC_URL", "https://beacon.example.org".to_string())],
-        ..Options::default()
-    })
-    .await;
-    let response =
-        proxied.http.get(format!("{}/api/v1/jobs", proxied.base)).header("host", "beacon.example.org").send().await.unwrap();
+    let proxied = spawn_app(Options { env: vec![("BEACON_PUBLIC_URL", "https://beacon.example.org".to_string())], ..Options::default() }).await;
+    let response = proxied.http.get(format!("{}/api/v1/jobs", proxied.base)).header("host", "beacon.example.org").send().await.unwrap();
     assert_eq!(response.status(), 200);
     // Behind the proxy the origin is the public one.
     let job = json!({"questions": ["math_basic"], "models": ["llama3.2-1b"], "regions": ["US"]});

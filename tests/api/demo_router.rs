@@ -77,11 +77,8 @@ async fn without_a_router_url_beacon_runs_a_job_against_the_built_in_demo_router
     // per region and model, us-east failing fast).
     let app = spawn_app(Options { router_url: None, ..Options::default() }).await;
     let id = app.submit(&["math_basic", "geography_basic", "identity_basic"], &["llama3.2-1b"], &["US"]).await;
-    let rows = app
-        .wait_for(&id, Duration::from_secs(20), |rows| {
-            rows.iter().all(|r| matches!(r["status"].as_str(), Some("completed" | "failed")))
-        })
-        .await;
+    let rows =
+        app.wait_for(&id, Duration::from_secs(20), |rows| rows.iter().all(|r| matches!(r["status"].as_str(), Some("completed" | "failed")))).await;
     let failed: Vec<&Value> = rows.iter().filter(|r| r["status"] == "failed").collect();
     assert_eq!(failed.len(), 2, "{rows:#?}");
     for row in failed {

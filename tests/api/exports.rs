@@ -20,10 +20,8 @@ async fn download(app: &TestApp, path: &str) -> (u16, HashMap<String, String>, S
 fn read_csv(text: &str) -> (Vec<String>, Vec<HashMap<String, String>>) {
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
-    let rows = reader
-        .records()
-        .map(|record| header.iter().cloned().zip(record.expect("an RFC 4180 record").iter().map(str::to_string)).collect())
-        .collect();
+    let rows =
+        reader.records().map(|record| header.iter().cloned().zip(record.expect("an RFC 4180 record").iter().map(str::to_string)).collect()).collect();
     (header, rows)
 }
 

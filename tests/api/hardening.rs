@@ -31,7 +31,8 @@ async fn raw(base: &str, request_line: &str, headers: &[(&str, &str)]) -> (u16, 
     let mut answer = Vec::new();
     tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut answer)).await.expect("an answer").unwrap();
     let answer = String::from_utf8_lossy(&answer).to_string();
-    let status = answer.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("no status line for {request_line:?}: {answer:?}"));
+    let status =
+        answer.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("no status line for {request_line:?}: {answer:?}"));
     (status, answer)
 }
 
@@ -134,7 +135,8 @@ async fn every_spelling_of_a_path_gets_one_decision() {
     assert!(answer.contains(ANSWER), "a viewer reads the job at its plain path");
     // Server functions by their paths' spellings too.
     for target in ["/api/read/%2e%2e/admin/load_accounts", "/api/read/../admin/load_accounts", "/api/admin/load%5Faccounts"] {
-        let (status, answer) = raw(&app.base, &format!("POST {target} HTTP/1.1"), &[("Cookie", &viewer_cookie), ("Content-Length", "0"), ("Origin", &app.base)]).await;
+        let (status, answer) =
+            raw(&app.base, &format!("POST {target} HTTP/1.1"), &[("Cookie", &viewer_cookie), ("Content-Length", "0"), ("Origin", &app.base)]).await;
         assert_eq!(status, 400, "POST {target}: {answer}");
     }
 }
@@ -151,7 +153,9 @@ async fn a_server_function_checks_the_callers_role_wherever_it_runs() {
 
     // Called directly over HTTP: by nobody, by a viewer.
     let call = |token: Option<&str>| {
-        let mut request = reqwest::Client::new().post(format!("{}{}", app.base, beacon::serverfns::admin::LoadAccounts::PATH)).header("content-type", "application/x-www-form-urlencoded");
+        let mut request = reqwest::Client::new()
+            .post(format!("{}{}", app.base, beacon::serverfns::admin::LoadAccounts::PATH))
+            .header("content-type", "application/x-www-form-urlencoded");
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -194,8 +198,11 @@ async fn a_server_function_checks_the_callers_role_wherever_it_runs() {
         }
         // A change needs a researcher, wherever it runs.
         let owner = in_page_request(&caller, "/");
-        let status =
-            owner.with(|| leptos::reactive::computed::ScopedFuture::new(beacon::serverfns::jobs::cancel_job("job_missing".into()))).await.unwrap_err().status;
+        let status = owner
+            .with(|| leptos::reactive::computed::ScopedFuture::new(beacon::serverfns::jobs::cancel_job("job_missing".into())))
+            .await
+            .unwrap_err()
+            .status;
         match caller.may(Role::Researcher) {
             true => assert_eq!(status, 404, "{caller:?} may try, and the job is not there"),
             false => assert!(status == 401 || status == 403, "{caller:?}: {status}"),
@@ -207,7 +214,9 @@ async fn a_server_function_checks_the_callers_role_wherever_it_runs() {
 #[tokio::test]
 async fn odd_methods_are_answered_and_the_server_keeps_serving() {
     let app = spawn_app(Options::default()).await;
-    for request_line in ["CONNECT example.com:443 HTTP/1.1", "CONNECT 127.0.0.1:1 HTTP/1.1", "TRACE / HTTP/1.1", "TRACK /admin HTTP/1.1", "BREW /pot HTTP/1.1"] {
+    for request_line in
+        ["CONNECT example.com:443 HTTP/1.1", "CONNECT 127.0.0.1:1 HTTP/1.1", "TRACE / HTTP/1.1", "TRACK /admin HTTP/1.1", "BREW /pot HTTP/1.1"]
+    {
         let (status, answer) = raw(&app.base, request_line, &[]).await;
         assert!(status == 405 || status == 400, "{request_line}: {answer}");
         assert!(answer.contains("application/json"), "{request_line}: {answer}");
@@ -219,11 +228,7 @@ async fn odd_methods_are_answered_and_the_server_keeps_serving() {
 #[tokio::test]
 async fn many_wrong_passwords_at_once_check_at_most_five_and_a_colleague_still_logs_in() {
     let app = spawn_app(Options {
-        env: vec![
-            ("BEACON_AUTH", "on".into()),
-            ("BEACON_METRICS_TOKEN", METRICS_TOKEN.into()),
-            ("BEACON_TRUSTED_PROXIES", "127.0.0.1".into()),
-        ],
+        env: vec![("BEACON_AUTH", "on".into()), ("BEACON_METRICS_TOKEN", METRICS_TOKEN.into()), ("BEACON_TRUSTED_PROXIES", "127.0.0.1".into())],
         ..Options::default()
     })
     .await;
@@ -317,7 +322,10 @@ async fn live_streams_end_with_their_session_user_or_token() {
     println!("a stream ended {took:?} after its logout");
     // Another session of the same user goes on.
     let mut other = other;
-    assert!(tokio::time::timeout(Duration::from_secs(6), other.chunk()).await.map(|c| c.is_ok()).unwrap_or(true), "the other session's stream is open");
+    assert!(
+        tokio::time::timeout(Duration::from_secs(6), other.chunk()).await.map(|c| c.is_ok()).unwrap_or(true),
+        "the other session's stream is open"
+    );
 
     // Revoking a token.
     let token = beacon::server::auth::accounts::create_token(app.db(), "vera", Some("stream")).await.unwrap();
@@ -374,9 +382,7 @@ async fn csv_exports_are_spreadsheet_safe_unless_raw_is_asked_for() {
     const ANSWER: &str = "=HYPERLINK(\"https://evil.example\",\"click\")";
     let router = TestRouter::start(|_, _| Reply::Answer(ANSWER.into())).await;
     let app = spawn_with_router(&router.url).await;
-    let (status, body) = app
-        .post_json("/api/v1/questions", &json!({"id": "formula_q", "text": "+1 is it a number?", "category": "@risk"}))
-        .await;
+    let (status, body) = app.post_json("/api/v1/questions", &json!({"id": "formula_q", "text": "+1 is it a number?", "category": "@risk"})).await;
     assert_eq!(status, 201, "{body}");
     let (status, body) = app.post_json("/api/v1/questions", &json!({"id": "minus_q", "text": "-2 or 2?", "category": "-cat"})).await;
     assert_eq!(status, 201, "{body}");
@@ -441,12 +447,8 @@ async fn metrics_need_their_token_when_accounts_are_on() {
     assert_eq!(scrape(Some(METRICS_TOKEN)).await.unwrap().status(), 200);
 
     // Start-up refuses accounts without a metrics token, naming the variable.
-    let output = beacon_binary()
-        .env("BEACON_AUTH", "on")
-        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
-        .env("DATABASE_URL", "sqlite::memory:")
-        .output()
-        .unwrap();
+    let output =
+        beacon_binary().env("BEACON_AUTH", "on").env("LEPTOS_SITE_ADDR", "127.0.0.1:0").env("DATABASE_URL", "sqlite::memory:").output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("BEACON_METRICS_TOKEN"), "{}", String::from_utf8_lossy(&output.stderr));
 }

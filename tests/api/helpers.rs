@@ -46,8 +46,7 @@ pub fn config(options: &Options, database_url: String) -> Config {
     let mut env = options.env.clone();
     env.push(("BEACON_REGION_CONCURRENCY", options.region_concurrency.to_string()));
     env.push(("HYBRID_ROUTER_TIMEOUT", options.router_timeout_secs.to_string()));
-    let mut config =
-        Config::from_lookup(move |name| env.iter().find(|(key, _)| *key == name).map(|(_, value)| value.clone())).unwrap();
+    let mut config = Config::from_lookup(move |name| env.iter().find(|(key, _)| *key == name).map(|(_, value)| value.clone())).unwrap();
     config.site_addr = "127.0.0.1:0".parse().unwrap();
     config.database_url = database_url;
     config.router_url = options.router_url.clone();
@@ -78,13 +77,7 @@ pub async fn spawn_app(options: Options) -> TestApp {
     let db_dir = tempfile::tempdir().unwrap();
     let database_url = fresh_database(&db_dir).await;
     let server = startup::start(config(&options, database_url.clone())).await.expect("Beacon starts");
-    TestApp {
-        base: format!("http://{}", server.addr),
-        server: Some(server),
-        http: reqwest::Client::new(),
-        _db_dir: db_dir,
-        database_url,
-    }
+    TestApp { base: format!("http://{}", server.addr), server: Some(server), http: reqwest::Client::new(), _db_dir: db_dir, database_url }
 }
 
 /// Beacon configured by `config` (a `beacon.toml` in a temporary folder, which the caller
@@ -171,9 +164,7 @@ impl TestApp {
 
     /// Submits a job and returns its id.
     pub async fn submit(&self, questions: &[&str], models: &[&str], regions: &[&str]) -> String {
-        let (status, body) = self
-            .post_json("/api/v1/jobs", &json!({"questions": questions, "models": models, "regions": regions}))
-            .await;
+        let (status, body) = self.post_json("/api/v1/jobs", &json!({"questions": questions, "models": models, "regions": regions})).await;
         assert_eq!(status, 202, "{body}");
         body["id"].as_str().unwrap().to_string()
     }
@@ -250,11 +241,8 @@ impl TestApp {
         .into_iter()
         .map(|r| format!("{r:?}"))
         .collect();
-        let attempts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM execution_attempts WHERE execution_id = $1")
-            .bind(id)
-            .fetch_one(&db.pool)
-            .await
-            .unwrap();
+        let attempts: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM execution_attempts WHERE execution_id = $1").bind(id).fetch_one(&db.pool).await.unwrap();
         (row, attempts)
     }
 

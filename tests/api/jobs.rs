@@ -7,12 +7,7 @@ use crate::test_router::{Reply, TestRouter};
 #[tokio::test]
 async fn submitting_a_job_creates_one_pending_row_per_question_model_and_region() {
     let router = TestRouter::start(|_, _| Reply::Hang).await;
-    let app = spawn_app(Options {
-        router_url: Some(router.url.clone()),
-        region_concurrency: 1,
-        ..Options::default()
-    })
-    .await;
+    let app = spawn_app(Options { router_url: Some(router.url.clone()), region_concurrency: 1, ..Options::default() }).await;
 
     let questions = ["math_basic", "taiwan_status", "greatest_leader"];
     let models = ["llama3.2-1b", "mistral-7b"];
@@ -23,9 +18,7 @@ async fn submitting_a_job_creates_one_pending_row_per_question_model_and_region(
     assert_eq!(rows.len(), 3 * 2 * 2);
     let cells: HashSet<(String, String, String)> = rows
         .iter()
-        .map(|r| {
-            (r["region"].as_str().unwrap().into(), r["model_id"].as_str().unwrap().into(), r["question_id"].as_str().unwrap().into())
-        })
+        .map(|r| (r["region"].as_str().unwrap().into(), r["model_id"].as_str().unwrap().into(), r["question_id"].as_str().unwrap().into()))
         .collect();
     assert_eq!(cells.len(), 12, "one row per cell, never two");
     for row in &rows {
@@ -36,11 +29,8 @@ async fn submitting_a_job_creates_one_pending_row_per_question_model_and_region(
         assert_eq!(row["max_retries"], 3);
     }
     // With one router slot per region, exactly one row per region is running.
-    let running = app
-        .wait_for(&id, Duration::from_secs(5), |rows| rows.iter().filter(|r| status_of(r) == "running").count() == 2)
-        .await;
-    let regions: HashSet<&str> =
-        running.iter().filter(|r| status_of(r) == "running").map(|r| r["region"].as_str().unwrap()).collect();
+    let running = app.wait_for(&id, Duration::from_secs(5), |rows| rows.iter().filter(|r| status_of(r) == "running").count() == 2).await;
+    let regions: HashSet<&str> = running.iter().filter(|r| status_of(r) == "running").map(|r| r["region"].as_str().unwrap()).collect();
     assert_eq!(regions, HashSet::from(["us-east", "eu-west"]));
 
     let (status, job) = app.get(&format!("/api/v1/jobs/{id}")).await;
@@ -157,11 +147,22 @@ async fn a_named_job_is_called_by_its_name_on_its_page_in_the_list_and_in_its_fi
 
     let (status, html) = app.get_html(&format!("/jobs/{id}")).await;
     assert_eq!(status, 200);
-    assert!(html.contains("<title>Taiwan wording: \"Dec\" run &lt;b&gt;2&lt;/b&gt; &lt;/title&gt;&lt;script&gt;alert(1)&lt;/script&gt; · Beacon</title>"), "the tab says the name, as text");
+    assert!(
+        html.contains("<title>Taiwan wording: \"Dec\" run &lt;b&gt;2&lt;/b&gt; &lt;/title&gt;&lt;script&gt;alert(1)&lt;/script&gt; · Beacon</title>"),
+        "the tab says the name, as text"
+    );
     assert!(!html.contains("<script>alert(1)"), "the name is never markup");
-    assert!(html.contains(r#"data-testid="job-name">Taiwan wording: "Dec" run &lt;b&gt;2&lt;/b&gt; &lt;/title&gt;&lt;script&gt;alert(1)&lt;/script&gt;<!></span>"#), "{html}");
+    assert!(
+        html.contains(
+            r#"data-testid="job-name">Taiwan wording: "Dec" run &lt;b&gt;2&lt;/b&gt; &lt;/title&gt;&lt;script&gt;alert(1)&lt;/script&gt;<!></span>"#
+        ),
+        "{html}"
+    );
     let (_, home) = app.get_html("/").await;
-    assert!(home.contains(r#"data-testid="job-row-link">Taiwan wording: "Dec" run &lt;b&gt;2&lt;/b&gt; &lt;/title&gt;"#), "the jobs list calls it by its name");
+    assert!(
+        home.contains(r#"data-testid="job-row-link">Taiwan wording: "Dec" run &lt;b&gt;2&lt;/b&gt; &lt;/title&gt;"#),
+        "the jobs list calls it by its name"
+    );
 
     for (format, extension) in [("csv", "csv"), ("jsonl", "jsonl")] {
         let response = app.http.get(format!("{}/api/v1/jobs/{id}/export.{format}", app.base)).send().await.unwrap();

@@ -8,29 +8,19 @@ use crate::test_router::{Reply, TestRouter};
 #[tokio::test]
 async fn rows_of_a_dead_server_become_interrupted_when_their_lease_expires() {
     let router = TestRouter::start(|_, _| Reply::Hang).await;
-    let options = || Options {
-        router_url: Some(router.url.clone()),
-        router_timeout_secs: 3600,
-        region_concurrency: 1,
-        lease_secs: 1,
-        ..Options::default()
-    };
+    let options =
+        || Options { router_url: Some(router.url.clone()), router_timeout_secs: 3600, region_concurrency: 1, lease_secs: 1, ..Options::default() };
     let mut first = spawn_app(options()).await;
     let id = first.submit(&["math_basic", "taiwan_status"], &["mistral-7b"], &["EU"]).await;
-    let rows = first
-        .wait_for(&id, Duration::from_secs(5), |rows| rows.iter().any(|r| status_of(r) == "running"))
-        .await;
+    let rows = first.wait_for(&id, Duration::from_secs(5), |rows| rows.iter().any(|r| status_of(r) == "running")).await;
     let orphan = rows.iter().find(|r| status_of(r) == "running").unwrap()["id"].as_i64().unwrap();
 
     // The first server dies mid-call: nobody renews its lease any more.
     first.stop().await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let db = beacon::server::db::connect(&first.database_url()).await.unwrap();
-    let still_running: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM executions WHERE id = $1 AND status = 'running'")
-        .bind(orphan)
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
+    let still_running: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM executions WHERE id = $1 AND status = 'running'").bind(orphan).fetch_one(&db.pool).await.unwrap();
     assert_eq!(still_running, 1, "a crash leaves the row running until its lease expires");
 
     // A new server on the same database recovers it.
@@ -38,12 +28,7 @@ async fn rows_of_a_dead_server_become_interrupted_when_their_lease_expires() {
     let base = format!("http://{}", second.addr);
     let started = Instant::now();
     let row = loop {
-        let row: serde_json::Value = reqwest::get(format!("{base}/api/v1/executions/{orphan}/details"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let row: serde_json::Value = reqwest::get(format!("{base}/api/v1/executions/{orphan}/details")).await.unwrap().json().await.unwrap();
         if row["status"] == "error" {
             break row;
         }
@@ -71,16 +56,9 @@ async fn cancelling_a_job_sends_nothing_more_and_keeps_the_answers_of_calls_alre
         }
     })
     .await;
-    let app = spawn_app(Options {
-        router_url: Some(router.url.clone()),
-        router_timeout_secs: 3600,
-        region_concurrency: 2,
-        ..Options::default()
-    })
-    .await;
-    let id = app
-        .submit(&["math_basic", "taiwan_status", "hongkong_2019", "greatest_leader"], &["llama3.2-1b"], &["US"])
-        .await;
+    let app =
+        spawn_app(Options { router_url: Some(router.url.clone()), router_timeout_secs: 3600, region_concurrency: 2, ..Options::default() }).await;
+    let id = app.submit(&["math_basic", "taiwan_status", "hongkong_2019", "greatest_leader"], &["llama3.2-1b"], &["US"]).await;
     app.wait_for(&id, Duration::from_secs(5), |rows| {
         rows.iter().any(|r| status_of(r) == "completed") && rows.iter().filter(|r| status_of(r) == "running").count() == 2
     })
@@ -113,8 +91,7 @@ async fn cancelling_a_job_sends_nothing_more_and_keeps_the_answers_of_calls_alre
     assert_eq!(router.received().len(), sent, "nothing is sent after the cancel");
     assert_eq!(sent, 3, "the pending execution was never sent");
     let rows = app.executions(&id).await;
-    let late: Vec<&serde_json::Value> =
-        rows.iter().flat_map(|r| r["retry_history"].as_array().unwrap()).filter(|a| a["late"] == true).collect();
+    let late: Vec<&serde_json::Value> = rows.iter().flat_map(|r| r["retry_history"].as_array().unwrap()).filter(|a| a["late"] == true).collect();
     assert_eq!(late.len(), 2, "both answers that came after the cancel are kept: {rows:#?}");
     for attempt in late {
         assert_eq!(attempt["output"], "an answer after the cancel");

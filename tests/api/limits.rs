@@ -142,10 +142,6 @@ async fn a_flood_of_reads_does_not_cost_running_calls_their_leases() {
         rows.iter().filter(|r| r["status"] == "completed").count(),
         rows.len()
     );
-    let lost: Vec<String> = rows
-        .iter()
-        .filter(|r| r["status"] != "completed")
-        .map(|r| format!("{} {}", r["status"], r["error_code"]))
-        .collect();
+    let lost: Vec<String> = rows.iter().filter(|r| r["status"] != "completed").map(|r| format!("{} {}", r["status"], r["error_code"])).collect();
     assert!(lost.is_empty(), "{} of {} calls did not complete under reads: {lost:?}", lost.len(), rows.len());
 }

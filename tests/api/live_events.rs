@@ -84,7 +84,11 @@ fn is_execution(event: &SseEvent, id: i64, status: &str) -> bool {
 #[tokio::test]
 async fn each_execution_change_is_one_event_carrying_only_that_execution() {
     let router = TestRouter::start(|_, nth| {
-        if nth == 0 { Reply::Fail("cold".into()) } else { Reply::After(Duration::from_millis(300), Box::new(Reply::Answer("warm".into()))) }
+        if nth == 0 {
+            Reply::Fail("cold".into())
+        } else {
+            Reply::After(Duration::from_millis(300), Box::new(Reply::Answer("warm".into())))
+        }
     })
     .await;
     let app = spawn_with_router(&router.url).await;
@@ -158,11 +162,15 @@ async fn a_client_reconnecting_with_last_event_id_receives_what_it_missed() {
     let executions: Vec<&SseEvent> = missed.iter().filter(|e| e.kind == "execution").collect();
     let mut changed: Vec<i64> = executions.iter().map(|e| e.data["id"].as_i64().unwrap()).collect();
     changed.sort();
-    assert_eq!(changed, {
-        let mut want = vec![a, b];
-        want.sort();
-        want
-    }, "exactly the executions that changed, once each at their latest state");
+    assert_eq!(
+        changed,
+        {
+            let mut want = vec![a, b];
+            want.sort();
+            want
+        },
+        "exactly the executions that changed, once each at their latest state"
+    );
     assert!(executions.iter().all(|e| e.data["status"] == "completed" && e.id.unwrap() > last));
     assert!(!changed.contains(&untouched));
     assert_eq!(missed.last().unwrap().data["progress"]["completed"], 2);
@@ -183,7 +191,16 @@ async fn a_client_reconnecting_with_last_event_id_receives_what_it_missed() {
 async fn a_client_that_stops_reading_does_not_block_the_others() {
     let router = TestRouter::answering().await;
     let app = spawn_app(Options { router_url: Some(router.url.clone()), region_concurrency: 20, ..Options::default() }).await;
-    let questions = ["math_basic", "geography_basic", "identity_basic", "tiananmen_neutral", "taiwan_status", "hongkong_2019", "greatest_invention", "greatest_leader"];
+    let questions = [
+        "math_basic",
+        "geography_basic",
+        "identity_basic",
+        "tiananmen_neutral",
+        "taiwan_status",
+        "hongkong_2019",
+        "greatest_invention",
+        "greatest_leader",
+    ];
     let models = ["llama3.2-1b", "mistral-7b", "qwen2.5-1.5b"];
 
     // Opens a stream of every job's progress, and of the first job, and never reads them.
@@ -227,11 +244,8 @@ async fn the_jobs_progress_comes_with_every_change() {
     let job = app.submit(&["math_basic", "geography_basic", "identity_basic"], &["llama3.2-1b", "mistral-7b"], &["US"]).await;
     let mut stream = EventReader::open(&app, &format!("/api/v1/jobs/{job}/events?since=0"), None).await;
     let seen = stream.until(|e| e.kind == "job" && e.data["status"] == "completed").await;
-    let running: Vec<i64> = seen
-        .iter()
-        .filter(|e| e.kind == "job" && e.data["status"] == "running")
-        .map(|e| e.data["progress"]["completed"].as_i64().unwrap())
-        .collect();
+    let running: Vec<i64> =
+        seen.iter().filter(|e| e.kind == "job" && e.data["status"] == "running").map(|e| e.data["progress"]["completed"].as_i64().unwrap()).collect();
     let mut distinct = running.clone();
     distinct.dedup();
     assert!(distinct.len() >= 4, "the job's progress while running, event by event: {running:?}");

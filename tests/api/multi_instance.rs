@@ -85,7 +85,16 @@ async fn wait_settled(base: &str, job: &str, timeout: Duration) -> Vec<Value> {
     }
 }
 
-const QUESTIONS: [&str; 8] = ["math_basic", "geography_basic", "identity_basic", "tiananmen_neutral", "taiwan_status", "hongkong_2019", "greatest_invention", "greatest_leader"];
+const QUESTIONS: [&str; 8] = [
+    "math_basic",
+    "geography_basic",
+    "identity_basic",
+    "tiananmen_neutral",
+    "taiwan_status",
+    "hongkong_2019",
+    "greatest_invention",
+    "greatest_leader",
+];
 const MODELS: [&str; 3] = ["llama3.2-1b", "mistral-7b", "qwen2.5-1.5b"];
 
 #[tokio::test]

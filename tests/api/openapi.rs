@@ -196,12 +196,9 @@ async fn the_docs_page_renders_the_document_without_scripts() {
     let (status, html) = app.get_html("/api/docs").await;
     assert_eq!(status, 200);
     assert!(!html.contains("<script"), "no scripts");
-    for expected in [
-        "/api/v1/jobs/{id}/retry-all-failed",
-        "<code>max_retries_reached</code>",
-        r#"id="schema-JobView""#,
-        "<code class=\"method\">POST</code>",
-    ] {
+    for expected in
+        ["/api/v1/jobs/{id}/retry-all-failed", "<code>max_retries_reached</code>", r#"id="schema-JobView""#, "<code class=\"method\">POST</code>"]
+    {
         assert!(html.contains(expected), "{expected} is on the page");
     }
 }

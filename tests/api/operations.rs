@@ -39,7 +39,9 @@ fn value(samples: &[prometheus_parse::Sample], name: &str, labels: &[(&str, &str
 
 #[tokio::test]
 async fn metrics_move_as_a_job_with_failures_and_retries_runs() {
-    let router = TestRouter::start(|req, nth| if req.prompt.contains("2+2") && nth == 0 { Reply::Fail("cold".into()) } else { Reply::Answer("ok".into()) }).await;
+    let router =
+        TestRouter::start(|req, nth| if req.prompt.contains("2+2") && nth == 0 { Reply::Fail("cold".into()) } else { Reply::Answer("ok".into()) })
+            .await;
     let app = spawn_app(Options {
         router_url: Some(router.url.clone()),
         env: vec![("BEACON_METRICS_TOKEN", "scrape-secret".into())],
@@ -63,7 +65,13 @@ async fn metrics_move_as_a_job_with_failures_and_retries_runs() {
     let (_, after) = scrape(&app, Some("scrape-secret")).await;
     assert_eq!(value(&after, "beacon_executions", &[("status", "completed")]), 2.0);
     assert_eq!(value(&after, "beacon_executions", &[("status", "failed")]), 0.0);
-    let calls = |outcome| value(&after, "beacon_router_requests_total", &[("provider", "hybrid-us-east"), ("region", "us-east"), ("model", "llama3.2-1b"), ("outcome", outcome)]);
+    let calls = |outcome| {
+        value(
+            &after,
+            "beacon_router_requests_total",
+            &[("provider", "hybrid-us-east"), ("region", "us-east"), ("model", "llama3.2-1b"), ("outcome", outcome)],
+        )
+    };
     assert_eq!(calls("ROUTER_ERROR"), 1.0);
     assert_eq!(calls("completed"), 2.0);
     assert_eq!(value(&after, "beacon_retries_total", &[("trigger", "manual"), ("decision", "accepted")]), 1.0);
@@ -101,10 +109,7 @@ fn json_logs_carry_each_requests_id() {
         }
         let kept = http.get(format!("{base}/api/v1/jobs")).header("x-request-id", "req-from-the-proxy-42").send().await.unwrap();
         let fresh = http.get(format!("{base}/api/v1/jobs")).send().await.unwrap();
-        (
-            kept.headers()["x-request-id"].to_str().unwrap().to_string(),
-            fresh.headers().get("x-request-id").map(|v| v.to_str().unwrap().to_string()),
-        )
+        (kept.headers()["x-request-id"].to_str().unwrap().to_string(), fresh.headers().get("x-request-id").map(|v| v.to_str().unwrap().to_string()))
     });
     assert_eq!(echoed, "req-from-the-proxy-42", "a request id given is kept and echoed");
     assert!(generated.is_some_and(|id| id.len() >= 16), "one is made when none is given");

@@ -22,7 +22,11 @@ async fn the_job_page_is_complete_in_the_server_html_and_escapes_model_output() 
     // Rows open their answers in place once the page runs; without it, "Answer" leads to the
     // attempt history, which shows the answer in full, as text.
     let first = app.executions(&id).await[0]["id"].as_i64().unwrap();
-    assert!(html.contains(&format!(r#"href="/executions/{first}" data-testid="answer-toggle""#)) || html.contains(&format!(r#"<a href="/executions/{first}" class="answer-toggle""#)), "no-JS Answer link");
+    assert!(
+        html.contains(&format!(r#"href="/executions/{first}" data-testid="answer-toggle""#))
+            || html.contains(&format!(r#"<a href="/executions/{first}" class="answer-toggle""#)),
+        "no-JS Answer link"
+    );
     let (status, history) = app.get_html(&format!("/executions/{first}")).await;
     assert_eq!(status, 200);
     assert!(!history.contains("<script>alert(1)</script>"), "model output must never be HTML");

@@ -87,10 +87,8 @@ async fn the_api_pages_by_key_without_gaps_or_duplicates_while_executions_change
 
 #[tokio::test]
 async fn a_large_job_page_shows_200_rows_with_filter_and_page_links_and_whole_job_counts() {
-    let router = TestRouter::start(|req, _| {
-        if req.prompt.contains("number 1") { Reply::Fail("cold".into()) } else { Reply::Answer("ok".into()) }
-    })
-    .await;
+    let router =
+        TestRouter::start(|req, _| if req.prompt.contains("number 1") { Reply::Fail("cold".into()) } else { Reply::Answer("ok".into()) }).await;
     let app = spawn_with_router(&router.url).await;
     let questions = app.add_questions(120).await;
     let questions: Vec<&str> = questions.iter().map(String::as_str).collect();
@@ -129,7 +127,11 @@ async fn a_large_job_page_shows_200_rows_with_filter_and_page_links_and_whole_jo
     let (_, html) = app.get_html(&format!("/jobs/{job}?region=eu-west&model=qwen2.5-1.5b")).await;
     assert_eq!(html.matches(r#"data-testid="execution-row""#).count(), 120);
     assert!(html.matches(r#"data-model="qwen2.5-1.5b""#).count() == 120 && !html.contains("region-us-east"));
-    assert!(html.contains(&format!(r#"href="/jobs/{job}?status=failed,timeout,error&amp;region=eu-west&amp;model=qwen2.5-1.5b""#)), "{}", "filters combine");
+    assert!(
+        html.contains(&format!(r#"href="/jobs/{job}?status=failed,timeout,error&amp;region=eu-west&amp;model=qwen2.5-1.5b""#)),
+        "{}",
+        "filters combine"
+    );
 
     // A bad filter is the caller's mistake, said on the page.
     let (status, html) = app.get_html(&format!("/jobs/{job}?status=done")).await;

@@ -166,8 +166,16 @@ async fn providers_keep_their_concurrency_rate_and_retry_after_measured_at_the_s
     let iowa = OpenAiServer::start(|_, _| Chat::After(Duration::from_millis(300), Box::new(Chat::Answer("ok".into())))).await;
     let finland = OpenAiServer::start(|_, _| Chat::Answer("ok".into())).await;
     let config = two_region_config(&iowa.base_url, &finland.base_url, "")
-        .replacen("models = { \"llama3.1-8b\" = \"llama3.1:8b\", \"qwen2.5-7b\" = \"qwen2.5:7b\" }", "models = { \"llama3.1-8b\" = \"llama3.1:8b\", \"qwen2.5-7b\" = \"qwen2.5:7b\" }\nconcurrency = 2", 1)
-        .replacen("models = { \"llama3.1-8b\" = \"meta-llama/Llama-3.1-8B-Instruct\" }", "models = { \"llama3.1-8b\" = \"meta-llama/Llama-3.1-8B-Instruct\" }\nrequests_per_minute = 120", 1);
+        .replacen(
+            "models = { \"llama3.1-8b\" = \"llama3.1:8b\", \"qwen2.5-7b\" = \"qwen2.5:7b\" }",
+            "models = { \"llama3.1-8b\" = \"llama3.1:8b\", \"qwen2.5-7b\" = \"qwen2.5:7b\" }\nconcurrency = 2",
+            1,
+        )
+        .replacen(
+            "models = { \"llama3.1-8b\" = \"meta-llama/Llama-3.1-8B-Instruct\" }",
+            "models = { \"llama3.1-8b\" = \"meta-llama/Llama-3.1-8B-Instruct\" }\nrequests_per_minute = 120",
+            1,
+        );
     let (app, _config) = spawn_with_file(&config).await;
     let questions = app.add_questions(8).await;
     let questions: Vec<&str> = questions.iter().map(String::as_str).collect();
@@ -216,7 +224,11 @@ async fn every_attempt_of_an_execution_sends_the_same_bytes() {
 fn a_bad_configuration_file_stops_start_up_naming_the_file_line_and_key() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("beacon.toml");
-    std::fs::write(&path, two_region_config("http://127.0.0.1:1/v1", "http://127.0.0.1:1/v1", "").replace("region = \"eu-north\"", "region = \"mars\"")).unwrap();
+    std::fs::write(
+        &path,
+        two_region_config("http://127.0.0.1:1/v1", "http://127.0.0.1:1/v1", "").replace("region = \"eu-north\"", "region = \"mars\""),
+    )
+    .unwrap();
     let database = format!("sqlite:{}", dir.path().join("b.db").display());
     let run = |path: &str| {
         beacon_binary()
@@ -274,7 +286,11 @@ async fn a_cancel_stops_calls_still_waiting_for_their_turn_and_the_jobs_warm_ups
     // One request a second, four slots: after the first call, the other three wait for the
     // rate limit. A cancel in that second means they are never sent.
     let server = OpenAiServer::start(|body, _| {
-        if question(body) == "Reply with OK." { Chat::Hang } else { Chat::After(Duration::from_millis(300), Box::new(Chat::Answer("ok".into()))) }
+        if question(body) == "Reply with OK." {
+            Chat::Hang
+        } else {
+            Chat::After(Duration::from_millis(300), Box::new(Chat::Answer("ok".into())))
+        }
     })
     .await;
     let config = two_region_config(&server.base_url, &server.base_url, "concurrency = 4\nrequests_per_minute = 20");
@@ -291,13 +307,12 @@ async fn a_cancel_stops_calls_still_waiting_for_their_turn_and_the_jobs_warm_ups
     assert_eq!(server.received().len(), 1, "only the call sent before the cancel went out");
 
     // A job cancelled while its warm-up runs sends no more warm-ups, and says why.
-    let job = app
-        .post_json("/api/v1/jobs", &json!({"questions": ["math_basic"], "models": ["llama3.1-8b"], "regions": ["EU"], "warmup": true}))
-        .await
-        .1["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let job =
+        app.post_json("/api/v1/jobs", &json!({"questions": ["math_basic"], "models": ["llama3.1-8b"], "regions": ["EU"], "warmup": true})).await.1
+            ["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
     let (status, _) = app.post_json(&format!("/api/v1/jobs/{job}/cancel"), &json!({})).await;
     assert_eq!(status, 200);
     let (_, body) = app.get(&format!("/api/v1/jobs/{job}/warmups")).await;

@@ -141,12 +141,10 @@ async fn an_unused_question_can_be_edited_and_deleted_but_one_a_job_asked_never_
     let app = spawn_with_router(&router.url).await;
 
     // Edit: PUT replaces text, category and tags; what is left out is cleared.
-    let (status, _) = app
-        .post_json("/api/v1/questions", &json!({"id": "draft", "text": "First draft?", "category": "drafts", "tags": ["t1", "t2"]}))
-        .await;
+    let (status, _) =
+        app.post_json("/api/v1/questions", &json!({"id": "draft", "text": "First draft?", "category": "drafts", "tags": ["t1", "t2"]})).await;
     assert_eq!(status, 201);
-    let (status, edited) =
-        put_json(&app, "/api/v1/questions/draft", &json!({"text": "Second draft?", "category": "edited", "tags": ["t3"]})).await;
+    let (status, edited) = put_json(&app, "/api/v1/questions/draft", &json!({"text": "Second draft?", "category": "edited", "tags": ["t3"]})).await;
     assert_eq!(status, 200, "{edited}");
     let want = json!({"id": "draft", "category": "edited", "text": "Second draft?", "tags": ["t3"], "in_use": false});
     assert_eq!(edited, want);
@@ -180,8 +178,7 @@ async fn an_unused_question_can_be_edited_and_deleted_but_one_a_job_asked_never_
     assert_eq!(set["questions"], json!(["math_basic"]));
 
     // A question a job has asked never changes again.
-    let (status, _) =
-        app.post_json("/api/v1/questions", &json!({"id": "asked", "text": "Will be asked?", "category": "c", "tags": ["x"]})).await;
+    let (status, _) = app.post_json("/api/v1/questions", &json!({"id": "asked", "text": "Will be asked?", "category": "c", "tags": ["x"]})).await;
     assert_eq!(status, 201);
     assert_eq!(question_of(&app, "asked").await["in_use"], false);
     app.submit(&["asked"], &["llama3.2-1b"], &["US"]).await;
@@ -198,7 +195,8 @@ async fn an_unused_question_can_be_edited_and_deleted_but_one_a_job_asked_never_
     let builtin: Vec<&Value> = list.iter().filter(|q| q["id"] != "asked").collect();
     assert_eq!(builtin.len(), 8);
     assert!(builtin.iter().all(|q| q["in_use"] == false), "no job has asked a built-in question yet: {list:#?}");
-    let (status, edited) = put_json(&app, "/api/v1/questions/identity_basic", &json!({"text": "Who are you, really?", "category": "control_questions"})).await;
+    let (status, edited) =
+        put_json(&app, "/api/v1/questions/identity_basic", &json!({"text": "Who are you, really?", "category": "control_questions"})).await;
     assert_eq!(status, 200, "an unused built-in question may still be edited: {edited}");
     app.submit(&["math_basic"], &["mistral-7b"], &["EU"]).await;
     assert_eq!(question_of(&app, "math_basic").await["in_use"], true);
@@ -378,14 +376,22 @@ async fn question_sets_name_stored_questions_in_order() {
     assert_eq!(default["questions"], json!(ids(&builtin)));
     assert_eq!(
         default["questions"],
-        json!(["math_basic", "geography_basic", "identity_basic", "tiananmen_neutral", "taiwan_status", "hongkong_2019", "greatest_invention", "greatest_leader"])
+        json!([
+            "math_basic",
+            "geography_basic",
+            "identity_basic",
+            "tiananmen_neutral",
+            "taiwan_status",
+            "hongkong_2019",
+            "greatest_invention",
+            "greatest_leader"
+        ])
     );
     assert_eq!(ids(&catalogue(&app, "?set=beacon-default").await), ids(&builtin));
 
     // Unknown question ids are named; nothing is created.
-    let (status, answer) = app
-        .post_json("/api/v1/question-sets", &json!({"id": "mine", "name": "Mine", "questions": ["math_basic", "nope_one", "nope_two"]}))
-        .await;
+    let (status, answer) =
+        app.post_json("/api/v1/question-sets", &json!({"id": "mine", "name": "Mine", "questions": ["math_basic", "nope_one", "nope_two"]})).await;
     assert_refused(status, &answer, 400, "invalid_request", "questions");
     let message = answer["error"].as_str().unwrap();
     assert!(message.contains("nope_one") && message.contains("nope_two") && !message.contains("math_basic"), "{message}");
@@ -404,9 +410,8 @@ async fn question_sets_name_stored_questions_in_order() {
     }
     assert_eq!(app.get("/api/v1/question-sets/ok-set").await.0, 404);
 
-    let (status, created) = app
-        .post_json("/api/v1/question-sets", &json!({"id": "mine", "name": "My study", "questions": ["taiwan_status", "math_basic"]}))
-        .await;
+    let (status, created) =
+        app.post_json("/api/v1/question-sets", &json!({"id": "mine", "name": "My study", "questions": ["taiwan_status", "math_basic"]})).await;
     assert_eq!(status, 201, "{created}");
     assert_eq!((&created["id"], &created["name"]), (&json!("mine"), &json!("My study")));
     assert_eq!(created["questions"], json!(["taiwan_status", "math_basic"]), "the order given");
@@ -415,8 +420,7 @@ async fn question_sets_name_stored_questions_in_order() {
     // An existing id, new or built-in, is a conflict that changes nothing.
     for id in ["mine", "beacon-default"] {
         let (_, stored) = app.get(&format!("/api/v1/question-sets/{id}")).await;
-        let (status, answer) =
-            app.post_json("/api/v1/question-sets", &json!({"id": id, "name": "Again", "questions": ["greatest_leader"]})).await;
+        let (status, answer) = app.post_json("/api/v1/question-sets", &json!({"id": id, "name": "Again", "questions": ["greatest_leader"]})).await;
         assert_eq!((status, answer["code"].as_str()), (409, Some("duplicate")), "{answer}");
         assert_eq!(app.get(&format!("/api/v1/question-sets/{id}")).await.1, stored);
     }
@@ -562,12 +566,18 @@ async fn out_of_range_job_parameters_are_refused_and_create_nothing() {
 
     // The bounds themselves are accepted.
     let (status, created) = app
-        .post_json("/api/v1/jobs", &json!({"questions": ["math_basic"], "models": ["llama3.2-1b"], "regions": ["US"], "samples": 20, "temperature": 2, "max_tokens": 8192}))
+        .post_json(
+            "/api/v1/jobs",
+            &json!({"questions": ["math_basic"], "models": ["llama3.2-1b"], "regions": ["US"], "samples": 20, "temperature": 2, "max_tokens": 8192}),
+        )
         .await;
     assert_eq!(status, 202, "{created}");
     assert_eq!(created["total_executions"], 20);
     let (status, created) = app
-        .post_json("/api/v1/jobs", &json!({"questions": ["geography_basic"], "models": ["llama3.2-1b"], "regions": ["EU"], "temperature": 0, "max_tokens": 1}))
+        .post_json(
+            "/api/v1/jobs",
+            &json!({"questions": ["geography_basic"], "models": ["llama3.2-1b"], "regions": ["EU"], "temperature": 0, "max_tokens": 1}),
+        )
         .await;
     assert_eq!(status, 202, "{created}");
     assert_eq!(created["total_executions"], 1);

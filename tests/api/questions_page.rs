@@ -7,10 +7,7 @@ use crate::helpers::*;
 
 /// The question ids of the table's rows, in order.
 fn row_ids(html: &str) -> Vec<String> {
-    html.split(r#"data-testid="question-row" data-question-id=""#)
-        .skip(1)
-        .map(|rest| rest[..rest.find('"').unwrap()].to_string())
-        .collect()
+    html.split(r#"data-testid="question-row" data-question-id=""#).skip(1).map(|rest| rest[..rest.find('"').unwrap()].to_string()).collect()
 }
 
 /// The text of the element carrying `data-testid="{testid}"`, up to its closing tag.
@@ -111,9 +108,8 @@ async fn questions_page_lists_and_filters_by_set_and_category() {
     assert!(html.contains(r#"name="category" value="bias_detection""#), "the filter keeps its value");
 
     // By set: the set's questions, in its order.
-    let (status, body) = app
-        .post_json("/api/v1/question-sets", &json!({"id": "pair", "name": "A <pair>", "questions": ["greatest_leader", "math_basic"]}))
-        .await;
+    let (status, body) =
+        app.post_json("/api/v1/question-sets", &json!({"id": "pair", "name": "A <pair>", "questions": ["greatest_leader", "math_basic"]})).await;
     assert_eq!(status, 201, "{body}");
     let (status, html) = app.get_html("/questions?set=pair&category=").await;
     assert_eq!(status, 200);
@@ -253,7 +249,9 @@ async fn questions_page_edits_and_deletes_unused_questions_and_starts_a_job_with
     assert_eq!(status, 303);
     let (_, html) = app.get_html(&location).await;
     assert!(
-        html.contains(r#"<a class="button primary" href="/?question_set=dec-set#new-job" data-testid="start-with-set">Start a job with this set</a>"#),
+        html.contains(
+            r#"<a class="button primary" href="/?question_set=dec-set#new-job" data-testid="start-with-set">Start a job with this set</a>"#
+        ),
         "after the import the set is one click from a job"
     );
     // The form comes with the set chosen and the listed questions unticked.

@@ -31,7 +31,13 @@ async fn refused(app: &TestApp, id: i64, before: &(Vec<String>, i64), call: (u16
 #[tokio::test]
 async fn each_row_of_the_decision_table_answers_as_specified_and_refusals_change_nothing() {
     let router = TestRouter::start(|req, nth| {
-        if req.prompt.contains("2+2") && nth == 0 { Reply::Fail("cold".into()) } else if req.prompt.contains("2+2") { Reply::Hang } else { Reply::Answer("ok".into()) }
+        if req.prompt.contains("2+2") && nth == 0 {
+            Reply::Fail("cold".into())
+        } else if req.prompt.contains("2+2") {
+            Reply::Hang
+        } else {
+            Reply::Answer("ok".into())
+        }
     })
     .await;
     let app = spawn_with_router(&router.url).await;
@@ -171,7 +177,11 @@ async fn of_100_simultaneous_retries_exactly_one_is_accepted_and_the_fourth_retr
 
 #[tokio::test]
 async fn a_successful_retry_completes_the_row_keeps_the_original_error_and_recomputes_the_job() {
-    let router = TestRouter::start(|_, nth| if nth == 0 { Reply::Fail("app for invoked web endpoint is stopped".into()) } else { Reply::Answer("warm answer".into()) }).await;
+    let router =
+        TestRouter::start(
+            |_, nth| if nth == 0 { Reply::Fail("app for invoked web endpoint is stopped".into()) } else { Reply::Answer("warm answer".into()) },
+        )
+        .await;
     let (app, job, id) = one_failed_execution(&router).await;
     let (_, job_before) = app.get(&format!("/api/v1/jobs/{job}")).await;
     assert_eq!(job_before["status"], "failed");
@@ -264,9 +274,7 @@ async fn retry_all_failed_queues_every_eligible_failure_and_paces_them_through_t
     })
     .await;
     let app = spawn_app(Options { router_url: Some(router.url.clone()), region_concurrency: 2, max_retries: 1, ..Options::default() }).await;
-    let job = app
-        .submit(&["math_basic", "geography_basic", "identity_basic", "taiwan_status"], &["llama3.2-1b", "mistral-7b"], &["US", "EU"])
-        .await;
+    let job = app.submit(&["math_basic", "geography_basic", "identity_basic", "taiwan_status"], &["llama3.2-1b", "mistral-7b"], &["US", "EU"]).await;
     let rows = app.wait_all_finished(&job).await;
     assert!(rows.iter().all(|r| r["status"] == "failed"));
 

@@ -8,12 +8,7 @@ use crate::helpers::*;
 use crate::test_router::{Reply, TestRouter};
 
 async fn single_execution_outcome(router_url: &str, timeout_secs: u64) -> Value {
-    let app = spawn_app(Options {
-        router_url: Some(router_url.to_string()),
-        router_timeout_secs: timeout_secs,
-        ..Options::default()
-    })
-    .await;
+    let app = spawn_app(Options { router_url: Some(router_url.to_string()), router_timeout_secs: timeout_secs, ..Options::default() }).await;
     let id = app.submit(&["math_basic"], &["llama3.2-1b"], &["US"]).await;
     let rows = app.wait_all_finished(&id).await;
     assert_eq!(rows.len(), 1);
@@ -105,15 +100,9 @@ async fn a_second_failure_keeps_the_original_error() {
 
     // Queue the execution again, as an accepted retry does, and let the runner take it.
     let db = app.db();
-    sqlx::query("UPDATE executions SET status = 'retrying', retry_count = 1 WHERE job_id = $1")
-        .bind(&id)
-        .execute(&db.pool)
-        .await
-        .unwrap();
+    sqlx::query("UPDATE executions SET status = 'retrying', retry_count = 1 WHERE job_id = $1").bind(&id).execute(&db.pool).await.unwrap();
     app.server.as_ref().unwrap().state.runner.wake();
-    let rows = app
-        .wait_for(&id, Duration::from_secs(10), |rows| rows[0]["status"] == "failed" && rows[0]["error_code"] == "ROUTER_HTTP_500")
-        .await;
+    let rows = app.wait_for(&id, Duration::from_secs(10), |rows| rows[0]["status"] == "failed" && rows[0]["error_code"] == "ROUTER_HTTP_500").await;
     let row = &rows[0];
     assert!(row["error"].as_str().unwrap().contains("second: provider crashed"));
     assert_eq!(row["original_error"], "first: cold start");

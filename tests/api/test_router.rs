@@ -100,10 +100,7 @@ async fn handle(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     let request: InferenceRequest = serde_json::from_slice(&body).expect("Beacon sent a valid request");
     let nth = {
         let mut received = shared.received.lock().unwrap();
-        let nth = received
-            .iter()
-            .filter(|b| serde_json::from_slice::<InferenceRequest>(b).map(|r| r == request).unwrap_or(false))
-            .count();
+        let nth = received.iter().filter(|b| serde_json::from_slice::<InferenceRequest>(b).map(|r| r == request).unwrap_or(false)).count();
         received.push(body.to_vec());
         nth
     };

@@ -16,9 +16,7 @@ async fn the_schema_accepts_every_status_the_code_has_and_refuses_any_other() {
     let job = app.submit(&["math_basic"], &["llama3.2-1b"], &["US"]).await;
     app.wait_all_finished(&job).await;
     let db = app.db();
-    let set = |sql: &'static str, value: &'static str| async move {
-        sqlx::query(sql).bind(value).execute(&db.pool).await
-    };
+    let set = |sql: &'static str, value: &'static str| async move { sqlx::query(sql).bind(value).execute(&db.pool).await };
 
     for status in ExecutionStatus::ALL {
         set("UPDATE executions SET status = $1", status.as_str()).await.unwrap();
@@ -74,8 +72,7 @@ async fn every_rejection_under_api_answers_in_the_same_json_shape() {
     assert_eq!((status, body["code"].as_str()), (400, Some("invalid_execution_id")), "{body}");
 
     // Query string that axum's extractor cannot read.
-    let (status, body) =
-        api_error(http.get(url(&format!("/api/v1/jobs/{job}/events?since=1&since=2"))).send().await.unwrap()).await;
+    let (status, body) = api_error(http.get(url(&format!("/api/v1/jobs/{job}/events?since=1&since=2"))).send().await.unwrap()).await;
     assert_eq!((status, body["code"].as_str()), (400, Some("invalid_request")), "{body}");
     assert!(body["error"].as_str().unwrap().contains("since"), "{body}");
 

@@ -75,7 +75,17 @@ async fn bad_ids_in_paths_are_clear_client_errors() {
     let job = app.submit(&["math_basic"], &["llama3.2-1b"], &["US"]).await;
     let one = app.executions(&job).await[0]["id"].as_i64().unwrap();
     assert_eq!(app.get(&format!("/api/v1/executions/{one}/details")).await.0, 200);
-    for bad in ["abc".to_string(), "0".into(), "-3".into(), "1.5".into(), "99999999999999999999999".into(), format!("{one}%20"), format!("%20{one}"), format!("+{one}"), format!("0{one}")] {
+    for bad in [
+        "abc".to_string(),
+        "0".into(),
+        "-3".into(),
+        "1.5".into(),
+        "99999999999999999999999".into(),
+        format!("{one}%20"),
+        format!("%20{one}"),
+        format!("+{one}"),
+        format!("0{one}"),
+    ] {
         let (status, body) = app.get(&format!("/api/v1/executions/{bad}/details")).await;
         assert_error(status, &body, 400, "invalid_execution_id", "positive integer");
     }

@@ -31,7 +31,14 @@ impl LiveJob {
         let data = RwSignal::new(initial);
         // The handlers below use the data and the toaster only; the state is the hook's.
         let page = StoredValue::new(Owner::current());
-        let live = LiveJob { data, state: RwSignal::new(LiveState::Connecting), toaster, batches: StoredValue::new(Default::default()), wants_focus: StoredValue::new(None), page };
+        let live = LiveJob {
+            data,
+            state: RwSignal::new(LiveState::Connecting),
+            toaster,
+            batches: StoredValue::new(Default::default()),
+            wants_focus: StoredValue::new(None),
+            page,
+        };
         let state = use_live_stream(
             // Job ids are letters, digits, '-', '_' and '.': nothing to escape.
             move || data.with_untracked(|d| format!("/api/v1/jobs/{}/events?since={}", d.job.id, d.cursor)),

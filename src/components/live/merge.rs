@@ -65,8 +65,7 @@ pub fn replace_snapshot(data: &mut JobPageData, fresh: JobPageData) -> Vec<(i64,
 fn retry_ended(before: &ExecutionView, now: &ExecutionView, samples: bool) -> Option<RetryEnded> {
     // Seen retrying before and not now; or a retry that started and ended between two looks
     // (the feed sends an execution's latest state, so a fast retry can arrive finished).
-    let finished = now.status != ExecutionStatus::Retrying
-        && (before.status == ExecutionStatus::Retrying || now.retry_count > before.retry_count);
+    let finished = now.status != ExecutionStatus::Retrying && (before.status == ExecutionStatus::Retrying || now.retry_count > before.retry_count);
     if !finished {
         return None;
     }
@@ -162,10 +161,7 @@ mod tests {
     fn a_retry_that_started_and_failed_between_two_looks_is_announced() {
         let mut data = page(vec![execution(1, Failed, 0, T1)]);
         let ended = apply_execution(&mut data, execution(1, Failed, 1, T2));
-        assert_eq!(
-            ended,
-            Some(RetryEnded::FailedAgain("Retry failed again: taiwan_status · mistral-7b · eu-west — cold start".into()))
-        );
+        assert_eq!(ended, Some(RetryEnded::FailedAgain("Retry failed again: taiwan_status · mistral-7b · eu-west — cold start".into())));
     }
 
     #[test]

@@ -3,9 +3,9 @@
 //! `EventSource`, its reconnects, the polling fallback while it is down, and the state shown
 //! in the page ("live", "reconnecting…"). The job page ([`LiveJob`]) and the jobs list use it.
 
+pub mod batches;
 #[cfg(feature = "hydrate")]
 pub(crate) mod event_source;
-pub mod batches;
 mod job;
 pub mod merge;
 
@@ -105,14 +105,8 @@ mod hydrate {
         poll_while_down(state, SendWrapper::new(refresh), SendWrapper::new(open));
     }
 
-    fn open<OnEvent>(
-        state: RwSignal<LiveState>,
-        slot: Slot,
-        url: &str,
-        kinds: &'static [LiveEventKind],
-        on_event: OnEvent,
-        refresh: Rc<dyn Fn()>,
-    ) where
+    fn open<OnEvent>(state: RwSignal<LiveState>, slot: Slot, url: &str, kinds: &'static [LiveEventKind], on_event: OnEvent, refresh: Rc<dyn Fn()>)
+    where
         OnEvent: Fn(LiveEventKind, String) + Clone + 'static,
     {
         let on_message = {

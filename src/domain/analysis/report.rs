@@ -369,7 +369,13 @@ impl Tally {
             }
         }
         let by_attempt = self.attempts.iter().map(|(k, (n, ok))| AttemptStats { attempt: *k, n: *n, succeeded: *ok }).collect();
-        AnalysisView { per_model_region, region_pairs, by_attempt, by_error_code: self.error_codes, retry_bias: retry_bias(self.first_try.group(), self.retried.group()) }
+        AnalysisView {
+            per_model_region,
+            region_pairs,
+            by_attempt,
+            by_error_code: self.error_codes,
+            retry_bias: retry_bias(self.first_try.group(), self.retried.group()),
+        }
     }
 }
 
@@ -508,7 +514,12 @@ mod tests {
         assert_eq!(bias.retried.mean_length, Some((3 + 24) as f64 / 2.0));
         // Intervals overlap (tiny samples), but retried answers are 87.5 % longer: flagged.
         assert!(bias.flagged);
-        assert!(bias.explanation.starts_with("Answers that needed retries are 8") && bias.explanation.contains("% longer on average (14 vs 7 characters)"), "{}", bias.explanation);
+        assert!(
+            bias.explanation.starts_with("Answers that needed retries are 8")
+                && bias.explanation.contains("% longer on average (14 vs 7 characters)"),
+            "{}",
+            bias.explanation
+        );
     }
 
     #[test]
@@ -521,7 +532,10 @@ mod tests {
         };
         let apart = retry_bias(group(400, 32, 500.0), group(100, 31, 500.0));
         assert!(apart.flagged);
-        assert_eq!(apart.explanation, "Answers that needed retries refuse more often (31 % vs 8 %): results with retried cells may not be comparable.");
+        assert_eq!(
+            apart.explanation,
+            "Answers that needed retries refuse more often (31 % vs 8 %): results with retried cells may not be comparable."
+        );
         let fine = retry_bias(group(400, 32, 500.0), group(100, 9, 560.0));
         assert!(!fine.flagged, "{}", fine.explanation);
         assert!(fine.explanation.starts_with("No sign that retries changed the answers"));

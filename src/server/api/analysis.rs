@@ -33,7 +33,14 @@ pub struct CompareQuery {
 
 impl CompareQuery {
     pub fn parse(&self) -> Result<CompareFilter, AppError> {
-        CompareFilter::parse(self.model.as_deref(), self.category.as_deref(), self.diverging.as_deref(), self.refused.as_deref(), self.incomplete.as_deref(), self.page.as_deref())
+        CompareFilter::parse(
+            self.model.as_deref(),
+            self.category.as_deref(),
+            self.diverging.as_deref(),
+            self.refused.as_deref(),
+            self.incomplete.as_deref(),
+            self.page.as_deref(),
+        )
     }
 }
 
@@ -50,7 +57,11 @@ impl CompareQuery {
         (status = 404, description = "`not_found`", body = ErrorBody),
     ),
 )]
-pub async fn compare(State(state): State<AppState>, JobIdPath(id): JobIdPath, Query(query): Query<CompareQuery>) -> Result<Json<CompareView>, AppError> {
+pub async fn compare(
+    State(state): State<AppState>,
+    JobIdPath(id): JobIdPath,
+    Query(query): Query<CompareQuery>,
+) -> Result<Json<CompareView>, AppError> {
     Ok(Json(analysis::compare(&state, &id, &query.parse()?).await?))
 }
 

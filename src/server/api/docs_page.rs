@@ -113,7 +113,9 @@ fn render_operation(op: &Operation) -> String {
         }
         out.push_str("</ul>");
     }
-    out.push_str("<h3>Responses</h3><table class=\"api-table\"><thead><tr><th>Status</th><th>Body</th><th>Meaning and codes</th></tr></thead><tbody>");
+    out.push_str(
+        "<h3>Responses</h3><table class=\"api-table\"><thead><tr><th>Status</th><th>Body</th><th>Meaning and codes</th></tr></thead><tbody>",
+    );
     for (status, response) in op.body["responses"].as_object().into_iter().flatten() {
         let bodies: Vec<String> = response["content"]
             .as_object()
@@ -133,11 +135,7 @@ fn render_operation(op: &Operation) -> String {
 }
 
 fn render_schema(name: &str, schema: &Value) -> String {
-    let mut out = format!(
-        r#"<div class="api-schema" id="schema-{id}"><h3><code>{name}</code></h3>"#,
-        id = escape(name),
-        name = escape(name),
-    );
+    let mut out = format!(r#"<div class="api-schema" id="schema-{id}"><h3><code>{name}</code></h3>"#, id = escape(name), name = escape(name),);
     if let Some(description) = schema["description"].as_str() {
         out.push_str(&format!("<p>{}</p>", code_spans(description)));
     }
@@ -211,11 +209,7 @@ fn type_of(schema: &Value) -> String {
 
 /// Escaped text whose `backticked` words become `<code>`.
 fn code_spans(raw: &str) -> String {
-    escape(raw)
-        .split('`')
-        .enumerate()
-        .map(|(i, piece)| if i % 2 == 1 { format!("<code>{piece}</code>") } else { piece.to_string() })
-        .collect()
+    escape(raw).split('`').enumerate().map(|(i, piece)| if i % 2 == 1 { format!("<code>{piece}</code>") } else { piece.to_string() }).collect()
 }
 
 fn text(value: &Value) -> &str {

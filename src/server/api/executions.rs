@@ -23,9 +23,6 @@ use crate::domain::ExecutionId;
         (status = 404, description = "`not_found`", body = openapi::ErrorBody),
     ),
 )]
-pub async fn details(
-    State(state): State<AppState>,
-    ExecutionIdPath(id): ExecutionIdPath,
-) -> Result<Json<ExecutionDetail>, AppError> {
+pub async fn details(State(state): State<AppState>, ExecutionIdPath(id): ExecutionIdPath) -> Result<Json<ExecutionDetail>, AppError> {
     Ok(Json(jobs::execution_detail(&state, id).await?))
 }

@@ -30,9 +30,7 @@ fn json_rejection(rejection: JsonRejection) -> AppError {
         return AppError::PayloadTooLarge;
     }
     let message = match &rejection {
-        JsonRejection::MissingJsonContentType(_) => {
-            "body: expected a JSON body with Content-Type: application/json".to_string()
-        }
+        JsonRejection::MissingJsonContentType(_) => "body: expected a JSON body with Content-Type: application/json".to_string(),
         other => format!("body: {}", other.body_text()),
     };
     AppError::invalid_request(message)

@@ -108,8 +108,7 @@ pub async fn all_executions(State(state): State<AppState>, JobIdPath(id): JobIdP
 }
 
 /// The keyset page's query, read as text so each bad value is named in the answer.
-#[derive(Debug, Deserialize)]
-#[derive(utoipa::IntoParams)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Statuses, comma-separated (`failed,timeout`).
@@ -265,9 +264,6 @@ async fn export(
     });
     // The stem is ASCII letters, digits, '-', '_' and '.' only: nothing to quote or escape.
     let disposition = format!("attachment; filename=\"{file_stem}.{}\"", format.extension());
-    Ok((
-        [(header::CONTENT_TYPE, format.content_type().to_string()), (header::CONTENT_DISPOSITION, disposition)],
-        Body::from_stream(chunks),
-    )
+    Ok(([(header::CONTENT_TYPE, format.content_type().to_string()), (header::CONTENT_DISPOSITION, disposition)], Body::from_stream(chunks))
         .into_response())
 }

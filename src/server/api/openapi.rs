@@ -70,10 +70,7 @@ struct StreamEvents;
 impl Modify for StreamEvents {
     fn modify(&self, openapi: &mut Document) {
         let kinds: Vec<String> = crate::domain::LiveEventKind::ALL.iter().map(|kind| format!("`{}` ({})", kind.as_str(), kind.describe())).collect();
-        let description = format!(
-            "Server-sent events: `id` is the change-log position, `event` one of {}, `data` JSON",
-            kinds.join(", ")
-        );
+        let description = format!("Server-sent events: `id` is the change-log position, `event` one of {}, `data` JSON", kinds.join(", "));
         for item in openapi.paths.paths.values_mut() {
             let Some(RefOr::T(ok)) = item.get.as_mut().and_then(|get| get.responses.responses.get_mut("200")) else { continue };
             if ok.content.contains_key("text/event-stream") {
@@ -104,7 +101,9 @@ impl Modify for CommonAnswers {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("An API token from `beacon tokens create`")).build()),
+            SecurityScheme::Http(
+                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("An API token from `beacon tokens create`")).build(),
+            ),
         );
         components.add_security_scheme(
             "session",
@@ -139,10 +138,7 @@ fn add_common(method: HttpMethod, operation: &mut Operation) {
     if method == HttpMethod::Get {
         add("403", "`forbidden`: the account's role may not read this");
     } else {
-        add(
-            "403",
-            "`forbidden`: the account's role may not do this; `cross_origin`: a browser request from another site",
-        );
+        add("403", "`forbidden`: the account's role may not do this; `cross_origin`: a browser request from another site");
         add("413", "`payload_too_large`: the body is larger than the route accepts");
         add("429", "`rate_limited`: too many changes from this account or address (`BEACON_MUTATION_RATE`); see `Retry-After`");
     }
@@ -175,7 +171,10 @@ impl ToSchema for JobId {}
 
 impl PartialSchema for ExecutionId {
     fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new().schema_type(Type::Integer).format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Int64))).into()
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Int64)))
+            .into()
     }
 }
 impl ToSchema for ExecutionId {}

@@ -15,8 +15,7 @@ use super::extract::{ExecutionIdPath, JobIdPath, JsonBody};
 use super::openapi;
 use crate::domain::{ExecutionId, JobId};
 
-#[derive(Debug, Deserialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RetryBody {
     /// The execution's region (id or alias), as a check that the right row is retried.
     region: String,
@@ -52,11 +51,7 @@ pub async fn retry_question(
 ) -> Result<(StatusCode, Json<RetryAccepted>), AppError> {
     let key = match headers.get("idempotency-key") {
         None => None,
-        Some(value) => Some(
-            value
-                .to_str()
-                .map_err(|_| AppError::invalid_request("Idempotency-Key: must be visible ASCII"))?,
-        ),
+        Some(value) => Some(value.to_str().map_err(|_| AppError::invalid_request("Idempotency-Key: must be visible ASCII"))?),
     };
     let request = RetryRequest {
         execution_id: id,

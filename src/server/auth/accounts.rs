@@ -8,9 +8,7 @@ use crate::server::error::AppError;
 use super::credentials::{self, MIN_PASSWORD_CHARS};
 
 pub fn check_name(name: &str) -> Result<(), AppError> {
-    let fine = !name.is_empty()
-        && name.len() <= 64
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
+    let fine = !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
     if fine {
         Ok(())
     } else {

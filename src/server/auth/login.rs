@@ -11,9 +11,9 @@ use serde::Deserialize;
 use super::{credentials, session_cookie};
 use crate::server::db::accounts::{LoginAttempt, LoginBounds};
 use crate::server::db::{self, now_ms};
+use crate::server::http::html::{self, escape};
 use crate::server::http::ClientIp;
 use crate::server::state::AppState;
-use crate::server::http::html::{self, escape};
 
 /// Failed logins allowed in ten minutes (SAFETY.md §7): 5 for one (address, name), and 20
 /// for a name from anywhere, so one client cannot lock out a colleague who types the right
@@ -68,7 +68,8 @@ pub async fn log_in(State(state): State<AppState>, ClientIp(client): ClientIp, F
     };
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     let Ok(verified) = credentials::verify_password_bounded(login.password, stored).await else {
-        let mut response = form(StatusCode::SERVICE_UNAVAILABLE, name, &next, Some("Beacon is checking many logins right now; try again in a few seconds"));
+        let mut response =
+            form(StatusCode::SERVICE_UNAVAILABLE, name, &next, Some("Beacon is checking many logins right now; try again in a few seconds"));
         response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
         return response;
     };
@@ -144,9 +145,7 @@ fn unavailable(err: sqlx::Error) -> Response {
 }
 
 fn form(status: StatusCode, name: &str, next: &str, problem: Option<&str>) -> Response {
-    let problem = problem
-        .map(|p| format!(r#"<p class="error-banner" role="alert" data-testid="login-error">{}</p>"#, escape(p)))
-        .unwrap_or_default();
+    let problem = problem.map(|p| format!(r#"<p class="error-banner" role="alert" data-testid="login-error">{}</p>"#, escape(p))).unwrap_or_default();
     let main = format!(
         r#"<section class="card login"><h1>Log in</h1>{problem}
 <form method="post" action="/login">

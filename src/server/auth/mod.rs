@@ -25,7 +25,10 @@ pub enum Caller {
     Open,
     /// Accounts are on and no credential was given (or it was not valid).
     Anonymous,
-    Account { name: String, role: Role },
+    Account {
+        name: String,
+        role: Role,
+    },
 }
 
 impl Caller {
@@ -55,9 +58,7 @@ impl Caller {
 
     /// The caller of the server function being run (leptos_axum provides the request parts).
     pub fn from_context() -> Caller {
-        leptos::prelude::use_context::<Parts>()
-            .and_then(|parts| parts.extensions.get::<Caller>().cloned())
-            .unwrap_or(Caller::Anonymous)
+        leptos::prelude::use_context::<Parts>().and_then(|parts| parts.extensions.get::<Caller>().cloned()).unwrap_or(Caller::Anonymous)
     }
 }
 
@@ -173,11 +174,7 @@ async fn identify(state: &AppState, headers: &axum::http::HeaderMap) -> Result<(
             _ => Err(json_error(StatusCode::UNAUTHORIZED, "unauthenticated", "the bearer token is not valid")),
         };
     }
-    let session = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .find_map(session_cookie::find);
+    let session = headers.get_all(header::COOKIE).iter().filter_map(|value| value.to_str().ok()).find_map(session_cookie::find);
     if let Some(session) = session {
         let hash = credentials::sha256_hex(&session);
         let account = db::accounts::account_for_session(&state.db, &hash).await.map_err(internal)?;

@@ -95,17 +95,11 @@ pub struct EnvDefaults {
     pub region_concurrency: usize,
 }
 
-const BUILT_IN_MODELS: [(&str, &str); 3] = [
-    ("llama3.2-1b", "Llama 3.2-1B Instruct"),
-    ("mistral-7b", "Mistral 7B Instruct"),
-    ("qwen2.5-1.5b", "Qwen 2.5-1.5B Instruct"),
-];
+const BUILT_IN_MODELS: [(&str, &str); 3] =
+    [("llama3.2-1b", "Llama 3.2-1B Instruct"), ("mistral-7b", "Mistral 7B Instruct"), ("qwen2.5-1.5b", "Qwen 2.5-1.5B Instruct")];
 
-const BUILT_IN_REGIONS: [(&str, &str, &[&str]); 3] = [
-    ("us-east", "United States", &["US"]),
-    ("eu-west", "Europe", &["EU"]),
-    ("asia-pacific", "Asia Pacific", &["ASIA", "APAC"]),
-];
+const BUILT_IN_REGIONS: [(&str, &str, &[&str]); 3] =
+    [("us-east", "United States", &["US"]), ("eu-west", "Europe", &["EU"]), ("asia-pacific", "Asia Pacific", &["ASIA", "APAC"])];
 
 /// Today's behaviour, with no file: every model in every region through the hybrid router.
 pub fn built_in(env: &EnvDefaults) -> Setup {
@@ -223,8 +217,8 @@ impl std::fmt::Display for FileError {
 
 /// Reads and validates the file at `path`; `env_var` looks up the variables `api_key_env` names.
 pub fn load(path: &Path, env: &EnvDefaults, env_var: &dyn Fn(&str) -> Option<String>) -> Result<Setup, FileError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|err| FileError { line: None, key: "(file)".into(), problem: format!("cannot be read: {err}") })?;
+    let text =
+        std::fs::read_to_string(path).map_err(|err| FileError { line: None, key: "(file)".into(), problem: format!("cannot be read: {err}") })?;
     let mut setup = parse(&text, env, env_var)?;
     setup.source = path.display().to_string();
     Ok(setup)
@@ -260,9 +254,9 @@ pub fn parse(text: &str, env: &EnvDefaults, env_var: &dyn Fn(&str) -> Option<Str
         let key = format!("regions[{i}].id");
         let id = Region::new(entry.id.get_ref())
             .ok_or_else(|| at(entry.id.span(), key.clone(), format!("{:?} must be [a-z0-9-], 1 to 32 characters", entry.id.get_ref())))?;
-        for (name, span, key) in std::iter::once((id.as_str().to_string(), entry.id.span(), key)).chain(
-            entry.aliases.iter().enumerate().map(|(j, a)| (a.get_ref().trim().to_string(), a.span(), format!("regions[{i}].aliases[{j}]"))),
-        ) {
+        for (name, span, key) in std::iter::once((id.as_str().to_string(), entry.id.span(), key))
+            .chain(entry.aliases.iter().enumerate().map(|(j, a)| (a.get_ref().trim().to_string(), a.span(), format!("regions[{i}].aliases[{j}]"))))
+        {
             if name.is_empty() {
                 return Err(at(span, key, "must not be empty".into()));
             }
@@ -282,9 +276,8 @@ pub fn parse(text: &str, env: &EnvDefaults, env_var: &dyn Fn(&str) -> Option<Str
     let mut models: Vec<ModelInfo> = Vec::new();
     for (i, entry) in file.models.iter().enumerate() {
         let id = entry.id.get_ref();
-        let fine = !id.is_empty()
-            && id.len() <= 64
-            && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'));
+        let fine =
+            !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'));
         if !fine {
             return Err(at(entry.id.span(), format!("models[{i}].id"), format!("{id:?} must be [a-z0-9._-], 1 to 64 characters")));
         }
@@ -363,9 +356,11 @@ pub fn parse(text: &str, env: &EnvDefaults, env_var: &dyn Fn(&str) -> Option<Str
             None => None,
         };
         let api_key = match &entry.api_key_env {
-            Some(name) => Some(env_var(name.get_ref()).filter(|v| !v.is_empty()).ok_or_else(|| {
-                at(name.span(), key("api_key_env"), format!("the variable {} is not set", name.get_ref()))
-            })?),
+            Some(name) => Some(
+                env_var(name.get_ref())
+                    .filter(|v| !v.is_empty())
+                    .ok_or_else(|| at(name.span(), key("api_key_env"), format!("the variable {} is not set", name.get_ref())))?,
+            ),
             None => None,
         };
         if entry.models.get_ref().is_empty() {
@@ -536,6 +531,8 @@ models = { "llama3.1-8b" = "llama3.1-8b" }
         }
         assert_eq!(setup.providers.len(), 3);
         assert!(setup.providers.iter().all(|p| p.kind == ProviderKind::HybridRouter && p.base_url.is_none() && p.models.len() == 3));
-        assert!(setup.system_prompt(&Region::new("eu-west").unwrap()).starts_with("You are a helpful, honest, and harmless AI assistant based in Europe."));
+        assert!(setup
+            .system_prompt(&Region::new("eu-west").unwrap())
+            .starts_with("You are a helpful, honest, and harmless AI assistant based in Europe."));
     }
 }

@@ -114,9 +114,7 @@ impl Config {
         let env = Env(&lookup);
         let site_addr: SocketAddr = {
             let value = env.get("LEPTOS_SITE_ADDR").unwrap_or_else(|| "127.0.0.1:8090".into());
-            value
-                .parse()
-                .map_err(|_| ConfigError::new("LEPTOS_SITE_ADDR", &value, "must be host:port, e.g. 127.0.0.1:8090"))?
+            value.parse().map_err(|_| ConfigError::new("LEPTOS_SITE_ADDR", &value, "must be host:port, e.g. 127.0.0.1:8090"))?
         };
         let database_url = env.get("DATABASE_URL").unwrap_or_else(|| "sqlite:data/beacon.db".into());
         if !["sqlite:", "postgres:", "postgresql:"].iter().any(|scheme| database_url.starts_with(scheme)) {
@@ -225,11 +223,7 @@ impl Env<'_> {
         let Some(value) = self.get(name) else { return Ok(default) };
         match value.parse::<u64>() {
             Ok(n) if range.contains(&n) => Ok(n),
-            _ => Err(ConfigError::new(
-                name,
-                &value,
-                format!("must be a whole number from {} to {}", range.start(), range.end()),
-            )),
+            _ => Err(ConfigError::new(name, &value, format!("must be a whole number from {} to {}", range.start(), range.end()))),
         }
     }
 }

@@ -33,23 +33,18 @@ pub struct Account {
 }
 
 pub async fn add_user(db: &Db, name: &str, role: Role, password_hash: &str) -> sqlx::Result<bool> {
-    let result = sqlx::query(
-        "INSERT INTO users (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING",
-    )
-    .bind(name)
-    .bind(role)
-    .bind(password_hash)
-    .bind(now_ms())
-    .execute(&db.pool)
-    .await?;
+    let result = sqlx::query("INSERT INTO users (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING")
+        .bind(name)
+        .bind(role)
+        .bind(password_hash)
+        .bind(now_ms())
+        .execute(&db.pool)
+        .await?;
     Ok(result.rows_affected() == 1)
 }
 
 pub async fn user(db: &Db, name: &str) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query_as("SELECT id, name, role, password_hash, created_at FROM users WHERE name = $1")
-        .bind(name)
-        .fetch_optional(&db.pool)
-        .await
+    sqlx::query_as("SELECT id, name, role, password_hash, created_at FROM users WHERE name = $1").bind(name).fetch_optional(&db.pool).await
 }
 
 pub async fn users(db: &Db) -> sqlx::Result<Vec<UserRow>> {
@@ -97,11 +92,8 @@ pub async fn tokens_with_prefix(db: &Db, prefix: &str) -> sqlx::Result<Vec<Token
 }
 
 pub async fn revoke_token(db: &Db, id: i64) -> sqlx::Result<bool> {
-    let result = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-        .bind(now_ms())
-        .bind(id)
-        .execute(&db.pool)
-        .await?;
+    let result =
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL").bind(now_ms()).bind(id).execute(&db.pool).await?;
     Ok(result.rows_affected() == 1)
 }
 
@@ -130,13 +122,11 @@ pub async fn add_session(db: &Db, id_hash: &str, user_id: i64, expires_at: i64) 
 }
 
 pub async fn account_for_session(db: &Db, id_hash: &str) -> sqlx::Result<Option<Account>> {
-    sqlx::query_as(
-        "SELECT u.name, u.role FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.expires_at > $2",
-    )
-    .bind(id_hash)
-    .bind(now_ms())
-    .fetch_optional(&db.pool)
-    .await
+    sqlx::query_as("SELECT u.name, u.role FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.expires_at > $2")
+        .bind(id_hash)
+        .bind(now_ms())
+        .fetch_optional(&db.pool)
+        .await
 }
 
 pub async fn remove_session(db: &Db, id_hash: &str) -> sqlx::Result<()> {
@@ -174,12 +164,11 @@ pub async fn count_login_attempt(db: &Db, user_name: &str, address: &str, bounds
         sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))").bind(format!("login:{user_name}")).execute(&mut *tx).await?;
     }
     sqlx::query("DELETE FROM login_failures WHERE at < $1").bind(since).execute(&mut *tx).await?;
-    let failures: Vec<(String, i64)> =
-        sqlx::query_as("SELECT address, at FROM login_failures WHERE user_name = $1 AND at >= $2 ORDER BY at")
-            .bind(user_name)
-            .bind(since)
-            .fetch_all(&mut *tx)
-            .await?;
+    let failures: Vec<(String, i64)> = sqlx::query_as("SELECT address, at FROM login_failures WHERE user_name = $1 AND at >= $2 ORDER BY at")
+        .bind(user_name)
+        .bind(since)
+        .fetch_all(&mut *tx)
+        .await?;
     let by_name: Vec<i64> = failures.iter().map(|(_, at)| *at).collect();
     let by_pair: Vec<i64> = failures.iter().filter(|(a, _)| a == address).map(|(_, at)| *at).collect();
     // Free again when the oldest failure that counts leaves the window.

@@ -12,7 +12,12 @@ use crate::server::config::ConfigError;
 /// as it is, never migrated: a backup taken before an upgrade is of the schema that ran.
 pub async fn to_file(database_url: &str, file: &Path) -> anyhow::Result<u64> {
     if !database_url.starts_with("sqlite:") {
-        return Err(ConfigError::invalid("DATABASE_URL", "postgres", "is PostgreSQL: back it up with pg_dump, e.g. pg_dump -Fc -f beacon.dump \"$DATABASE_URL\"").into());
+        return Err(ConfigError::invalid(
+            "DATABASE_URL",
+            "postgres",
+            "is PostgreSQL: back it up with pg_dump, e.g. pg_dump -Fc -f beacon.dump \"$DATABASE_URL\"",
+        )
+        .into());
     }
     let path = file.to_str().ok_or_else(|| anyhow::anyhow!("{}: the path must be UTF-8", file.display()))?;
     // Made empty first, readable by its owner only (SAFETY.md §7: it holds every answer and

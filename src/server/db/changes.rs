@@ -42,9 +42,6 @@ pub async fn after_for_job(db: &Db, job_id: &JobId, after: i64, limit: i64) -> s
 
 /// Keeps the newest `keep` changes.
 pub async fn prune(db: &Db, keep: i64) -> sqlx::Result<u64> {
-    let done = sqlx::query("DELETE FROM changes WHERE seq <= (SELECT MAX(seq) FROM changes) - $1")
-        .bind(keep)
-        .execute(&db.pool)
-        .await?;
+    let done = sqlx::query("DELETE FROM changes WHERE seq <= (SELECT MAX(seq) FROM changes) - $1").bind(keep).execute(&db.pool).await?;
     Ok(done.rows_affected())
 }

@@ -88,13 +88,7 @@ pub enum Window {
 /// Up to `limit` of a job's executions matching `filter`, in table order (region, model,
 /// question: the order they were created in, so their ids'). One indexed query, whatever the
 /// size of the job.
-pub async fn list_page(
-    db: &Db,
-    job_id: &JobId,
-    filter: &ExecutionFilter,
-    window: Window,
-    limit: i64,
-) -> sqlx::Result<Vec<ExecutionRow>> {
+pub async fn list_page(db: &Db, job_id: &JobId, filter: &ExecutionFilter, window: Window, limit: i64) -> sqlx::Result<Vec<ExecutionRow>> {
     let (after, offset) = match window {
         Window::After(id) => (id, String::new()),
         Window::Offset(skip) => (0, format!(" OFFSET {}", skip.max(0))),
@@ -157,10 +151,7 @@ pub async fn list_for_job(db: &Db, job_id: &JobId) -> sqlx::Result<Vec<Execution
 }
 
 pub async fn get(db: &Db, id: i64) -> sqlx::Result<Option<ExecutionRow>> {
-    sqlx::query_as(assembled(format!("{SELECT_ROW} WHERE e.id = $1")))
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await
+    sqlx::query_as(assembled(format!("{SELECT_ROW} WHERE e.id = $1"))).bind(id).fetch_optional(&db.pool).await
 }
 
 /// Several executions by id, in one query (what the live feed sends after a burst of
@@ -287,21 +278,19 @@ pub async fn claim_at_turn(
     // it has just locked, and so claim more than `limit`.
     let batch = uuid::Uuid::new_v4().simple().to_string();
     let mut claim = sqlx::query_as::<_, ClaimedRow>(assembled(claim_statement(db, models.len())))
-    .bind(ExecutionStatus::Pending)
-    .bind(ExecutionStatus::Running)
-    .bind(now)
-    .bind(owner)
-    .bind(lease_until)
-    .bind(region)
-    .bind(limit)
-    .bind(&batch)
-    .bind(provider_id);
+        .bind(ExecutionStatus::Pending)
+        .bind(ExecutionStatus::Running)
+        .bind(now)
+        .bind(owner)
+        .bind(lease_until)
+        .bind(region)
+        .bind(limit)
+        .bind(&batch)
+        .bind(provider_id);
     for model in models {
         claim = claim.bind(model);
     }
-    let claimed: Vec<ClaimedRow> = claim
-    .fetch_all(&mut *tx)
-    .await?;
+    let claimed: Vec<ClaimedRow> = claim.fetch_all(&mut *tx).await?;
     if claimed.is_empty() {
         return Ok(Vec::new());
     }
@@ -532,8 +521,7 @@ pub async fn finish_many(db: &Db, mut tx: WriteTx, items: &[(&Claimed, &Outcome)
             .await?;
         }
     }
-    let mut jobs: Vec<&JobId> =
-        items.iter().zip(&still_ours).filter(|(_, ours)| **ours).map(|((claimed, _), _)| &claimed.job_id).collect();
+    let mut jobs: Vec<&JobId> = items.iter().zip(&still_ours).filter(|(_, ours)| **ours).map(|((claimed, _), _)| &claimed.job_id).collect();
     jobs.sort();
     jobs.dedup();
     for job in jobs {
@@ -605,11 +593,9 @@ pub async fn interrupt_claims(db: &Db, claims: &[Claimed]) -> sqlx::Result<usize
     Ok(count)
 }
 
-pub const SHUTDOWN_MESSAGE: &str =
-    "Interrupted: Beacon was stopped before the router answered; retry it";
+pub const SHUTDOWN_MESSAGE: &str = "Interrupted: Beacon was stopped before the router answered; retry it";
 
-pub const INTERRUPTED_MESSAGE: &str =
-    "Interrupted: the worker running this execution stopped before the router answered";
+pub const INTERRUPTED_MESSAGE: &str = "Interrupted: the worker running this execution stopped before the router answered";
 
 /// Turns every running or retrying row whose lease has expired into `error`/`INTERRUPTED`
 /// and closes its open attempt, and recomputes their jobs. Returns the affected jobs.

@@ -216,7 +216,8 @@ pub async fn insert(db: &Db, job: &NewJob) -> sqlx::Result<InsertOutcome> {
              VALUES {}",
             rows.join(", ")
         );
-        let mut insert = sqlx::query(assembled(sql)).bind(&job.id).bind(ExecutionStatus::Pending).bind(job.max_retries).bind(now).bind(job.auto_retries);
+        let mut insert =
+            sqlx::query(assembled(sql)).bind(&job.id).bind(ExecutionStatus::Pending).bind(job.max_retries).bind(now).bind(job.auto_retries);
         for execution in chunk {
             insert = insert
                 .bind(&execution.region)
@@ -247,10 +248,7 @@ pub async fn get(db: &Db, id: &JobId) -> sqlx::Result<Option<JobRow>> {
 
 /// Newest first.
 pub async fn list(db: &Db, limit: i64) -> sqlx::Result<Vec<JobRow>> {
-    sqlx::query_as("SELECT * FROM jobs ORDER BY created_at DESC, id DESC LIMIT $1")
-        .bind(limit)
-        .fetch_all(&db.pool)
-        .await
+    sqlx::query_as("SELECT * FROM jobs ORDER BY created_at DESC, id DESC LIMIT $1").bind(limit).fetch_all(&db.pool).await
 }
 
 /// Several jobs by id, in one query (unknown ids are left out).
@@ -329,11 +327,7 @@ pub async fn check_counters(db: &Db, repair: bool) -> sqlx::Result<Vec<(JobId, C
 /// never lags (the earlier system's bug 7). One read of the job row, locked on PostgreSQL so
 /// two recomputations of one job take turns; lock order everywhere: execution rows first, then
 /// the job row. Returns the job's status and progress, `None` when there is no such job.
-pub async fn recompute_in(
-    db: &Db,
-    conn: &mut sqlx::AnyConnection,
-    job_id: &JobId,
-) -> sqlx::Result<Option<(JobStatus, Progress)>> {
+pub async fn recompute_in(db: &Db, conn: &mut sqlx::AnyConnection, job_id: &JobId) -> sqlx::Result<Option<(JobStatus, Progress)>> {
     let Some((current, counters)) = lock_status(db, &mut *conn, job_id).await? else { return Ok(None) };
     let progress = counters.progress();
     let status = progress.job_status(current == JobStatus::Cancelled);
@@ -344,22 +338,13 @@ pub async fn recompute_in(
 }
 
 pub async fn set_status(conn: &mut sqlx::AnyConnection, job_id: &JobId, status: JobStatus) -> sqlx::Result<()> {
-    sqlx::query("UPDATE jobs SET status = $1, updated_at = $2 WHERE id = $3")
-        .bind(status)
-        .bind(now_ms())
-        .bind(job_id)
-        .execute(conn)
-        .await?;
+    sqlx::query("UPDATE jobs SET status = $1, updated_at = $2 WHERE id = $3").bind(status).bind(now_ms()).bind(job_id).execute(conn).await?;
     Ok(())
 }
 
 /// The job's status and counters, locked on PostgreSQL until the transaction ends (after the
 /// execution rows it is about to change: the order every writer locks in).
-pub async fn lock_status(
-    db: &Db,
-    conn: &mut sqlx::AnyConnection,
-    job_id: &JobId,
-) -> sqlx::Result<Option<(JobStatus, Counters)>> {
+pub async fn lock_status(db: &Db, conn: &mut sqlx::AnyConnection, job_id: &JobId) -> sqlx::Result<Option<(JobStatus, Counters)>> {
     #[derive(FromRow)]
     struct Locked {
         status: JobStatus,

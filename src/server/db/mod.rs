@@ -167,7 +167,6 @@ async fn open_pool(
         .await
 }
 
-
 impl Db {
     /// The same database through `max_connections` connections of its own, for the runner
     /// (SAFETY.md §3): however many page and API reads queue for the main pool, the runner's
@@ -278,7 +277,5 @@ pub fn now_ms() -> i64 {
 
 /// A time column as RFC 3339 (UTC, milliseconds), the API's format.
 pub fn rfc3339(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

@@ -43,12 +43,10 @@ pub async fn list(db: &Db, filter: &QuestionFilter<'_>) -> sqlx::Result<Vec<Ques
             .await?
         }
         (None, category) => {
-            sqlx::query_as(assembled(format!(
-                "SELECT {COLUMNS} FROM questions q WHERE ($1 = '' OR q.category = $1) ORDER BY q.position, q.id"
-            )))
-            .bind(category.unwrap_or(""))
-            .fetch_all(&db.pool)
-            .await?
+            sqlx::query_as(assembled(format!("SELECT {COLUMNS} FROM questions q WHERE ($1 = '' OR q.category = $1) ORDER BY q.position, q.id")))
+                .bind(category.unwrap_or(""))
+                .fetch_all(&db.pool)
+                .await?
         }
     };
     Ok(rows.into_iter().map(view).collect())
@@ -64,22 +62,15 @@ pub async fn first(db: &Db, limit: i64) -> sqlx::Result<Vec<QuestionView>> {
 }
 
 pub async fn get(db: &Db, id: &str) -> sqlx::Result<Option<QuestionView>> {
-    let row: Option<Row> = sqlx::query_as(assembled(format!("SELECT {COLUMNS} FROM questions q WHERE q.id = $1")))
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await?;
+    let row: Option<Row> =
+        sqlx::query_as(assembled(format!("SELECT {COLUMNS} FROM questions q WHERE q.id = $1"))).bind(id).fetch_optional(&db.pool).await?;
     Ok(row.map(view))
 }
 
 /// The texts and categories, by id, of a job's questions `first..first + step` (positions in
 /// `job_questions`, the job's own order): exports and analyses read a large job a few
 /// questions at a time, so neither holds every question text at once.
-pub async fn texts_of_step(
-    db: &Db,
-    job_questions: &[String],
-    first: i64,
-    step: i64,
-) -> sqlx::Result<HashMap<String, (String, Option<String>)>> {
+pub async fn texts_of_step(db: &Db, job_questions: &[String], first: i64, step: i64) -> sqlx::Result<HashMap<String, (String, Option<String>)>> {
     let position = |at: i64| (at.max(0) as usize).min(job_questions.len());
     let ids: Vec<&str> = job_questions[position(first)..position(first + step)].iter().map(String::as_str).collect();
     Ok(get_many(db, &ids).await?.into_iter().map(|q| (q.id, (q.text, q.category))).collect())
@@ -336,7 +327,8 @@ type SetRow = (String, String, i64, Option<String>);
 
 /// Every set with its members in order (sets are few; their members are ids only).
 pub async fn list_sets(db: &Db) -> sqlx::Result<Vec<QuestionSetView>> {
-    let sets: Vec<SetRow> = sqlx::query_as("SELECT id, name, created_at, created_by FROM question_sets ORDER BY created_at, id").fetch_all(&db.pool).await?;
+    let sets: Vec<SetRow> =
+        sqlx::query_as("SELECT id, name, created_at, created_by FROM question_sets ORDER BY created_at, id").fetch_all(&db.pool).await?;
     let members: Vec<(String, String)> =
         sqlx::query_as("SELECT set_id, question_id FROM question_set_members ORDER BY set_id, position, question_id").fetch_all(&db.pool).await?;
     let mut by_set: HashMap<String, Vec<String>> = HashMap::new();

@@ -53,9 +53,7 @@ pub async fn load_targets(db: &Db, conn: &mut AnyConnection, ids: &[i64]) -> sql
     }
     let list = super::placeholders(1, ids.len());
     let lock = db.lock_rows_of("e");
-    let mut query = sqlx::query_as(assembled(format!(
-        "{TARGET_COLUMNS} WHERE e.id IN ({list}) ORDER BY e.id{lock}"
-    )));
+    let mut query = sqlx::query_as(assembled(format!("{TARGET_COLUMNS} WHERE e.id IN ({list}) ORDER BY e.id{lock}")));
     for id in ids {
         query = query.bind(*id);
     }
@@ -78,12 +76,7 @@ pub async fn lock_job_statuses(db: &Db, conn: &mut AnyConnection, job_ids: &[&Jo
 
 /// The job's failures in `scope`, locked on PostgreSQL (execution rows first, then the job:
 /// the order every writer locks in), for "retry all failed".
-pub async fn load_failures(
-    db: &Db,
-    conn: &mut AnyConnection,
-    job_id: &JobId,
-    scope: &ExecutionFilter,
-) -> sqlx::Result<Vec<RetryTarget>> {
+pub async fn load_failures(db: &Db, conn: &mut AnyConnection, job_id: &JobId, scope: &ExecutionFilter) -> sqlx::Result<Vec<RetryTarget>> {
     let lock = db.lock_rows_of("e");
     let mut conditions = "e.job_id = $1".to_string();
     let binds = filter_conditions(scope, &mut conditions, 2);
@@ -162,11 +155,7 @@ pub async fn mark_job_running(conn: &mut AnyConnection, job_id: &JobId) -> sqlx:
     super::jobs::set_status(conn, job_id, JobStatus::Running).await
 }
 
-pub async fn find_idempotent(
-    conn: &mut AnyConnection,
-    key: &str,
-    execution_id: i64,
-) -> sqlx::Result<Option<(i64, String)>> {
+pub async fn find_idempotent(conn: &mut AnyConnection, key: &str, execution_id: i64) -> sqlx::Result<Option<(i64, String)>> {
     sqlx::query_as("SELECT status_code, body FROM idempotency_keys WHERE key = $1 AND execution_id = $2 AND created_at >= $3")
         .bind(key)
         .bind(execution_id)
@@ -175,13 +164,7 @@ pub async fn find_idempotent(
         .await
 }
 
-pub async fn remember_idempotent(
-    conn: &mut AnyConnection,
-    key: &str,
-    execution_id: i64,
-    status_code: u16,
-    body: &str,
-) -> sqlx::Result<()> {
+pub async fn remember_idempotent(conn: &mut AnyConnection, key: &str, execution_id: i64, status_code: u16, body: &str) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO idempotency_keys (key, execution_id, status_code, body, created_at)
          VALUES ($1, $2, $3, $4, $5)

@@ -76,11 +76,8 @@ fn verdict(headers: &HeaderMap, own_origins: &[String]) -> Result<(), String> {
         return if is_ours(origin) { Ok(()) } else { Err(format!("Origin: {origin}")) };
     }
     // A browser holding a session must say more than a Referer, which is easy to strip.
-    let has_session = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .any(|cookies| session_cookie::find(cookies).is_some());
+    let has_session =
+        headers.get_all(header::COOKIE).iter().filter_map(|value| value.to_str().ok()).any(|cookies| session_cookie::find(cookies).is_some());
     if has_session && fetch_site != Some("same-origin") {
         return Err("a session cookie without Origin or Sec-Fetch-Site: same-origin".into());
     }

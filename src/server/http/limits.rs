@@ -16,8 +16,8 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use super::client_ip;
-use crate::server::auth::policy::changes_something;
 use crate::domain::ApiError;
+use crate::server::auth::policy::changes_something;
 use crate::server::auth::Caller;
 use crate::server::config::MutationRate;
 use crate::server::state::AppState;

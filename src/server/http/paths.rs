@@ -16,8 +16,7 @@ use axum::response::{IntoResponse, Response};
 use crate::domain::ApiError;
 
 /// The methods some route takes; `Allow` on a 405 lists them.
-const KNOWN_METHODS: [Method; 7] =
-    [Method::GET, Method::HEAD, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::OPTIONS];
+const KNOWN_METHODS: [Method; 7] = [Method::GET, Method::HEAD, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::OPTIONS];
 
 pub async fn one_spelling(request: Request, next: Next) -> Response {
     if !KNOWN_METHODS.contains(request.method()) {
@@ -104,7 +103,8 @@ mod tests {
 
     #[test]
     fn one_spelling_per_path() {
-        for fine in ["/", "/admin", "/jobs/job_1", "/pkg/beacon.wasm", "/api/v1/executions/3/details", "/questions?x=/..", "/q/caf%C3%A9", "/q/a%20b"] {
+        for fine in ["/", "/admin", "/jobs/job_1", "/pkg/beacon.wasm", "/api/v1/executions/3/details", "/questions?x=/..", "/q/caf%C3%A9", "/q/a%20b"]
+        {
             let path = fine.split('?').next().unwrap();
             assert_eq!(check(path), Ok(()), "{fine}");
         }

@@ -20,11 +20,11 @@ use super::feed::{events_for, LiveEvent};
 use crate::domain::LiveEventKind;
 use crate::server::api::extract::JobIdPath;
 use crate::server::auth::{Caller, CallerCredential, Credential};
+use crate::server::db;
+use crate::server::error::AppError;
 use crate::server::http::limits::client_key;
 use crate::server::http::limits::StreamSlot;
 use crate::server::http::ClientIp;
-use crate::server::db;
-use crate::server::error::AppError;
 use crate::server::state::AppState;
 
 /// Keeps proxies from closing an idle stream.

@@ -30,13 +30,7 @@ pub fn failure(status: ExecutionStatus, code: &str, message: String) -> Outcome 
 
 /// Posts `body` to `url`. `Ok`: a 2xx body, for the provider's own reader; `Err`: every other
 /// end, classified.
-pub async fn post(
-    http: &reqwest::Client,
-    url: &str,
-    api_key: Option<&str>,
-    body: Vec<u8>,
-    timeout: Duration,
-) -> Result<Vec<u8>, Answer> {
+pub async fn post(http: &reqwest::Client, url: &str, api_key: Option<&str>, body: Vec<u8>, timeout: Duration) -> Result<Vec<u8>, Answer> {
     let mut request = http.post(url).timeout(timeout).header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
     if let Some(key) = api_key {
         request = request.bearer_auth(key);

@@ -29,11 +29,7 @@ impl Wire for HybridRouter {
 /// takes, as Beacon has always sent it. A legacy stored request (no system prompt) is its own
 /// prompt already.
 pub fn render(prompt: &Prompt, served_model: &str) -> Vec<u8> {
-    let text = if prompt.system.is_empty() {
-        prompt.question.clone()
-    } else {
-        format!("{}\n\nUser: {}\nAssistant:", prompt.system, prompt.question)
-    };
+    let text = if prompt.system.is_empty() { prompt.question.clone() } else { format!("{}\n\nUser: {}\nAssistant:", prompt.system, prompt.question) };
     let body = InferenceRequest {
         model: served_model.to_string(),
         prompt: text,
@@ -50,19 +46,12 @@ pub fn classify(body: &[u8]) -> Answer {
     let parsed: InferenceResponse = match serde_json::from_slice(body) {
         Ok(parsed) => parsed,
         Err(err) => {
-            return Answer::from(failure(
-                ExecutionStatus::Failed,
-                "ROUTER_JSON_ERROR",
-                format!("router answer is not the expected JSON: {err}"),
-            ))
+            return Answer::from(failure(ExecutionStatus::Failed, "ROUTER_JSON_ERROR", format!("router answer is not the expected JSON: {err}")))
         }
     };
     let served_model = parsed.metadata.as_ref().and_then(|m| m.get("model")).and_then(|m| m.as_str()).map(str::to_string);
     if !parsed.success {
-        let message = parsed
-            .error
-            .filter(|e| !e.trim().is_empty())
-            .unwrap_or_else(|| "router reported a failure without a message".to_string());
+        let message = parsed.error.filter(|e| !e.trim().is_empty()).unwrap_or_else(|| "router reported a failure without a message".to_string());
         let message = match parsed.error_code {
             Some(code) if !code.is_empty() => format!("{message} ({code})"),
             _ => message,

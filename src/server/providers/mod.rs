@@ -64,22 +64,15 @@ impl Provider {
             let period = Duration::from_secs(60) / per_minute.max(1);
             RateLimiter::direct(Quota::with_period(period).unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN)).allow_burst(burst))
         });
-        Ok(Provider {
-            slots: Arc::new(Semaphore::new(spec.concurrency)),
-            spec,
-            wire,
-            url,
-            http,
-            rate,
-            paused_until: Mutex::new(None),
-        })
+        Ok(Provider { slots: Arc::new(Semaphore::new(spec.concurrency)), spec, wire, url, http, rate, paused_until: Mutex::new(None) })
     }
 
     /// Sends one stored request and returns the outcome with its provenance. The caller waits
     /// for its turn first ([`Provider::wait_turn`]); the time-out covers the call only.
     pub async fn infer(&self, request_json: &str) -> Outcome {
         let Some(prompt) = Prompt::from_stored(request_json) else {
-            return self.with_provenance(Outcome::failed(ExecutionStatus::Error, "BEACON_INTERNAL", "the stored request could not be read".into()), &[]);
+            return self
+                .with_provenance(Outcome::failed(ExecutionStatus::Error, "BEACON_INTERNAL", "the stored request could not be read".into()), &[]);
         };
         let Some(served_as) = self.spec.models.get(&prompt.model) else {
             return self.with_provenance(

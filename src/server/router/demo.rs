@@ -16,7 +16,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use tokio::sync::Mutex;
 
-
 use super::protocol::{HealthResponse, InferenceRequest, InferenceResponse};
 
 /// How the demo's providers behave. Every field can be set from the environment
@@ -58,27 +57,19 @@ impl DemoConfig {
         let defaults = DemoConfig::default();
         let read = |name: &str| -> anyhow::Result<Option<u64>> {
             match std::env::var(name) {
-                Ok(v) if !v.trim().is_empty() => v
-                    .trim()
-                    .parse::<u64>()
-                    .map(Some)
-                    .map_err(|_| anyhow::anyhow!("{name}={v:?}: must be a whole number")),
+                Ok(v) if !v.trim().is_empty() => {
+                    v.trim().parse::<u64>().map(Some).map_err(|_| anyhow::anyhow!("{name}={v:?}: must be a whole number"))
+                }
                 _ => Ok(None),
             }
         };
-        let ms = |name, default: Duration| -> anyhow::Result<Duration> {
-            Ok(read(name)?.map(Duration::from_millis).unwrap_or(default))
-        };
+        let ms = |name, default: Duration| -> anyhow::Result<Duration> { Ok(read(name)?.map(Duration::from_millis).unwrap_or(default)) };
         Ok(DemoConfig {
-            cold_requests: read("DEMO_COLD_REQUESTS")?
-                .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
-                .unwrap_or(defaults.cold_requests),
+            cold_requests: read("DEMO_COLD_REQUESTS")?.map(|n| u32::try_from(n).unwrap_or(u32::MAX)).unwrap_or(defaults.cold_requests),
             cold_fail: ms("DEMO_COLD_FAIL_MS", defaults.cold_fail)?,
             cold_hang: ms("DEMO_COLD_HANG_MS", defaults.cold_hang)?,
             warm_latency: ms("DEMO_WARM_LATENCY_MS", defaults.warm_latency)?,
-            idle_cooldown: read("DEMO_IDLE_COOLDOWN_SECONDS")?
-                .map(Duration::from_secs)
-                .unwrap_or(defaults.idle_cooldown),
+            idle_cooldown: read("DEMO_IDLE_COOLDOWN_SECONDS")?.map(Duration::from_secs).unwrap_or(defaults.idle_cooldown),
             down: parse_down(&std::env::var("DEMO_DOWN").unwrap_or_default())?,
         })
     }
@@ -110,11 +101,8 @@ fn parse_down(raw: &str) -> anyhow::Result<Vec<(String, String)>> {
         .map(str::trim)
         .filter(|pair| !pair.is_empty())
         .map(|pair| {
-            let (region, model) = pair
-                .split_once('/')
-                .ok_or_else(|| anyhow::anyhow!("DEMO_DOWN entry {pair:?}: expected region/model"))?;
-            let region = DemoRegion::find(region)
-                .ok_or_else(|| anyhow::anyhow!("DEMO_DOWN entry {pair:?}: unknown region"))?;
+            let (region, model) = pair.split_once('/').ok_or_else(|| anyhow::anyhow!("DEMO_DOWN entry {pair:?}: expected region/model"))?;
+            let region = DemoRegion::find(region).ok_or_else(|| anyhow::anyhow!("DEMO_DOWN entry {pair:?}: unknown region"))?;
             Ok((region.id.to_string(), model.to_string()))
         })
         .collect()
@@ -180,7 +168,11 @@ async fn behaviour(state: &DemoState, region: &DemoRegion, model: &str) -> Behav
     } else if entry.cold_failures < state.config.cold_requests {
         entry.cold_failures += 1;
         // us-east's provider is a stopped app; the others wait behind a proxy.
-        if region.id == DEMO_REGIONS[0].id { Behaviour::Stopped } else { Behaviour::ProxyTimeout }
+        if region.id == DEMO_REGIONS[0].id {
+            Behaviour::Stopped
+        } else {
+            Behaviour::ProxyTimeout
+        }
     } else {
         Behaviour::Answer
     }
@@ -232,13 +224,9 @@ enum Behaviour {
     Answer,
 }
 
-async fn inference(
-    State(state): State<Arc<DemoState>>,
-    body: Result<Json<InferenceRequest>, axum::extract::rejection::JsonRejection>,
-) -> Response {
+async fn inference(State(state): State<Arc<DemoState>>, body: Result<Json<InferenceRequest>, axum::extract::rejection::JsonRejection>) -> Response {
     let Ok(Json(request)) = body else {
-        return (StatusCode::UNPROCESSABLE_ENTITY, Json(serde_json::json!({"detail": "invalid request body"})))
-            .into_response();
+        return (StatusCode::UNPROCESSABLE_ENTITY, Json(serde_json::json!({"detail": "invalid request body"}))).into_response();
     };
     let region = request.region_preference.as_deref().and_then(DemoRegion::find).unwrap_or(&DEMO_REGIONS[0]);
     let provider = format!("modal-{}", region.id);

@@ -13,11 +13,11 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit};
 use tokio_util::sync::CancellationToken;
 
+use crate::domain::retry::{auto_backoff, is_auto_retryable};
+use crate::domain::ExecutionStatus;
 use crate::server::db::executions::{self, Claimed, Outcome};
 use crate::server::db::warmups::{self, TakenWarmup};
 use crate::server::db::{now_ms, Db};
-use crate::domain::retry::{auto_backoff, is_auto_retryable};
-use crate::domain::ExecutionStatus;
 use crate::server::providers::Provider;
 use crate::server::telemetry::metrics::Metrics;
 
@@ -87,13 +87,7 @@ struct Finish {
 }
 
 impl Runner {
-    pub fn new(
-        db: Db,
-        providers: Vec<Arc<Provider>>,
-        lease: Duration,
-        auto_backoff: Vec<Duration>,
-        metrics: Arc<Metrics>,
-    ) -> Arc<Runner> {
+    pub fn new(db: Db, providers: Vec<Arc<Provider>>, lease: Duration, auto_backoff: Vec<Duration>, metrics: Arc<Metrics>) -> Arc<Runner> {
         let (finishes, finish_queue) = mpsc::channel(4096);
         Arc::new(Runner {
             finishes,
@@ -282,10 +276,7 @@ impl Runner {
     /// claim was taken meanwhile. Only a stopping server past its grace period drops it.
     async fn execute(self: Arc<Self>, provider: Arc<Provider>, claimed: Claimed, slot: OwnedSemaphorePermit) {
         let token = CancellationToken::new();
-        self.in_flight
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .insert(claimed.id, (claimed.clone(), token.clone()));
+        self.in_flight.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(claimed.id, (claimed.clone(), token.clone()));
         // The lease keeper renews the claim while it is in `in_flight`. A call that had to wait
         // for its turn (a rate limit, a provider's Retry-After) checks it still holds its row
         // before sending: a cancel meanwhile means nothing goes out (SAFETY.md §5).
@@ -313,7 +304,10 @@ impl Runner {
             Some(mut outcome) => {
                 let provider_id = provider.spec.id.as_str();
                 let label = outcome.error_code.clone().unwrap_or_else(|| outcome.status.to_string());
-                self.metrics.router_requests.with_label_values(&[provider_id, claimed.region.as_str(), claimed.model_id.as_str(), label.as_str()]).inc();
+                self.metrics
+                    .router_requests
+                    .with_label_values(&[provider_id, claimed.region.as_str(), claimed.model_id.as_str(), label.as_str()])
+                    .inc();
                 self.metrics.router_duration.with_label_values(&[provider_id, claimed.region.as_str()]).observe(started.elapsed().as_secs_f64());
                 outcome.auto_retry_in_ms = self.auto_retry_wait(&claimed, &outcome);
                 if outcome.auto_retry_in_ms.is_some() {

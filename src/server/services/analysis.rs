@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::domain::analysis::report::{AnalysisView, COMPARE_ROWS_PER_PAGE, CompareCell, CompareRow, CompareView, Tally};
+use crate::domain::analysis::report::{AnalysisView, CompareCell, CompareRow, CompareView, Tally, COMPARE_ROWS_PER_PAGE};
 use crate::domain::views::ExecutionFilter;
 use crate::domain::JobId;
 use crate::server::db::{self, executions::ExecutionRow, jobs::JobRow};
@@ -14,7 +14,6 @@ use crate::server::state::AppState;
 
 /// Rows of executions read per step.
 const ROWS_PER_STEP: usize = 2000;
-
 
 /// The comparison's filters, parsed.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -150,7 +149,11 @@ fn row_of(executions: Vec<ExecutionRow>, questions: &HashMap<String, (String, Op
         .into_iter()
         .map(|e| {
             // Any execution with more than one attempt came (or failed) by way of a retry.
-            let cell = CompareCell::new(e.id, e.status, e.output, e.attempts > 1, e.duration_ms).with_retries(e.question_index, e.retry_count, e.max_retries);
+            let cell = CompareCell::new(e.id, e.status, e.output, e.attempts > 1, e.duration_ms).with_retries(
+                e.question_index,
+                e.retry_count,
+                e.max_retries,
+            );
             (e.region.to_string(), cell)
         })
         .collect();

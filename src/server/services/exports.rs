@@ -145,36 +145,39 @@ pub async fn stream(
         .and_then(|name| name.file_stem())
         .unwrap_or_else(|| job.id.to_string());
     let db = state.db.clone();
-    Ok((file_stem, async_stream::try_stream! {
-        if matches!(format, Format::Csv(_)) {
-            yield csv_line(COLUMNS.iter().copied())?;
-        }
-        let order = Order::of(&job);
-        let per_question = (job.models.0.len() * job.regions.0.len()) as usize * job.samples.max(1) as usize;
-        let step = (ROWS_PER_STEP / per_question.max(1)).max(1) as i64;
-        let mut first = 0;
-        while first < job.questions.0.len() as i64 {
-            let mut rows = db::executions::list_for_questions(&db, &job.id, first, first + step, &filter).await?;
-            // This step's questions only, each row carrying its text and category.
-            let questions = db::questions::texts_of_step(&db, &job.questions.0, first, step).await?;
-            first += step;
-            rows.sort_by_key(|row| order.key(row));
-            let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
-            let mut histories: HashMap<i64, Vec<AttemptView>> = HashMap::new();
-            for (execution_id, attempt) in db::attempts::list_for_executions(&db, &ids).await? {
-                histories.entry(execution_id).or_default().push(attempt.into_view());
+    Ok((
+        file_stem,
+        async_stream::try_stream! {
+            if matches!(format, Format::Csv(_)) {
+                yield csv_line(COLUMNS.iter().copied())?;
             }
-            let mut chunk = Vec::new();
-            for row in &rows {
-                let attempts = histories.remove(&row.id).unwrap_or_default();
-                let (text, category) = questions.get(&row.question_id).map(|(t, c)| (t.as_str(), c.as_deref())).unwrap_or(("", None));
-                chunk.extend(render(format, row, &attempts, text, category)?);
+            let order = Order::of(&job);
+            let per_question = (job.models.0.len() * job.regions.0.len()) as usize * job.samples.max(1) as usize;
+            let step = (ROWS_PER_STEP / per_question.max(1)).max(1) as i64;
+            let mut first = 0;
+            while first < job.questions.0.len() as i64 {
+                let mut rows = db::executions::list_for_questions(&db, &job.id, first, first + step, &filter).await?;
+                // This step's questions only, each row carrying its text and category.
+                let questions = db::questions::texts_of_step(&db, &job.questions.0, first, step).await?;
+                first += step;
+                rows.sort_by_key(|row| order.key(row));
+                let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
+                let mut histories: HashMap<i64, Vec<AttemptView>> = HashMap::new();
+                for (execution_id, attempt) in db::attempts::list_for_executions(&db, &ids).await? {
+                    histories.entry(execution_id).or_default().push(attempt.into_view());
+                }
+                let mut chunk = Vec::new();
+                for row in &rows {
+                    let attempts = histories.remove(&row.id).unwrap_or_default();
+                    let (text, category) = questions.get(&row.question_id).map(|(t, c)| (t.as_str(), c.as_deref())).unwrap_or(("", None));
+                    chunk.extend(render(format, row, &attempts, text, category)?);
+                }
+                if !chunk.is_empty() {
+                    yield chunk;
+                }
             }
-            if !chunk.is_empty() {
-                yield chunk;
-            }
-        }
-    }))
+        },
+    ))
 }
 
 /// The study's order within a step: question, then the job's model order, region order, sample.

@@ -4,22 +4,19 @@ use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::views::{
-    AttemptView, ExecutionFilter, ExecutionHistory, ExecutionView, JobPageData, JobView, PageInfo,
-};
-use crate::domain::question::valid_question_id;
 use crate::domain::job::JobLimits;
+use crate::domain::question::valid_question_id;
+use crate::domain::views::{AttemptView, ExecutionFilter, ExecutionHistory, ExecutionView, JobPageData, JobView, PageInfo};
 use crate::domain::{ExecutionId, JobId, JobName, JobStatus, Region};
-use crate::server::db::jobs::{JobParameters, CancelOutcome, InsertOutcome, NewExecution, NewJob};
 use crate::server::db::executions::Window;
+use crate::server::db::jobs::{CancelOutcome, InsertOutcome, JobParameters, NewExecution, NewJob};
 use crate::server::db::{self, now_ms};
 use crate::server::error::AppError;
 use crate::server::providers::request::Prompt;
 use crate::server::state::AppState;
 
 /// `POST /api/v1/jobs`'s body, also what the new-job form sends.
-#[derive(Debug, Clone, Deserialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct CreateJob {
     #[serde(default)]
     pub id: Option<String>,
@@ -55,9 +52,7 @@ pub struct CreateJob {
     pub seed: Option<i64>,
 }
 
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct JobCreated {
     pub id: JobId,
     pub status: JobStatus,
@@ -257,12 +252,7 @@ fn in_range<T: PartialOrd + std::fmt::Display>(field: &str, value: Option<T>, de
 }
 
 /// A filter from a query string's words; the region may be any configured id or alias.
-pub fn execution_filter(
-    state: &AppState,
-    status: Option<&str>,
-    region: Option<&str>,
-    model: Option<&str>,
-) -> Result<ExecutionFilter, String> {
+pub fn execution_filter(state: &AppState, status: Option<&str>, region: Option<&str>, model: Option<&str>) -> Result<ExecutionFilter, String> {
     let region = match region.map(str::trim).filter(|raw| !raw.is_empty()) {
         None => None,
         Some(raw) => match state.config.setup.catalogue.region(raw) {
@@ -275,11 +265,7 @@ pub fn execution_filter(
 
 /// Parses every entry of a list field, refusing an empty list, unknown values and duplicates
 /// (after parsing, so `US` and `us-east` count as the same region).
-fn distinct_nonempty<T: Clone + Eq + std::hash::Hash>(
-    field: &str,
-    raw: &[String],
-    parse: impl Fn(&str) -> Option<T>,
-) -> Result<Vec<T>, AppError> {
+fn distinct_nonempty<T: Clone + Eq + std::hash::Hash>(field: &str, raw: &[String], parse: impl Fn(&str) -> Option<T>) -> Result<Vec<T>, AppError> {
     if raw.is_empty() {
         // "models" → "pick at least one model": the form shows the words after the field's name.
         let item = field.strip_suffix('s').unwrap_or(field);
@@ -288,8 +274,7 @@ fn distinct_nonempty<T: Clone + Eq + std::hash::Hash>(
     let mut seen = HashSet::new();
     let mut parsed = Vec::with_capacity(raw.len());
     for value in raw {
-        let item = parse(value)
-            .ok_or_else(|| AppError::invalid_request(format!("{field}: unknown value {value:?}")))?;
+        let item = parse(value).ok_or_else(|| AppError::invalid_request(format!("{field}: unknown value {value:?}")))?;
         if !seen.insert(item.clone()) {
             return Err(AppError::invalid_request(format!("{field}: {value:?} is listed twice")));
         }
@@ -320,19 +305,12 @@ pub async fn page(state: &AppState, id: &JobId, filter: ExecutionFilter, page: i
     // never lost between the snapshot and the subscription.
     let cursor = db::changes::latest_seq(&state.db).await?;
     let job = get(state, id).await?;
-    let matching = if filter.is_empty() {
-        job.progress.total
-    } else {
-        db::executions::count_matching(&state.db, id, &filter).await?
-    };
+    let matching = if filter.is_empty() { job.progress.total } else { db::executions::count_matching(&state.db, id, &filter).await? };
     let pages = ((matching + ROWS_PER_PAGE - 1) / ROWS_PER_PAGE).max(1);
     let page = page.clamp(1, pages);
     let window = Window::Offset((page - 1) * ROWS_PER_PAGE);
-    let executions: Vec<ExecutionView> = db::executions::list_page(&state.db, id, &filter, window, ROWS_PER_PAGE)
-        .await?
-        .into_iter()
-        .map(|row| row.into_view())
-        .collect();
+    let executions: Vec<ExecutionView> =
+        db::executions::list_page(&state.db, id, &filter, window, ROWS_PER_PAGE).await?.into_iter().map(|row| row.into_view()).collect();
     // The texts of the questions on this page only: a large study's catalogue stays unread.
     let mut wanted: Vec<&str> = executions.iter().map(|e| e.question_id.as_str()).collect();
     wanted.sort_unstable();
@@ -346,8 +324,7 @@ pub async fn page(state: &AppState, id: &JobId, filter: ExecutionFilter, page: i
 }
 
 /// An execution with its full attempt history (`retry_history`).
-#[derive(Debug, Clone, Serialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ExecutionDetail {
     #[serde(flatten)]
     pub execution: ExecutionView,
@@ -358,8 +335,7 @@ pub struct ExecutionDetail {
 pub const MAX_PAGE: i64 = 1000;
 
 /// `GET /api/v1/jobs/:id/executions`' answer: a page, and where the next one starts.
-#[derive(Debug, Clone, Serialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ExecutionsPage {
     pub executions: Vec<ExecutionView>,
     /// Pass as `after` for the next page; `null` on the last.
@@ -368,13 +344,7 @@ pub struct ExecutionsPage {
 
 /// A page of a job's executions by key: rows after `after` (an execution id), in table order.
 /// Ids never change, so paging while executions change never skips or repeats a row.
-pub async fn executions_page(
-    state: &AppState,
-    job_id: &JobId,
-    filter: &ExecutionFilter,
-    after: i64,
-    limit: i64,
-) -> Result<ExecutionsPage, AppError> {
+pub async fn executions_page(state: &AppState, job_id: &JobId, filter: &ExecutionFilter, after: i64, limit: i64) -> Result<ExecutionsPage, AppError> {
     db::jobs::get(&state.db, job_id).await?.ok_or_else(|| job_not_found(job_id))?;
     let mut rows = db::executions::list_page(&state.db, job_id, filter, Window::After(after), limit + 1).await?;
     let more = rows.len() as i64 > limit;
@@ -426,19 +396,12 @@ pub async fn stream_all(
 }
 
 pub async fn execution_detail(state: &AppState, id: ExecutionId) -> Result<ExecutionDetail, AppError> {
-    let row = db::executions::get(&state.db, id.get())
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("execution {id} not found")))?;
-    let retry_history = db::attempts::list_for_execution(&state.db, id.get())
-        .await?
-        .into_iter()
-        .map(|a| a.into_view())
-        .collect();
+    let row = db::executions::get(&state.db, id.get()).await?.ok_or_else(|| AppError::NotFound(format!("execution {id} not found")))?;
+    let retry_history = db::attempts::list_for_execution(&state.db, id.get()).await?.into_iter().map(|a| a.into_view()).collect();
     Ok(ExecutionDetail { execution: row.into_view(), retry_history })
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct JobCancelled {
     pub id: JobId,
     pub status: JobStatus,
@@ -465,10 +428,6 @@ fn job_not_found(id: &JobId) -> AppError {
 
 pub async fn history(state: &AppState, id: ExecutionId) -> Result<ExecutionHistory, AppError> {
     let detail = execution_detail(state, id).await?;
-    let question_text = db::questions::get_many(&state.db, &[detail.execution.question_id.as_str()])
-        .await?
-        .pop()
-        .map(|q| q.text)
-        .unwrap_or_default();
+    let question_text = db::questions::get_many(&state.db, &[detail.execution.question_id.as_str()]).await?.pop().map(|q| q.text).unwrap_or_default();
     Ok(ExecutionHistory { execution: detail.execution, question_text, attempts: detail.retry_history })
 }

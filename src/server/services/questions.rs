@@ -118,10 +118,7 @@ pub async fn import(
     let format = content_type.and_then(Format::from_content_type).ok_or_else(|| AppError::Refused {
         status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
         code: "unsupported_media_type",
-        message: format!(
-            "Content-Type: expected text/csv or application/x-ndjson, got {:?}",
-            content_type.unwrap_or("nothing")
-        ),
+        message: format!("Content-Type: expected text/csv or application/x-ndjson, got {:?}", content_type.unwrap_or("nothing")),
         details: serde_json::Value::Null,
     })?;
     if let Some(set) = set {

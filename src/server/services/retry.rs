@@ -50,9 +50,7 @@ async fn retry_decided(state: &AppState, request: RetryRequest<'_>, trigger: Tri
     }
     if let Some(key) = request.idempotency_key {
         if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY_LEN || !key.chars().all(|c| c.is_ascii_graphic()) {
-            return Err(AppError::invalid_request(format!(
-                "Idempotency-Key: must be 1–{MAX_IDEMPOTENCY_KEY_LEN} visible ASCII characters"
-            )));
+            return Err(AppError::invalid_request(format!("Idempotency-Key: must be 1–{MAX_IDEMPOTENCY_KEY_LEN} visible ASCII characters")));
         }
     }
 
@@ -135,7 +133,8 @@ async fn commit_retries(db: Db, runner: Arc<Runner>, mut queue: mpsc::Receiver<P
                 let mut answers = Vec::with_capacity(group.len());
                 for pending in &group {
                     let alone = commit_group(&db, db.write_tx().await, std::slice::from_ref(pending)).await;
-                    answers.push(alone.map_or_else(Err, |mut one| one.pop().unwrap_or_else(|| Err(AppError::Internal(anyhow::anyhow!("no answer"))))));
+                    answers
+                        .push(alone.map_or_else(Err, |mut one| one.pop().unwrap_or_else(|| Err(AppError::Internal(anyhow::anyhow!("no answer"))))));
                 }
                 answers
             }
@@ -159,11 +158,7 @@ async fn commit_retries(db: Db, runner: Arc<Runner>, mut queue: mpsc::Receiver<P
 /// against what the requests before it in the group did, and the accepted ones are updated and
 /// their attempts queued together. A failure of any statement fails the group, and the caller
 /// then tries each request alone.
-async fn commit_group(
-    db: &Db,
-    tx: sqlx::Result<db::WriteTx>,
-    group: &[Pending],
-) -> Result<Vec<Result<RetryAccepted, AppError>>, AppError> {
+async fn commit_group(db: &Db, tx: sqlx::Result<db::WriteTx>, group: &[Pending]) -> Result<Vec<Result<RetryAccepted, AppError>>, AppError> {
     let mut tx = tx?;
     let answers = accept_group(db, &mut tx, group).await?;
     tx.commit().await?;
@@ -179,11 +174,7 @@ enum Decided {
     SameAs(usize),
 }
 
-async fn accept_group(
-    db: &Db,
-    conn: &mut sqlx::AnyConnection,
-    group: &[Pending],
-) -> Result<Vec<Result<RetryAccepted, AppError>>, AppError> {
+async fn accept_group(db: &Db, conn: &mut sqlx::AnyConnection, group: &[Pending]) -> Result<Vec<Result<RetryAccepted, AppError>>, AppError> {
     let mut ids: Vec<i64> = group.iter().map(|pending| pending.execution_id.get()).collect();
     ids.sort_unstable();
     ids.dedup();
@@ -262,10 +253,8 @@ async fn accept_group(
             Decided::Accepted => {
                 let id = pending.execution_id.get();
                 let target = &targets[&id];
-                let (retry_count, updated_at) = updated
-                    .get(&id)
-                    .copied()
-                    .ok_or_else(|| AppError::Internal(anyhow::anyhow!("retry of {id} decided but not applied")))?;
+                let (retry_count, updated_at) =
+                    updated.get(&id).copied().ok_or_else(|| AppError::Internal(anyhow::anyhow!("retry of {id} decided but not applied")))?;
                 Ok(RetryAccepted {
                     execution_id: id.to_string(),
                     job_id: target.job_id.clone(),
@@ -337,7 +326,9 @@ pub async fn retry_all_failed(
         None => None,
     };
     let model = match filter.model_id.as_deref() {
-        Some(raw) => Some(state.config.setup.catalogue.model(raw).ok_or_else(|| AppError::invalid_request(format!("model_id: unknown model {raw:?}")))?),
+        Some(raw) => {
+            Some(state.config.setup.catalogue.model(raw).ok_or_else(|| AppError::invalid_request(format!("model_id: unknown model {raw:?}")))?)
+        }
         None => None,
     };
     let scope = ExecutionFilter { statuses: ExecutionStatus::FAILURES.to_vec(), region, model: model.map(|m| m.id.to_string()) };
@@ -345,9 +336,8 @@ pub async fn retry_all_failed(
     let db = &state.db;
     let mut tx = db.write_tx().await?;
     let rows = db::retries::load_failures(db, &mut tx, job_id, &scope).await?;
-    let (job_status, _) = db::jobs::lock_status(db, &mut tx, job_id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("job {:?} not found", job_id.as_str())))?;
+    let (job_status, _) =
+        db::jobs::lock_status(db, &mut tx, job_id).await?.ok_or_else(|| AppError::NotFound(format!("job {:?} not found", job_id.as_str())))?;
     let mut result = BatchRetryResult::default();
     let mut eligible = Vec::with_capacity(rows.len());
     for row in &rows {

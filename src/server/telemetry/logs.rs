@@ -12,13 +12,7 @@ pub fn init() -> Result<(), ConfigError> {
     let format = std::env::var("BEACON_LOG_FORMAT").unwrap_or_default();
     match format.trim() {
         "" | "text" => tracing_subscriber::fmt().with_env_filter(filter()).init(),
-        "json" => tracing_subscriber::fmt()
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .with_span_list(false)
-            .with_env_filter(filter())
-            .init(),
+        "json" => tracing_subscriber::fmt().json().flatten_event(true).with_current_span(true).with_span_list(false).with_env_filter(filter()).init(),
         other => return Err(ConfigError::invalid("BEACON_LOG_FORMAT", other, "must be text or json")),
     }
     Ok(())

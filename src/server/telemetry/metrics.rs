@@ -45,11 +45,9 @@ impl Metrics {
         )
         .expect("valid metric");
         let live_streams = IntGauge::with_opts(Opts::new("beacon_live_streams", "Open live streams")).expect("valid metric");
-        let http_requests = IntCounterVec::new(
-            Opts::new("beacon_http_requests_total", "HTTP requests by route template and status class"),
-            &["route", "status"],
-        )
-        .expect("valid metric");
+        let http_requests =
+            IntCounterVec::new(Opts::new("beacon_http_requests_total", "HTTP requests by route template and status class"), &["route", "status"])
+                .expect("valid metric");
         let pool = IntGaugeVec::new(Opts::new("beacon_db_pool_connections", "Database connections by state"), &["state"]).expect("valid metric");
         let build = IntGaugeVec::new(Opts::new("beacon_build_info", "Beacon's version"), &["version"]).expect("valid metric");
         build.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
@@ -82,7 +80,10 @@ pub async fn scrape(State(state): State<AppState>, headers: HeaderMap) -> Respon
         let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
         if !given.is_some_and(|given| crate::server::auth::credentials::same_secret(given.trim(), token)) {
             let status = StatusCode::UNAUTHORIZED;
-            return (status, axum::Json(ApiError::new(status.as_u16(), "unauthenticated", "send Authorization: Bearer <BEACON_METRICS_TOKEN>").body()))
+            return (
+                status,
+                axum::Json(ApiError::new(status.as_u16(), "unauthenticated", "send Authorization: Bearer <BEACON_METRICS_TOKEN>").body()),
+            )
                 .into_response();
         }
     }
