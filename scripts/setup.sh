@@ -28,6 +28,14 @@ if ! command -v cc >/dev/null; then
     apt_install build-essential
 fi
 
+# The test command checks formatting and lints (a minimal rustup profile leaves these out).
+for component in rustfmt clippy; do
+    if ! rustup component list --installed | grep -q "^$component"; then
+        step "$component"
+        rustup component add "$component"
+    fi
+done
+
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     step "wasm32 target"
     rustup target add wasm32-unknown-unknown

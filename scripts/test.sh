@@ -8,9 +8,14 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh --with-browser
 source scripts/env.sh
 
-export RUSTFLAGS="--cfg erase_components"
 # A one-off build gains nothing from incremental state, which would double the disk it needs.
 export CARGO_INCREMENTAL=0
+printf '\n==> formatting and lints, for the server and for the browser\n'
+cargo fmt --check
+cargo clippy --lib --no-default-features --features hydrate --target wasm32-unknown-unknown -- -D warnings
+export RUSTFLAGS="--cfg erase_components"
+cargo clippy --features ssr --all-targets -- -D warnings
+
 printf '\n==> cargo tests (unit, and integration on SQLite)\n'
 cargo test --features ssr
 

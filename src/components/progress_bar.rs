@@ -2,8 +2,11 @@ use leptos::prelude::*;
 
 use crate::domain::Progress;
 
+/// Reads one segment's count from the progress.
+type Count = fn(&Progress) -> i64;
+
 /// The bar's segments in drawing order, each with its class and its count.
-const SEGMENTS: [(&str, fn(&Progress) -> i64); 5] = [
+const SEGMENTS: [(&str, Count); 5] = [
     ("seg seg-completed", |p| p.completed),
     ("seg seg-running", |p| p.running),
     ("seg seg-retrying", |p| p.retrying),

@@ -33,8 +33,8 @@ async fn a_stale_claim_can_neither_renew_nor_finish_and_its_answer_is_kept_as_la
     assert_eq!(fresh.id, id);
     assert_ne!(fresh.claim, stale.claim, "every claim has its own token");
 
-    assert!(executions::renew_leases(db, &[stale.claim.clone()], i64::MAX).await.unwrap().is_empty(), "A cannot renew B's claim");
-    assert_eq!(executions::renew_leases(db, &[fresh.claim.clone()], i64::MAX).await.unwrap(), [fresh.claim.clone()]);
+    assert!(executions::renew_leases(db, std::slice::from_ref(&stale.claim), i64::MAX).await.unwrap().is_empty(), "A cannot renew B's claim");
+    assert_eq!(executions::renew_leases(db, std::slice::from_ref(&fresh.claim), i64::MAX).await.unwrap(), std::slice::from_ref(&fresh.claim));
     assert!(!executions::finish(db, &stale, &answer("from A")).await.unwrap(), "nor finish it");
     let row = app.details(id).await;
     assert_eq!(row["status"], "retrying", "A changed nothing on the execution");

@@ -100,7 +100,9 @@ impl StreamSlots {
         Arc::new(StreamSlots { max_total, max_per_client, open: Mutex::new((0, HashMap::new())) })
     }
 
-    /// A slot for `client`, or the 503 that tells it to poll for a while instead.
+    /// A slot for `client`, or the 503 that tells it to poll for a while instead. The refusal
+    /// is the response itself (handlers return it as is), and it is rare: not worth a box.
+    #[allow(clippy::result_large_err)]
     pub fn acquire(self: &Arc<Self>, client: String) -> Result<StreamSlot, Response> {
         let mut open = self.open.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let (total, per_client) = &mut *open;
