@@ -115,10 +115,14 @@ fn RetryingButton(id: i64) -> impl IntoView {
     let button = NodeRef::<leptos::html::Button>::new();
     if let Some(live) = use_context::<super::live::LiveJob>() {
         button.on_load(move |button| {
-            if live.take_focus(id) {
-                // Loaded is not yet in the document: focus once it is.
+            if live.wants_focus(id) {
+                // Loaded is not yet in the document: focus once it is, and only if the focus
+                // was dropped with the old button (never taken from where the user put it).
                 request_animation_frame(move || {
-                    let _ = button.focus();
+                    let dropped = document().active_element().is_none_or(|active| document().body().is_some_and(|body| active == *body.as_ref()));
+                    if dropped {
+                        let _ = button.focus();
+                    }
                 });
             }
         });

@@ -35,6 +35,11 @@ impl ApiError {
         ApiError { error: error.into(), code: code.into(), status, details: Default::default() }
     }
 
+    /// An answer with `code` and the status that goes with it.
+    pub fn of(code: super::ErrorCode, error: impl Into<String>) -> ApiError {
+        ApiError::new(code.status(), code.as_str(), error)
+    }
+
     pub fn is_not_found(&self) -> bool {
         self.status == 404
     }
@@ -60,10 +65,10 @@ impl FromServerFnError for ApiError {
         match value {
             // On the server, Deserialization is a body that could not be read (not UTF-8, …).
             ServerFnErrorErr::Args(message) | ServerFnErrorErr::MissingArg(message) | ServerFnErrorErr::Deserialization(message) => {
-                ApiError::new(400, "invalid_request", format!("invalid arguments: {message}"))
+                ApiError::of(super::ErrorCode::InvalidRequest, format!("invalid arguments: {message}"))
             }
-            ServerFnErrorErr::Request(message) => ApiError::new(503, "unreachable", format!("Could not reach the server: {message}")),
-            other => ApiError::new(500, "internal", other.to_string()),
+            ServerFnErrorErr::Request(message) => ApiError::of(super::ErrorCode::Unreachable, format!("Could not reach the server: {message}")),
+            other => ApiError::of(super::ErrorCode::Internal, other.to_string()),
         }
     }
 }

@@ -3,6 +3,8 @@
 //! depend on them); the words come from the code and, for cold starts, from the provider's own
 //! message, matched against the phrasings below.
 
+use super::FailureCode;
+
 /// What providers that scale to zero say while a container starts: (phrase, reason). Matched
 /// without regard to case.
 pub const COLD_START_PHRASES: [(&str, &str); 8] = [
@@ -22,21 +24,19 @@ pub fn failure_reason(code: &str, message: Option<&str>) -> String {
     if let Some((_, reason)) = COLD_START_PHRASES.iter().find(|(phrase, _)| lower.contains(phrase)) {
         return reason.to_string();
     }
-    match code {
-        "ROUTER_TIMEOUT" => "No answer in time".to_string(),
-        "ROUTER_NETWORK" => "Could not reach the provider".to_string(),
-        "ROUTER_RATE_LIMITED" => "Rate limited by the provider".to_string(),
-        "ROUTER_ERROR" => "The provider reported an error".to_string(),
-        "ROUTER_JSON_ERROR" => "Unreadable answer from the provider".to_string(),
-        "ROUTER_EMPTY_RESPONSE" => "Empty answer".to_string(),
-        "ROUTER_RESPONSE_TOO_LARGE" => "Answer too large".to_string(),
-        "INTERRUPTED" => "Interrupted by a restart".to_string(),
-        "BEACON_INTERNAL" => "Beacon could not make the call".to_string(),
-        code => match code.strip_prefix("ROUTER_HTTP_") {
-            Some("504") => "Gateway time-out (provider said 504)".to_string(),
-            Some(status) if !status.is_empty() && status.bytes().all(|b| b.is_ascii_digit()) => format!("Provider said {status}"),
-            _ => "Failed".to_string(),
-        },
+    match FailureCode::parse(code) {
+        FailureCode::Timeout => "No answer in time".to_string(),
+        FailureCode::Network => "Could not reach the provider".to_string(),
+        FailureCode::RateLimited => "Rate limited by the provider".to_string(),
+        FailureCode::ProviderError => "The provider reported an error".to_string(),
+        FailureCode::JsonError => "Unreadable answer from the provider".to_string(),
+        FailureCode::EmptyResponse => "Empty answer".to_string(),
+        FailureCode::ResponseTooLarge => "Answer too large".to_string(),
+        FailureCode::Interrupted => "Interrupted by a restart".to_string(),
+        FailureCode::Internal => "Beacon could not make the call".to_string(),
+        FailureCode::Http(504) => "Gateway time-out (provider said 504)".to_string(),
+        FailureCode::Http(status) => format!("Provider said {status}"),
+        FailureCode::Other(_) => "Failed".to_string(),
     }
 }
 

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ErrorCode;
+
 /// A job's public id: 1–128 letters, digits, `-`, `_` or `.` (so it sits in a URL path
 /// without escaping), and not `events`, which the jobs-list stream's path would shadow.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -21,7 +23,7 @@ impl JobId {
             Ok(JobId(raw.to_string()))
         } else {
             Err(InvalidId {
-                code: "invalid_job_id",
+                code: ErrorCode::InvalidJobId,
                 message: format!("job id must be 1–{} characters of letters, digits, '-', '_' or '.', got {raw:?}", Self::MAX_LEN),
             })
         }
@@ -78,7 +80,7 @@ impl ExecutionId {
         let canonical = !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) && !raw.starts_with('0');
         match raw.parse::<i64>() {
             Ok(id) if canonical && id > 0 => Ok(ExecutionId(id)),
-            _ => Err(InvalidId { code: "invalid_execution_id", message: format!("execution id must be a positive integer, got {raw:?}") }),
+            _ => Err(InvalidId { code: ErrorCode::InvalidExecutionId, message: format!("execution id must be a positive integer, got {raw:?}") }),
         }
     }
 
@@ -98,7 +100,7 @@ impl std::fmt::Display for ExecutionId {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct InvalidId {
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
 }
 
@@ -112,7 +114,7 @@ mod tests {
             assert_eq!(JobId::parse(good).unwrap().as_str(), good);
         }
         for bad in ["", "events", "has space", "a/b", "é", &"x".repeat(129)] {
-            assert_eq!(JobId::parse(bad).unwrap_err().code, "invalid_job_id", "{bad:?}");
+            assert_eq!(JobId::parse(bad).unwrap_err().code, ErrorCode::InvalidJobId, "{bad:?}");
         }
         assert!(serde_json::from_str::<JobId>("\"a b\"").is_err());
     }
@@ -121,7 +123,7 @@ mod tests {
     fn execution_ids_are_positive() {
         assert_eq!(ExecutionId::parse("42"), Ok(ExecutionId(42)));
         for bad in ["0", "-3", "1.5", "abc", "", "99999999999999999999999", " 7 ", "1 ", "+1", "01", "1\n"] {
-            assert_eq!(ExecutionId::parse(bad).unwrap_err().code, "invalid_execution_id", "{bad:?}");
+            assert_eq!(ExecutionId::parse(bad).unwrap_err().code, ErrorCode::InvalidExecutionId, "{bad:?}");
         }
     }
 }

@@ -4,6 +4,8 @@
 pub mod account;
 pub mod analysis;
 pub mod error;
+pub mod error_code;
+pub mod failure_code;
 pub mod failure_reason;
 pub mod ids;
 pub mod job;
@@ -19,6 +21,8 @@ pub mod views;
 
 pub use account::{Role, Visitor};
 pub use error::ApiError;
+pub use error_code::ErrorCode;
+pub use failure_code::FailureCode;
 pub use ids::{ExecutionId, JobId};
 pub use job_name::JobName;
 pub use model::{Catalogue, ModelInfo, RegionInfo};

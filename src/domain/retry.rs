@@ -30,14 +30,15 @@ pub enum RetryRefusal {
 }
 
 impl RetryRefusal {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> super::ErrorCode {
+        use super::ErrorCode;
         match self {
-            RetryRefusal::RegionMismatch { .. } => "region_mismatch",
-            RetryRefusal::QuestionMismatch { .. } => "question_mismatch",
-            RetryRefusal::NotRetryable => "not_retryable",
-            RetryRefusal::AlreadyCompleted => "already_completed",
-            RetryRefusal::InProgress { .. } => "in_progress",
-            RetryRefusal::MaxRetriesReached { .. } => "max_retries_reached",
+            RetryRefusal::RegionMismatch { .. } => ErrorCode::RegionMismatch,
+            RetryRefusal::QuestionMismatch { .. } => ErrorCode::QuestionMismatch,
+            RetryRefusal::NotRetryable => ErrorCode::NotRetryable,
+            RetryRefusal::AlreadyCompleted => ErrorCode::AlreadyCompleted,
+            RetryRefusal::InProgress { .. } => ErrorCode::InProgress,
+            RetryRefusal::MaxRetriesReached { .. } => ErrorCode::MaxRetriesReached,
         }
     }
 
@@ -135,8 +136,7 @@ pub fn failed_action(retry_count: i64, max_retries: i64) -> RowAction {
 /// Which failures a job's automatic retries take (PROVIDERS.md §3): the infrastructure's,
 /// never an answer the model gave or a request that was wrong.
 pub fn is_auto_retryable(error_code: &str) -> bool {
-    matches!(error_code, "ROUTER_TIMEOUT" | "ROUTER_NETWORK" | "ROUTER_RATE_LIMITED" | "ROUTER_ERROR")
-        || error_code.strip_prefix("ROUTER_HTTP_5").is_some_and(|rest| rest.len() == 2 && rest.bytes().all(|b| b.is_ascii_digit()))
+    super::FailureCode::parse(error_code).is_transient()
 }
 
 /// The wait before automatic retry number `k` (1-based): the schedule's k-th value (its last
@@ -215,14 +215,14 @@ mod tests {
     #[test]
     fn rules_apply_in_their_order() {
         let f = facts(ExecutionStatus::Completed, 3);
-        assert_eq!(decide(&f, &Region::new("us-east").unwrap(), 9).unwrap_err().code(), "region_mismatch");
-        assert_eq!(decide(&f, &eu(), 9).unwrap_err().code(), "question_mismatch");
-        assert_eq!(decide(&RetryFacts { job_cancelled: true, ..f.clone() }, &eu(), 2).unwrap_err().code(), "not_retryable");
-        assert_eq!(decide(&f, &eu(), 2).unwrap_err().code(), "already_completed");
+        assert_eq!(decide(&f, &Region::new("us-east").unwrap(), 9).unwrap_err().code().as_str(), "region_mismatch");
+        assert_eq!(decide(&f, &eu(), 9).unwrap_err().code().as_str(), "question_mismatch");
+        assert_eq!(decide(&RetryFacts { job_cancelled: true, ..f.clone() }, &eu(), 2).unwrap_err().code().as_str(), "not_retryable");
+        assert_eq!(decide(&f, &eu(), 2).unwrap_err().code().as_str(), "already_completed");
         for status in [ExecutionStatus::Pending, ExecutionStatus::Running, ExecutionStatus::Retrying] {
-            assert_eq!(decide(&facts(status, 3), &eu(), 2).unwrap_err().code(), "in_progress");
+            assert_eq!(decide(&facts(status, 3), &eu(), 2).unwrap_err().code().as_str(), "in_progress");
         }
-        assert_eq!(decide(&facts(ExecutionStatus::Timeout, 3), &eu(), 2).unwrap_err().code(), "max_retries_reached");
+        assert_eq!(decide(&facts(ExecutionStatus::Timeout, 3), &eu(), 2).unwrap_err().code().as_str(), "max_retries_reached");
         assert_eq!(decide(&facts(ExecutionStatus::Error, 2), &eu(), 2), Ok(()));
     }
 

@@ -10,22 +10,18 @@ use axum::Json;
 
 use crate::domain::ids::InvalidId;
 use crate::domain::retry::RetryRefusal;
-use crate::domain::ApiError;
+use crate::domain::{ApiError, ErrorCode};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    /// The request is malformed; `code` names the kind, the message names the field.
+    /// The request is malformed (400), or the rules refuse it (409: not now or not ever, 429:
+    /// out of retries, …): the code says which and brings its status; the message names the
+    /// field or the reason; `details` are the fields some answers add (`errors`, …).
     #[error("{message}")]
-    BadRequest { code: &'static str, message: String },
-    #[error("request body is too large")]
-    PayloadTooLarge,
+    Refused { code: ErrorCode, message: String, details: serde_json::Value },
     /// No such job or execution.
     #[error("{0}")]
     NotFound(String),
-    /// A well-formed request that the rules refuse, with the status that says why (409: not
-    /// now or not ever, 429: out of retries) and any fields the answer adds.
-    #[error("{message}")]
-    Refused { status: StatusCode, code: &'static str, message: String, details: serde_json::Value },
     /// A refusal replayed from an earlier request with the same Idempotency-Key.
     #[error("{}", .0.error)]
     Replayed(ApiError),
@@ -36,31 +32,29 @@ pub enum AppError {
 
 impl AppError {
     pub fn invalid_request(message: impl Into<String>) -> AppError {
-        AppError::BadRequest { code: "invalid_request", message: message.into() }
+        AppError::refused(ErrorCode::InvalidRequest, message)
     }
 
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> AppError {
-        AppError::Refused { status: StatusCode::CONFLICT, code, message: message.into(), details: serde_json::Value::Null }
+    pub fn refused(code: ErrorCode, message: impl Into<String>) -> AppError {
+        AppError::Refused { code, message: message.into(), details: serde_json::Value::Null }
     }
 
     pub fn status(&self) -> StatusCode {
-        match self {
-            AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::NotFound(_) => StatusCode::NOT_FOUND,
-            AppError::Refused { status, .. } => *status,
-            AppError::Replayed(answer) => StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        let status = match self {
+            AppError::Refused { code, .. } => code.status(),
+            AppError::NotFound(_) => ErrorCode::NotFound.status(),
+            AppError::Replayed(answer) => answer.status,
+            AppError::Internal(_) => ErrorCode::Internal.status(),
+        };
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     pub fn code(&self) -> &str {
         match self {
-            AppError::BadRequest { code, .. } | AppError::Refused { code, .. } => code,
-            AppError::PayloadTooLarge => "payload_too_large",
-            AppError::NotFound(_) => "not_found",
+            AppError::Refused { code, .. } => code.as_str(),
+            AppError::NotFound(_) => ErrorCode::NotFound.as_str(),
             AppError::Replayed(answer) => &answer.code,
-            AppError::Internal(_) => "internal",
+            AppError::Internal(_) => ErrorCode::Internal.as_str(),
         }
     }
 
@@ -102,22 +96,17 @@ impl From<RetryRefusal> for AppError {
     fn from(refusal: RetryRefusal) -> Self {
         use RetryRefusal::*;
         let (code, message) = (refusal.code(), refusal.message());
-        match refusal {
-            RegionMismatch { .. } | QuestionMismatch { .. } => AppError::BadRequest { code, message },
-            NotRetryable | AlreadyCompleted | InProgress { .. } => AppError::conflict(code, message),
-            MaxRetriesReached { retry_count, max_retries } => AppError::Refused {
-                status: StatusCode::TOO_MANY_REQUESTS,
-                code,
-                message,
-                details: serde_json::json!({ "retry_attempt": retry_count, "max_attempts": max_retries }),
-            },
-        }
+        let details = match refusal {
+            MaxRetriesReached { retry_count, max_retries } => serde_json::json!({ "retry_attempt": retry_count, "max_attempts": max_retries }),
+            RegionMismatch { .. } | QuestionMismatch { .. } | NotRetryable | AlreadyCompleted | InProgress { .. } => serde_json::Value::Null,
+        };
+        AppError::Refused { code, message, details }
     }
 }
 
 impl From<InvalidId> for AppError {
     fn from(invalid: InvalidId) -> Self {
-        AppError::BadRequest { code: invalid.code, message: invalid.message }
+        AppError::refused(invalid.code, invalid.message)
     }
 }
 
@@ -125,6 +114,13 @@ impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {
         AppError::Internal(anyhow::Error::new(err).context("database"))
     }
+}
+
+/// An error answer made outside a handler (the middleware in front of them): the same JSON
+/// body and the status its code brings.
+pub fn error_response(code: ErrorCode, message: impl Into<String>) -> Response {
+    let answer = ApiError::of(code, message);
+    (StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), Json(answer.body())).into_response()
 }
 
 impl IntoResponse for AppError {

@@ -74,7 +74,7 @@ pub async fn remove_user(name: String) -> Result<String, ApiError> {
     use crate::server::error::AppError;
     super::serve(<RemoveUser as leptos::server_fn::ServerFn>::PATH, |state| async move {
         if Caller::from_context().account() == Some(name.as_str()) {
-            return Err(AppError::conflict("own_account", "you cannot remove your own account"));
+            return Err(AppError::refused(crate::domain::ErrorCode::OwnAccount, "you cannot remove your own account"));
         }
         accounts::remove_user(&state.db, &name).await?;
         crate::server::page_request::back_with_notice(&format!("Removed {name}"));

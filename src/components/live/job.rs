@@ -106,13 +106,11 @@ impl LiveJob {
         self.wants_focus.set_value(Some(id));
     }
 
-    /// Whether row `id`'s new control should take the focus (once).
-    pub fn take_focus(&self, id: i64) -> bool {
-        let wanted = self.wants_focus.get_value() == Some(id);
-        if wanted {
-            self.wants_focus.set_value(None);
-        }
-        wanted
+    /// Whether row `id`'s control should take the focus: until its retry ends, as the row may
+    /// be drawn again (the accepted answer, then the stream's events) and each new button must
+    /// pick the focus up where the old one dropped it.
+    pub fn wants_focus(&self, id: i64) -> bool {
+        self.wants_focus.get_value() == Some(id)
     }
 
     /// A "Retry all failed" was accepted: its rows will toast together when they settle.
@@ -121,6 +119,9 @@ impl LiveJob {
     }
 
     fn announce(&self, id: i64, ended: RetryEnded) {
+        if self.wants_focus.get_value() == Some(id) {
+            self.wants_focus.set_value(None);
+        }
         let answered = matches!(ended, RetryEnded::Succeeded(_));
         let mut settled = Settled::Alone;
         self.batches.update_value(|batches| settled = batches.settle(id, answered));

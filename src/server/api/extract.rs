@@ -27,7 +27,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
 
 fn json_rejection(rejection: JsonRejection) -> AppError {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        return AppError::PayloadTooLarge;
+        return AppError::refused(crate::domain::ErrorCode::PayloadTooLarge, "request body is too large");
     }
     let message = match &rejection {
         JsonRejection::MissingJsonContentType(_) => "body: expected a JSON body with Content-Type: application/json".to_string(),

@@ -50,8 +50,8 @@ pub struct ApiDoc;
 pub struct ErrorBody {
     /// The sentence a person reads.
     error: String,
-    /// What scripts match on.
-    code: String,
+    /// What scripts match on: one of these values, each with its status.
+    code: crate::domain::ErrorCode,
 }
 
 /// The document, built once from the same route list the server runs. The common answers are

@@ -9,7 +9,7 @@ use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::domain::ApiError;
+use crate::domain::{ApiError, ErrorCode};
 
 /// Plain-text rejections are a sentence or two; anything longer is cut.
 const MAX_REJECTION_BYTES: usize = 16 * 1024;
@@ -27,21 +27,22 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
     let text = axum::body::to_bytes(body, MAX_REJECTION_BYTES).await.unwrap_or_default();
     let text = String::from_utf8_lossy(&text).trim().to_string();
     let (code, message) = match status {
-        StatusCode::NOT_FOUND => ("not_found", format!("no API route {method} {path}")),
-        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", format!("{method} is not allowed on {path}")),
-        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "request body is too large".to_string()),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", text),
+        StatusCode::NOT_FOUND => (ErrorCode::NotFound, format!("no API route {method} {path}")),
+        StatusCode::METHOD_NOT_ALLOWED => (ErrorCode::MethodNotAllowed, format!("{method} is not allowed on {path}")),
+        StatusCode::PAYLOAD_TOO_LARGE => (ErrorCode::PayloadTooLarge, "request body is too large".to_string()),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (ErrorCode::UnsupportedMediaType, text),
         // The request time-out's answer has no body of its own.
         StatusCode::SERVICE_UNAVAILABLE if text.is_empty() => {
-            ("request_timeout", "the request took longer than BEACON_REQUEST_TIMEOUT; try again".to_string())
+            (ErrorCode::RequestTimeout, "the request took longer than BEACON_REQUEST_TIMEOUT; try again".to_string())
         }
         status if status.is_server_error() => {
             tracing::error!(%path, %status, body = %text, "request failed outside a handler");
-            ("internal", "Something went wrong on the server; it has been logged.".to_string())
+            (ErrorCode::Internal, "Something went wrong on the server; it has been logged.".to_string())
         }
-        _ => ("invalid_request", if text.is_empty() { status.to_string() } else { text }),
+        _ => (ErrorCode::InvalidRequest, if text.is_empty() { status.to_string() } else { text }),
     };
-    let answer = ApiError::new(status.as_u16(), code, message);
+    // The status stays the one the layer gave (a 422 from axum stays a 422).
+    let answer = ApiError::new(status.as_u16(), code.as_str(), message);
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
     let body = Body::from(answer.body().to_string());

@@ -25,7 +25,7 @@ pub async fn add_user(db: &Db, name: &str, role: Role, password: &str) -> Result
     if db::accounts::add_user(db, name, role, &hash).await? {
         Ok(())
     } else {
-        Err(AppError::conflict("user_exists", format!("a user named {name:?} already exists")))
+        Err(AppError::refused(crate::domain::ErrorCode::UserExists, format!("a user named {name:?} already exists")))
     }
 }
 
@@ -66,6 +66,9 @@ pub async fn revoke_token(db: &Db, prefix: &str) -> Result<String, AppError> {
             db::accounts::revoke_token(db, one.id).await?;
             Ok(one.prefix.clone())
         }
-        _ => Err(AppError::conflict("ambiguous_prefix", format!("{} tokens start with {prefix:?}; give more characters", matching.len()))),
+        _ => Err(AppError::refused(
+            crate::domain::ErrorCode::AmbiguousPrefix,
+            format!("{} tokens start with {prefix:?}; give more characters", matching.len()),
+        )),
     }
 }

@@ -9,12 +9,12 @@ pub mod policy;
 pub mod session_cookie;
 
 use axum::extract::{FromRequestParts, Request, State};
+use axum::http::header;
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
-use crate::domain::{ApiError, Role, Visitor};
+use crate::domain::{ErrorCode, Role, Visitor};
 use crate::server::db;
 use crate::server::state::AppState;
 
@@ -81,11 +81,10 @@ pub fn allow_server_fn(path: &str) -> Result<(), crate::server::error::AppError>
     if caller.may(needed) {
         return Ok(());
     }
-    let (status, code, message) = match caller {
-        Caller::Anonymous => (StatusCode::UNAUTHORIZED, "unauthenticated", "log in, or send Authorization: Bearer <token>".to_string()),
-        _ => (StatusCode::FORBIDDEN, "forbidden", format!("this needs the {needed} role")),
-    };
-    Err(AppError::Refused { status, code, message, details: serde_json::Value::Null })
+    Err(match caller {
+        Caller::Anonymous => AppError::refused(ErrorCode::Unauthenticated, "log in, or send Authorization: Bearer <token>"),
+        _ => AppError::refused(ErrorCode::Forbidden, format!("this needs the {needed} role")),
+    })
 }
 
 /// The credential a request was made with, kept so that what it opened (a live stream) can
@@ -159,7 +158,7 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
 async fn identify(state: &AppState, headers: &axum::http::HeaderMap) -> Result<(Caller, Option<Credential>), Response> {
     let internal = |err: sqlx::Error| {
         tracing::error!(%err, "could not look up a credential");
-        json_error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "could not check credentials; try again")
+        json_error(ErrorCode::Unavailable, "could not check credentials; try again")
     };
     if let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         let token = value.trim().strip_prefix("Bearer ").or_else(|| value.trim().strip_prefix("bearer ")).map(str::trim);
@@ -171,7 +170,7 @@ async fn identify(state: &AppState, headers: &axum::http::HeaderMap) -> Result<(
         // A wrong token is an error even on a page: the caller meant to authenticate.
         return match (account, hash) {
             (Some(account), Some(hash)) => Ok((Caller::Account { name: account.name, role: account.role }, Some(Credential::Token(hash)))),
-            _ => Err(json_error(StatusCode::UNAUTHORIZED, "unauthenticated", "the bearer token is not valid")),
+            _ => Err(json_error(ErrorCode::Unauthenticated, "the bearer token is not valid")),
         };
     }
     let session = headers.get_all(header::COOKIE).iter().filter_map(|value| value.to_str().ok()).find_map(session_cookie::find);
@@ -194,14 +193,14 @@ fn refuse(caller: &Caller, needed: Role, request: &Request) -> Response {
             let target: String = form_urlencoded::Serializer::new(String::new()).append_pair("next", next).finish();
             Redirect::to(&format!("/login?{target}")).into_response()
         }
-        Caller::Anonymous => json_error(StatusCode::UNAUTHORIZED, "unauthenticated", "log in, or send Authorization: Bearer <token>"),
-        _ => json_error(StatusCode::FORBIDDEN, "forbidden", &format!("this needs the {needed} role")),
+        Caller::Anonymous => json_error(ErrorCode::Unauthenticated, "log in, or send Authorization: Bearer <token>"),
+        _ => json_error(ErrorCode::Forbidden, format!("this needs the {needed} role")),
     }
 }
 
-fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
-    let mut response = (status, axum::Json(ApiError::new(status.as_u16(), code, message).body())).into_response();
-    if status == StatusCode::UNAUTHORIZED {
+fn json_error(code: ErrorCode, message: impl Into<String>) -> Response {
+    let mut response = crate::server::error::error_response(code, message);
+    if code == ErrorCode::Unauthenticated {
         response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
     }
     response

@@ -416,7 +416,7 @@ impl Outcome {
         }
     }
 
-    pub fn failed(status: ExecutionStatus, code: &str, message: String) -> Outcome {
+    pub fn failed(status: ExecutionStatus, code: crate::domain::FailureCode, message: String) -> Outcome {
         Outcome {
             status,
             output: None,

@@ -9,12 +9,12 @@
 //!   carry a session cookie, which only a browser holds: then the browser must say it is us.
 
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use super::is_mutation;
-use crate::domain::ApiError;
+use crate::domain::ErrorCode;
 use crate::server::auth::session_cookie;
 use crate::server::config::is_loopback_host;
 use crate::server::state::AppState;
@@ -30,8 +30,7 @@ pub async fn check_host(State(state): State<AppState>, request: Request, next: N
         return next.run(request).await;
     }
     refuse(
-        StatusCode::MISDIRECTED_REQUEST,
-        "misdirected_request",
+        ErrorCode::MisdirectedRequest,
         format!("Beacon does not answer to the host {host:?}; open it by a loopback address, or set BEACON_PUBLIC_URL"),
     )
 }
@@ -44,7 +43,7 @@ pub async fn refuse_cross_site(State(state): State<AppState>, request: Request, 
     let own_origins = own_origins(&state, headers, request.uri());
     match verdict(headers, &own_origins) {
         Ok(()) => next.run(request).await,
-        Err(why) => refuse(StatusCode::FORBIDDEN, "cross_origin", format!("refused a request from another site: {why}")),
+        Err(why) => refuse(ErrorCode::CrossOrigin, format!("refused a request from another site: {why}")),
     }
 }
 
@@ -96,8 +95,8 @@ fn request_host(headers: &HeaderMap, uri: &axum::http::Uri) -> Option<String> {
         .or_else(|| uri.authority().map(|authority| authority.to_string()))
 }
 
-fn refuse(status: StatusCode, code: &str, message: String) -> Response {
-    let mut response = (status, axum::Json(ApiError::new(status.as_u16(), code, message).body())).into_response();
+fn refuse(code: ErrorCode, message: String) -> Response {
+    let mut response = crate::server::error::error_response(code, message);
     response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
     response
 }

@@ -9,14 +9,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use super::client_ip;
-use crate::domain::ApiError;
+use crate::domain::ErrorCode;
 use crate::server::auth::policy::changes_something;
 use crate::server::auth::Caller;
 use crate::server::config::MutationRate;
@@ -54,12 +54,7 @@ pub async fn limit_mutations(State(state): State<AppState>, request: Request, ne
     let key = client_key(request.extensions().get::<Caller>(), client_ip(&request));
     match limiter.check(key) {
         Ok(()) => next.run(request).await,
-        Err(wait) => too_many(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "too many changes at once; wait a moment and try again (BEACON_MUTATION_RATE)",
-            wait,
-        ),
+        Err(wait) => too_many(ErrorCode::RateLimited, "too many changes at once; wait a moment and try again (BEACON_MUTATION_RATE)", wait),
     }
 }
 
@@ -73,9 +68,9 @@ pub fn client_key(caller: Option<&Caller>, address: IpAddr) -> String {
 }
 
 /// An answer that tells the client when to come back.
-pub fn too_many(status: StatusCode, code: &str, message: &str, wait: Duration) -> Response {
+pub fn too_many(code: ErrorCode, message: &str, wait: Duration) -> Response {
     let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-    let mut response = (status, axum::Json(ApiError::new(status.as_u16(), code, message).body())).into_response();
+    let mut response = crate::server::error::error_response(code, message);
     if let Ok(value) = HeaderValue::from_str(&seconds.max(1).to_string()) {
         response.headers_mut().insert(header::RETRY_AFTER, value);
     }
@@ -110,8 +105,7 @@ impl StreamSlots {
         if *total >= self.max_total || mine >= self.max_per_client {
             let which = if *total >= self.max_total { "BEACON_MAX_STREAMS" } else { "BEACON_MAX_STREAMS_PER_CLIENT" };
             return Err(too_many(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "too_many_streams",
+                ErrorCode::TooManyStreams,
                 &format!("too many live streams are open ({which}); the page polls instead"),
                 Duration::from_secs(5),
             ));

@@ -9,11 +9,12 @@
 //! no handler or fallback ever meets them.
 
 use axum::extract::Request;
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderValue, Method};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
-use crate::domain::ApiError;
+use crate::domain::ErrorCode;
+use crate::server::error::error_response;
 
 /// The methods some route takes; `Allow` on a 405 lists them.
 const KNOWN_METHODS: [Method; 7] = [Method::GET, Method::HEAD, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::OPTIONS];
@@ -21,18 +22,14 @@ const KNOWN_METHODS: [Method; 7] = [Method::GET, Method::HEAD, Method::POST, Met
 pub async fn one_spelling(request: Request, next: Next) -> Response {
     if !KNOWN_METHODS.contains(request.method()) {
         let method = request.method().as_str().chars().take(32).collect::<String>();
-        let mut response = refuse(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", format!("{method} is not a method Beacon answers"));
+        let mut response = error_response(ErrorCode::MethodNotAllowed, format!("{method} is not a method Beacon answers"));
         response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"));
         return response;
     }
     if let Err(problem) = check(request.uri().path()) {
-        return refuse(StatusCode::BAD_REQUEST, "invalid_path", problem.to_string());
+        return error_response(ErrorCode::InvalidPath, problem.to_string());
     }
     next.run(request).await
-}
-
-fn refuse(status: StatusCode, code: &str, message: String) -> Response {
-    (status, axum::Json(ApiError::new(status.as_u16(), code, message).body())).into_response()
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]

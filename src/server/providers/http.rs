@@ -3,6 +3,7 @@
 //! request per attempt: a failure is classified and reported, never retried here (the earlier
 //! system tried four paths on any error and so turned one time-out into two inferences).
 
+use crate::domain::FailureCode;
 use std::time::Duration;
 
 use crate::domain::ExecutionStatus;
@@ -24,7 +25,7 @@ impl From<Outcome> for Answer {
     }
 }
 
-pub fn failure(status: ExecutionStatus, code: &str, message: String) -> Outcome {
+pub fn failure(status: ExecutionStatus, code: FailureCode, message: String) -> Outcome {
     Outcome::failed(status, code, message)
 }
 
@@ -48,14 +49,14 @@ pub async fn post(http: &reqwest::Client, url: &str, api_key: Option<&str>, body
         Err(BodyError::TooLarge) => {
             return Err(Answer::from(failure(
                 ExecutionStatus::Failed,
-                "ROUTER_RESPONSE_TOO_LARGE",
+                FailureCode::ResponseTooLarge,
                 format!("the answer exceeded {MAX_RESPONSE_BYTES} bytes"),
             )))
         }
     };
     if !status.is_success() {
-        let code = if status.as_u16() == 429 { "ROUTER_RATE_LIMITED".to_string() } else { format!("ROUTER_HTTP_{}", status.as_u16()) };
-        let outcome = failure(ExecutionStatus::Failed, &code, format!("the provider answered HTTP {status}: {}", http_error_detail(&body)));
+        let code = if status.as_u16() == 429 { FailureCode::RateLimited } else { FailureCode::Http(status.as_u16()) };
+        let outcome = failure(ExecutionStatus::Failed, code, format!("the provider answered HTTP {status}: {}", http_error_detail(&body)));
         // Only these two ask the client to come back later.
         let retry_after = retry_after.filter(|_| matches!(status.as_u16(), 429 | 503));
         return Err(Answer { outcome, retry_after });
@@ -76,11 +77,11 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
 
 fn classify_transport_error(err: &reqwest::Error) -> Outcome {
     if err.is_timeout() {
-        failure(ExecutionStatus::Timeout, "ROUTER_TIMEOUT", format!("the provider did not answer in time: {err}"))
+        failure(ExecutionStatus::Timeout, FailureCode::Timeout, format!("the provider did not answer in time: {err}"))
     } else if err.is_connect() || err.is_request() || err.is_body() || err.is_decode() {
-        failure(ExecutionStatus::Failed, "ROUTER_NETWORK", format!("network error talking to the provider: {}", error_chain(err)))
+        failure(ExecutionStatus::Failed, FailureCode::Network, format!("network error talking to the provider: {}", error_chain(err)))
     } else {
-        failure(ExecutionStatus::Error, "BEACON_INTERNAL", format!("could not call the provider: {}", error_chain(err)))
+        failure(ExecutionStatus::Error, FailureCode::Internal, format!("could not call the provider: {}", error_chain(err)))
     }
 }
 

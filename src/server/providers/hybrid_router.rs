@@ -1,6 +1,7 @@
 //! The hybrid router of DOMAIN.md: `POST {base_url}/inference` with one prompt string.
 
 use crate::domain::ExecutionStatus;
+use crate::domain::FailureCode;
 use crate::server::db::executions::Outcome;
 use crate::server::router::protocol::{InferenceRequest, InferenceResponse};
 
@@ -46,7 +47,7 @@ pub fn classify(body: &[u8]) -> Answer {
     let parsed: InferenceResponse = match serde_json::from_slice(body) {
         Ok(parsed) => parsed,
         Err(err) => {
-            return Answer::from(failure(ExecutionStatus::Failed, "ROUTER_JSON_ERROR", format!("router answer is not the expected JSON: {err}")))
+            return Answer::from(failure(ExecutionStatus::Failed, FailureCode::JsonError, format!("router answer is not the expected JSON: {err}")))
         }
     };
     let served_model = parsed.metadata.as_ref().and_then(|m| m.get("model")).and_then(|m| m.as_str()).map(str::to_string);
@@ -56,11 +57,11 @@ pub fn classify(body: &[u8]) -> Answer {
             Some(code) if !code.is_empty() => format!("{message} ({code})"),
             _ => message,
         };
-        return Answer::from(failure(ExecutionStatus::Failed, "ROUTER_ERROR", message));
+        return Answer::from(failure(ExecutionStatus::Failed, FailureCode::ProviderError, message));
     }
     let outcome = match parsed.response {
         Some(text) if !text.trim().is_empty() => Outcome::answered(text),
-        _ => failure(ExecutionStatus::Failed, "ROUTER_EMPTY_RESPONSE", "router reported success with an empty answer".to_string()),
+        _ => failure(ExecutionStatus::Failed, FailureCode::EmptyResponse, "router reported success with an empty answer".to_string()),
     };
     let mut answer = Answer::from(outcome);
     answer.outcome.provenance.served_model = served_model;

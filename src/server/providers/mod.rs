@@ -9,6 +9,7 @@ pub mod hybrid_router;
 pub mod openai;
 pub mod request;
 
+use crate::domain::FailureCode;
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -72,11 +73,11 @@ impl Provider {
     pub async fn infer(&self, request_json: &str) -> Outcome {
         let Some(prompt) = Prompt::from_stored(request_json) else {
             return self
-                .with_provenance(Outcome::failed(ExecutionStatus::Error, "BEACON_INTERNAL", "the stored request could not be read".into()), &[]);
+                .with_provenance(Outcome::failed(ExecutionStatus::Error, FailureCode::Internal, "the stored request could not be read".into()), &[]);
         };
         let Some(served_as) = self.spec.models.get(&prompt.model) else {
             return self.with_provenance(
-                Outcome::failed(ExecutionStatus::Error, "BEACON_INTERNAL", format!("provider {} does not serve {}", self.spec.id, prompt.model)),
+                Outcome::failed(ExecutionStatus::Error, FailureCode::Internal, format!("provider {} does not serve {}", self.spec.id, prompt.model)),
                 &[],
             );
         };

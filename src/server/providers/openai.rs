@@ -1,6 +1,7 @@
 //! OpenAI-compatible chat completions (PROVIDERS.md §2): Ollama, vLLM, llama.cpp's server and
 //! hosted APIs all take `POST {base_url}/chat/completions`.
 
+use crate::domain::FailureCode;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -89,7 +90,7 @@ pub fn classify(body: &[u8]) -> Answer {
         Err(err) => {
             return Answer::from(failure(
                 ExecutionStatus::Failed,
-                "ROUTER_JSON_ERROR",
+                FailureCode::JsonError,
                 format!("the provider's answer is not a chat completion: {err}"),
             ))
         }
@@ -99,7 +100,7 @@ pub fn classify(body: &[u8]) -> Answer {
     let content = first.and_then(|c| c.message).and_then(|m| m.content).filter(|c| !c.trim().is_empty());
     let outcome = match content {
         Some(text) => Outcome::answered(text),
-        None => failure(ExecutionStatus::Failed, "ROUTER_EMPTY_RESPONSE", "the provider answered with no content".to_string()),
+        None => failure(ExecutionStatus::Failed, FailureCode::EmptyResponse, "the provider answered with no content".to_string()),
     };
     let mut answer = Answer::from(outcome);
     let provenance = &mut answer.outcome.provenance;

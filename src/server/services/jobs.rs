@@ -69,7 +69,7 @@ pub async fn create(state: &AppState, request: CreateJob, created_by: Option<&st
             return Ok(created);
         }
     }
-    Err(AppError::conflict("question_changed", "the job's questions kept changing while it was being created; submit it again"))
+    Err(AppError::refused(crate::domain::ErrorCode::QuestionChanged, "the job's questions kept changing while it was being created; submit it again"))
 }
 
 /// One try at creating the job; `None` when a question changed under it.
@@ -99,16 +99,16 @@ async fn create_once(state: &AppState, request: &CreateJob, created_by: Option<&
     // Refused before a single row is built: the size is known from the lists.
     let size = (questions.len() * models.len() * regions.len()) as i64 * samples;
     if size > state.config.max_executions_per_job {
-        return Err(AppError::BadRequest {
-            code: "job_too_large",
-            message: format!(
+        return Err(AppError::refused(
+            crate::domain::ErrorCode::JobTooLarge,
+            format!(
                 "{} questions × {} models × {} regions × {samples} samples = {size} executions, more than this server allows per job ({}, BEACON_MAX_EXECUTIONS_PER_JOB)",
                 questions.len(),
                 models.len(),
                 regions.len(),
                 state.config.max_executions_per_job
             ),
-        });
+        ));
     }
 
     // Inserted in table order (region, model, question, sample): ids follow it, so the keyset
@@ -183,7 +183,7 @@ async fn create_once(state: &AppState, request: &CreateJob, created_by: Option<&
             match db::jobs::insert(&state.db, &job).await? {
                 InsertOutcome::Created => {}
                 InsertOutcome::IdTaken => {
-                    return Err(AppError::conflict("job_exists", format!("a job with id {:?} already exists", job.id.as_str())))
+                    return Err(AppError::refused(crate::domain::ErrorCode::JobExists, format!("a job with id {:?} already exists", job.id.as_str())))
                 }
                 InsertOutcome::QuestionsChanged => return Ok(None),
             }
@@ -415,7 +415,10 @@ pub async fn cancel(state: &AppState, id: &JobId) -> Result<JobCancelled, AppErr
         CancelOutcome::Cancelled => {}
         CancelOutcome::NotFound => return Err(job_not_found(id)),
         CancelOutcome::AlreadyFinished(status) => {
-            return Err(AppError::conflict("not_cancellable", format!("This job is already {status}; there is nothing to cancel")))
+            return Err(AppError::refused(
+                crate::domain::ErrorCode::NotCancellable,
+                format!("This job is already {status}; there is nothing to cancel"),
+            ))
         }
     }
     tracing::info!(job = %id, "job cancelled");

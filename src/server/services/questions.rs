@@ -2,7 +2,6 @@
 //! share. The field rules live in [`crate::domain::question`], the import reader in
 //! [`crate::server::imports`]; this is where they meet the database.
 
-use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::question::{id_problem, valid_question_id, NewQuestion};
@@ -76,7 +75,7 @@ pub async fn create(state: &AppState, body: QuestionBody) -> Result<QuestionView
     let question = validated(id, body)?;
     match stored::insert(&state.db, &question).await? {
         Written::Done => get(state, &question.id).await,
-        _ => Err(AppError::conflict("duplicate", format!("a question with id {:?} already exists", question.id))),
+        _ => Err(AppError::refused(crate::domain::ErrorCode::Duplicate, format!("a question with id {:?} already exists", question.id))),
     }
 }
 
@@ -115,11 +114,11 @@ pub async fn import(
     set: Option<&str>,
     created_by: Option<&str>,
 ) -> Result<ImportResult, AppError> {
-    let format = content_type.and_then(Format::from_content_type).ok_or_else(|| AppError::Refused {
-        status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        code: "unsupported_media_type",
-        message: format!("Content-Type: expected text/csv or application/x-ndjson, got {:?}", content_type.unwrap_or("nothing")),
-        details: serde_json::Value::Null,
+    let format = content_type.and_then(Format::from_content_type).ok_or_else(|| {
+        AppError::refused(
+            crate::domain::ErrorCode::UnsupportedMediaType,
+            format!("Content-Type: expected text/csv or application/x-ndjson, got {:?}", content_type.unwrap_or("nothing")),
+        )
     })?;
     if let Some(set) = set {
         if !valid_question_id(set) {
@@ -136,7 +135,7 @@ fn invalid_import(errors: Vec<imports::LineError>) -> AppError {
         [one] => format!("line {}: {}; nothing was imported", one.line, one.error),
         many => format!("{} lines have problems (the first on line {}); nothing was imported", many.len(), many.first().map_or(0, |e| e.line)),
     };
-    AppError::Refused { status: StatusCode::BAD_REQUEST, code: "invalid_import", message, details: serde_json::json!({ "errors": errors }) }
+    AppError::Refused { code: crate::domain::ErrorCode::InvalidImport, message, details: serde_json::json!({ "errors": errors }) }
 }
 
 pub async fn create_set(state: &AppState, body: NewSetBody, created_by: Option<&str>) -> Result<QuestionSetView, AppError> {
@@ -160,7 +159,9 @@ pub async fn create_set(state: &AppState, body: NewSetBody, created_by: Option<&
     }
     match stored::create_set(&state.db, &body.id, name, &body.questions, created_by).await? {
         SetCreated::Created => get_set(state, &body.id).await,
-        SetCreated::Exists => Err(AppError::conflict("duplicate", format!("a question set with id {:?} already exists", body.id))),
+        SetCreated::Exists => {
+            Err(AppError::refused(crate::domain::ErrorCode::Duplicate, format!("a question set with id {:?} already exists", body.id)))
+        }
         SetCreated::Unknown(ids) => Err(AppError::invalid_request(format!("questions: unknown question ids {ids:?}"))),
     }
 }
@@ -181,7 +182,10 @@ fn validated(id: String, body: QuestionBody) -> Result<NewQuestion, AppError> {
 }
 
 fn in_use(id: &str) -> AppError {
-    AppError::conflict("question_in_use", format!("question {id:?} has been asked by a job; it can no longer change (add a new question instead)"))
+    AppError::refused(
+        crate::domain::ErrorCode::QuestionInUse,
+        format!("question {id:?} has been asked by a job; it can no longer change (add a new question instead)"),
+    )
 }
 
 fn question_not_found(id: &str) -> AppError {

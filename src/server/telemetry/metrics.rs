@@ -10,7 +10,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
 
-use crate::domain::ApiError;
 use crate::server::state::AppState;
 
 pub struct Metrics {
@@ -79,12 +78,10 @@ pub async fn scrape(State(state): State<AppState>, headers: HeaderMap) -> Respon
     if let Some(token) = &state.config.metrics_token {
         let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
         if !given.is_some_and(|given| crate::server::auth::credentials::same_secret(given.trim(), token)) {
-            let status = StatusCode::UNAUTHORIZED;
-            return (
-                status,
-                axum::Json(ApiError::new(status.as_u16(), "unauthenticated", "send Authorization: Bearer <BEACON_METRICS_TOKEN>").body()),
-            )
-                .into_response();
+            return crate::server::error::error_response(
+                crate::domain::ErrorCode::Unauthenticated,
+                "send Authorization: Bearer <BEACON_METRICS_TOKEN>",
+            );
         }
     }
     let metrics = &state.metrics;
