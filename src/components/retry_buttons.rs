@@ -133,12 +133,21 @@ pub fn RetryAllButton(
 #[component]
 pub fn PlainRetryForm(id: i64, region: String, question_index: i64, label: String, testid: &'static str) -> impl IntoView {
     let path = <RetryExecution as leptos::server_fn::ServerFn>::PATH;
+    let allowed = visitor::may(Role::Researcher);
     view! {
         <form method="post" action=path class="inline">
             <input type="hidden" name="id" value=id.to_string() />
             <input type="hidden" name="region" value=region />
             <input type="hidden" name="question_index" value=question_index.to_string() />
-            <button type="submit" class="retry" data-testid=testid>{label}</button>
+            <button
+                type="submit"
+                class="retry"
+                data-testid=testid
+                title=move || (!allowed.get()).then(|| visitor::needs(Role::Researcher))
+                disabled=move || !allowed.get()
+            >
+                {label}
+            </button>
         </form>
     }
 }

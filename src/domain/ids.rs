@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use super::ErrorCode;
 
 /// A job's public id: 1–128 letters, digits, `-`, `_` or `.` (so it sits in a URL path
-/// without escaping), and not `events`, which the jobs-list stream's path would shadow.
+/// without escaping), and not `events`, which the jobs-list stream's path would shadow, nor
+/// `.` or `..`, which a path cannot hold as a segment.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct JobId(String);
@@ -15,7 +16,7 @@ impl JobId {
     pub const MAX_LEN: usize = 128;
 
     pub fn parse(raw: &str) -> Result<JobId, InvalidId> {
-        let valid = raw != "events"
+        let valid = !matches!(raw, "events" | "." | "..")
             && !raw.is_empty()
             && raw.len() <= Self::MAX_LEN
             && raw.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
@@ -113,7 +114,7 @@ mod tests {
         for good in ["a", "bias-detection-1", "study_2.v3", &"x".repeat(128)] {
             assert_eq!(JobId::parse(good).unwrap().as_str(), good);
         }
-        for bad in ["", "events", "has space", "a/b", "é", &"x".repeat(129)] {
+        for bad in ["", "events", ".", "..", "has space", "a/b", "é", &"x".repeat(129)] {
             assert_eq!(JobId::parse(bad).unwrap_err().code, ErrorCode::InvalidJobId, "{bad:?}");
         }
         assert!(serde_json::from_str::<JobId>("\"a b\"").is_err());

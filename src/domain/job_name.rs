@@ -22,8 +22,11 @@ impl JobName {
         if chars > Self::MAX_CHARS {
             return Err(format!("name: at most {} characters, got {chars}", Self::MAX_CHARS));
         }
-        if let Some(c) = name.chars().find(|c| c.is_control()) {
-            return Err(format!("name: must not contain control characters, got {:?}", c));
+        if let Some(c) = name.chars().find(|c| c.is_control() || is_bidi_control(*c)) {
+            return Err(format!("name: must not contain control or text-direction characters, got {:?}", c));
+        }
+        if name.chars().all(|c| c.is_whitespace() || is_invisible(c)) {
+            return Err("name: must contain a visible character".to_string());
         }
         Ok(Some(JobName(name.to_string())))
     }
@@ -47,6 +50,17 @@ impl JobName {
         let stem = stem.trim_matches(|c| c == '-' || c == '.');
         (!stem.is_empty()).then(|| stem.to_string())
     }
+}
+
+/// Characters that turn the direction of the text after them (a name `U+202E gnp.exe` shows as
+/// "exe.png", and the tab's " · Beacon" after it turns round).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Characters that take no room: a name of only these looks blank.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}' | '\u{034F}')
 }
 
 impl std::fmt::Display for JobName {
@@ -84,6 +98,9 @@ mod tests {
         let err = JobName::parse(&"é".repeat(121)).unwrap_err();
         assert_eq!(err, "name: at most 120 characters, got 121");
         assert!(JobName::parse("a\nb").unwrap_err().contains("control"));
+        assert!(JobName::parse("\u{202e}gnp.exe").unwrap_err().contains("text-direction"));
+        assert_eq!(JobName::parse("\u{200b}\u{feff}").unwrap_err(), "name: must contain a visible character");
+        assert!(JobName::parse("👩\u{200d}🔬 study").unwrap().is_some(), "a joiner inside an emoji is fine");
     }
 
     #[test]

@@ -18,8 +18,7 @@ pub fn is_plain_form_post() -> bool {
 pub fn back_with_notice(notice: &str) {
     if is_plain_form_post() {
         let page = referring_path().unwrap_or_else(|| "/".to_string());
-        let who =
-            use_context::<Parts>().and_then(|parts| parts.extensions.get::<crate::server::auth::Credential>().map(|c| c.id())).unwrap_or_default();
+        let who = use_context::<Parts>().map(|parts| crate::server::http::notices::who(&parts.extensions)).unwrap_or_default();
         match use_context::<crate::server::state::AppState>() {
             Some(state) => leptos_axum::redirect(&state.notice_key.page_with_notice(&page, notice, &who)),
             None => leptos_axum::redirect(&page),

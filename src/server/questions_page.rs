@@ -16,9 +16,10 @@ use axum::Form;
 use serde::Deserialize;
 
 use crate::domain::views::{QuestionSetView, QuestionView};
-use crate::server::auth::{Caller, CallerCredential};
+use crate::server::auth::Caller;
 use crate::server::error::AppError;
 use crate::server::http::html::{self, escape};
+use crate::server::http::notices::BannerFor;
 use crate::server::imports::Format;
 use crate::server::services::questions::{self, QuestionBody};
 use crate::server::state::AppState;
@@ -66,6 +67,8 @@ struct Extras {
     /// The question being edited, as stored or as typed.
     edit: Option<AddForm>,
     upload_set: String,
+    /// The caller may read but not change (a viewer): the page offers nothing to press.
+    read_only: bool,
 }
 
 #[derive(Default, Clone, Copy, PartialEq, Eq)]
@@ -82,11 +85,12 @@ fn present(value: Option<&str>) -> Option<&str> {
 }
 
 /// `GET /questions?set=&category=`
-pub async fn page(State(state): State<AppState>, Query(query): Query<PageQuery>) -> Response {
+pub async fn page(State(state): State<AppState>, caller: Caller, Query(query): Query<PageQuery>) -> Response {
     let notice = present(query.notice.as_deref()).map(|n| n.chars().take(MAX_NOTICE_CHARS).collect());
-    let mut extras = Extras { notice, ..Extras::default() };
+    let read_only = !caller.may(crate::domain::Role::Researcher);
+    let mut extras = Extras { notice, read_only, ..Extras::default() };
     let mut status = StatusCode::OK;
-    if let Some(id) = present(query.edit.as_deref()) {
+    if let Some(id) = present(query.edit.as_deref()).filter(|_| !read_only) {
         match questions::get(&state, id).await {
             Ok(question) if question.in_use => {
                 status = StatusCode::CONFLICT;
@@ -112,7 +116,7 @@ pub async fn page(State(state): State<AppState>, Query(query): Query<PageQuery>)
 }
 
 /// `POST /questions/{id}/edit`: replaces an unused question's text, category and tags.
-pub async fn edit(State(state): State<AppState>, credential: CallerCredential, Path(id): Path<String>, Form(form): Form<AddForm>) -> Response {
+pub async fn edit(State(state): State<AppState>, BannerFor(who): BannerFor, Path(id): Path<String>, Form(form): Form<AddForm>) -> Response {
     let body = QuestionBody {
         id: None,
         text: form.text.clone(),
@@ -120,7 +124,7 @@ pub async fn edit(State(state): State<AppState>, credential: CallerCredential, P
         tags: Some(split_tags(&form.tags)),
     };
     match questions::replace(&state, &id, body).await {
-        Ok(question) => see_other(&list_url(&state, &credential, None, &format!("Question {} saved", question.id))),
+        Ok(question) => see_other(&list_url(&state, &who, None, &format!("Question {} saved", question.id))),
         Err(err) => {
             let (status, error) = failure(&err);
             let extras = Extras { error: Some(error), error_at: Section::Edit, edit: Some(AddForm { id, ..form }), ..Extras::default() };
@@ -130,9 +134,9 @@ pub async fn edit(State(state): State<AppState>, credential: CallerCredential, P
 }
 
 /// `POST /questions/{id}/delete`: deletes a question no job has asked.
-pub async fn delete(State(state): State<AppState>, credential: CallerCredential, Path(id): Path<String>) -> Response {
+pub async fn delete(State(state): State<AppState>, BannerFor(who): BannerFor, Path(id): Path<String>) -> Response {
     match questions::delete(&state, &id).await {
-        Ok(()) => see_other(&list_url(&state, &credential, None, &format!("Question {id} deleted"))),
+        Ok(()) => see_other(&list_url(&state, &who, None, &format!("Question {id} deleted"))),
         Err(err) => {
             let (status, error) = failure(&err);
             render(&state, status, None, None, Extras { error: Some(error), ..Extras::default() }).await
@@ -141,7 +145,7 @@ pub async fn delete(State(state): State<AppState>, credential: CallerCredential,
 }
 
 /// `POST /questions`: adds one question from the form.
-pub async fn add(State(state): State<AppState>, credential: CallerCredential, Form(form): Form<AddForm>) -> Response {
+pub async fn add(State(state): State<AppState>, BannerFor(who): BannerFor, Form(form): Form<AddForm>) -> Response {
     let body = QuestionBody {
         id: Some(form.id.trim().to_string()),
         text: form.text.clone(),
@@ -149,7 +153,7 @@ pub async fn add(State(state): State<AppState>, credential: CallerCredential, Fo
         tags: Some(split_tags(&form.tags)),
     };
     match questions::create(&state, body).await {
-        Ok(question) => see_other(&list_url(&state, &credential, None, &format!("Question {} added", question.id))),
+        Ok(question) => see_other(&list_url(&state, &who, None, &format!("Question {} added", question.id))),
         Err(err) => {
             let (status, error) = failure(&err);
             let extras = Extras { error: Some(error), error_at: Section::Add, add: form, ..Extras::default() };
@@ -162,7 +166,7 @@ pub async fn add(State(state): State<AppState>, credential: CallerCredential, Fo
 pub async fn upload(
     State(state): State<AppState>,
     caller: Caller,
-    credential: CallerCredential,
+    BannerFor(who): BannerFor,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
     let upload = match read_upload(multipart).await {
@@ -188,7 +192,7 @@ pub async fn upload(
     match questions::import(&state, Some(&content_type), &upload.bytes, set.as_deref(), caller.account()).await {
         Ok(result) => {
             let notice = format!("Imported: {} new, {} unchanged", result.created, result.unchanged);
-            see_other(&list_url(&state, &credential, result.set.as_deref(), &notice))
+            see_other(&list_url(&state, &who, result.set.as_deref(), &notice))
         }
         Err(err) => {
             let answer = err.to_api_error();
@@ -282,12 +286,12 @@ fn split_tags(tags: &str) -> Vec<String> {
     tags.split([',', ';']).map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect()
 }
 
-fn list_url(state: &AppState, credential: &CallerCredential, set: Option<&str>, notice: &str) -> String {
+fn list_url(state: &AppState, who: &str, set: Option<&str>, notice: &str) -> String {
     let list = match set {
         Some(set) => format!("/questions?{}", form_urlencoded::Serializer::new(String::new()).append_pair("set", set).finish()),
         None => "/questions".to_string(),
     };
-    state.notice_key.page_with_notice(&list, notice, &credential.0.as_ref().map(|c| c.id()).unwrap_or_default())
+    state.notice_key.page_with_notice(&list, notice, who)
 }
 
 fn see_other(location: &str) -> Response {
@@ -371,7 +375,7 @@ fn page_html(sets: &[QuestionSetView], listed: &[QuestionView], set: Option<&str
         escape(category.unwrap_or_default()),
     ));
     // A set on screen (after an import into it, or chosen above) is one click from a job.
-    if let Some(chosen) = set.and_then(|set| sets.iter().find(|s| s.id == set)) {
+    if let Some(chosen) = set.and_then(|set| sets.iter().find(|s| s.id == set && !s.questions.is_empty())) {
         let query = form_urlencoded::Serializer::new(String::new()).append_pair("question_set", &chosen.id).finish();
         out.push_str(&format!(
             r#"<p><a class="button primary" href="/?{query}#new-job" data-testid="start-with-set">Start a job with this set</a> <span class="muted">{name}: {count}</span></p>"#,
@@ -397,7 +401,7 @@ fn page_html(sets: &[QuestionSetView], listed: &[QuestionView], set: Option<&str
             category = escape(q.category.as_deref().unwrap_or_default()),
             tags = escape(&q.tags.join(", ")),
             in_use = if q.in_use { r#"<span class="badge">in use</span> <span class="muted">asked by a job: it can no longer change</span>"# } else { "" },
-            actions = if q.in_use { String::new() } else { row_actions(&q.id) },
+            actions = if q.in_use || extras.read_only { String::new() } else { row_actions(&q.id) },
         ));
     }
     out.push_str("</tbody></table></section>");
@@ -405,19 +409,21 @@ fn page_html(sets: &[QuestionSetView], listed: &[QuestionView], set: Option<&str
     // Add one.
     let add = &extras.add;
     out.push_str(&format!(
-        r#"<section class="card panel"><h2>Add a question</h2>{error}
+        r#"<section class="card panel"><h2>Add a question</h2>{error}{read_only}
 <form method="post" action="/questions" class="questions-form" data-testid="add-question-form">
 <label>Id <input name="id" required pattern="[a-z0-9_\-]{{1,64}}" maxlength="64" value="{id}"> <span class="muted">lower-case letters, digits, <code>_</code> and <code>-</code></span></label>
 <label>Text <textarea name="text" required rows="3">{text}</textarea></label>
 <label>Category <input name="category" value="{category}"></label>
 <label>Tags <input name="tags" value="{tags}"> <span class="muted">separated by commas or semicolons</span></label>
-<button type="submit" class="primary">Add question</button>
+<button type="submit" class="primary"{disabled}>Add question</button>
 </form></section>"#,
         error = error_at(Section::Add),
+        read_only = read_only_note(extras.read_only),
         id = escape(&add.id),
         text = escape(&add.text),
         category = escape(&add.category),
         tags = escape(&add.tags),
+        disabled = if extras.read_only { " disabled" } else { "" },
     ));
 
     // Import many.
@@ -427,13 +433,23 @@ fn page_html(sets: &[QuestionSetView], listed: &[QuestionView], set: Option<&str
 <form method="post" action="/questions/upload" enctype="multipart/form-data" class="questions-form" data-testid="upload-form">
 <label>File <input type="file" name="file" required accept=".csv,.jsonl,.ndjson,text/csv,application/x-ndjson"></label>
 <label>Add to question set <input name="set" value="{set}" pattern="[a-z0-9_\-]{{1,64}}" maxlength="64"> <span class="muted">optional; created if missing</span></label>
-<button type="submit" class="primary">Upload</button>
+<button type="submit" class="primary"{disabled}>Upload</button>
 </form>{error}{lines}</section>"#,
         set = escape(&extras.upload_set),
+        disabled = if extras.read_only { " disabled" } else { "" },
         error = error_at(Section::Upload),
         lines = line_errors(&extras.line_errors),
     ));
     out
+}
+
+/// Why the forms cannot be sent, for a viewer.
+fn read_only_note(read_only: bool) -> &'static str {
+    if read_only {
+        r#"<p class="muted" data-testid="read-only">Adding, editing and importing questions needs the researcher role.</p>"#
+    } else {
+        ""
+    }
 }
 
 /// An import's problems, one per line of the file, quoting the bad value (UI.md §9).

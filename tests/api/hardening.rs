@@ -375,6 +375,23 @@ async fn only_notices_beacon_wrote_show_as_banners() {
     let (status, page) = app.get_html(&location).await;
     assert_eq!(status, 200, "{location}");
     assert!(page.contains("error-banner"), "the signed error shows");
+
+    // With accounts off, a banner is for the address that made it: a link someone had Beacon
+    // sign with their own words ("unknown region \"Your session expired…\"") shows to nobody
+    // else.
+    let retry = beacon::serverfns::retries::RetryExecution::PATH;
+    let (_, location) = app.post_form(retry, &format!("id=1&region={}&question_index=0", urlencode(forged)), &format!("/jobs/{job}")).await;
+    assert!(location.contains("__err=") && location.contains("sig="), "{location}");
+    assert_eq!(app.get_html(&location).await.0, 200, "the one who posted sees it");
+    let elsewhere =
+        reqwest::Client::builder().local_address(std::net::IpAddr::from([127, 0, 0, 2])).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let response = elsewhere.get(format!("{}{location}", app.base)).header("accept", "text/html").send().await.unwrap();
+    assert_eq!(response.status(), 303, "another address is sent to the page without it");
+    assert!(!response.headers()["location"].to_str().unwrap().contains("__err"));
+}
+
+fn urlencode(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
 #[tokio::test]

@@ -125,7 +125,9 @@ async fn a_named_job_is_called_by_its_name_on_its_page_in_the_list_and_in_its_fi
     for (name, expected) in [
         (serde_json::json!("é".repeat(121)), "name: at most 120 characters, got 121"),
         (serde_json::json!("   "), "name: must be 1–120 characters"),
-        (serde_json::json!("two\nlines"), "name: must not contain control characters"),
+        (serde_json::json!("two\nlines"), "name: must not contain control"),
+        (serde_json::json!("\u{202e}gnp.exe"), "text-direction"),
+        (serde_json::json!("\u{200b}\u{feff}"), "name: must contain a visible character"),
         (serde_json::json!(7), "name"),
     ] {
         let (status, refused) = app.post_json("/api/v1/jobs", &body(name.clone())).await;

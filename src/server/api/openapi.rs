@@ -163,7 +163,7 @@ impl PartialSchema for JobId {
         ObjectBuilder::new()
             .schema_type(Type::String)
             .pattern(Some(r"^[A-Za-z0-9._-]{1,128}$"))
-            .description(Some("A job id: 1–128 letters, digits, '-', '_' or '.', not `events`"))
+            .description(Some("A job id: 1–128 letters, digits, '-', '_' or '.', not `events`, `.` or `..`"))
             .into()
     }
 }

@@ -13,6 +13,7 @@ pub mod backup;
 pub mod changes;
 pub mod codec;
 pub mod executions;
+pub mod group_commit;
 pub mod jobs;
 pub mod questions;
 pub mod retries;

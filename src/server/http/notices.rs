@@ -92,9 +92,26 @@ fn now_seconds() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-/// Who a banner is for: the id of the request's credential (empty with accounts off).
-fn who(extensions: &axum::http::Extensions) -> String {
-    extensions.get::<Credential>().map(Credential::id).unwrap_or_default()
+/// Who a banner is for: the id of the request's credential, or without one (accounts off, or
+/// not logged in) the client's address, so a link someone else made Beacon sign shows its
+/// banner to them only.
+pub fn who(extensions: &axum::http::Extensions) -> String {
+    match (extensions.get::<Credential>(), extensions.get::<super::client_address::ClientAddr>()) {
+        (Some(credential), _) => credential.id(),
+        (None, Some(address)) => format!("a:{}", address.0),
+        (None, None) => String::new(),
+    }
+}
+
+/// [`who`], as a handler argument.
+pub struct BannerFor(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for BannerFor {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(BannerFor(who(&parts.extensions)))
+    }
 }
 
 /// Page requests (GET, outside `/api/`) whose banner text is not signed are sent to the same
@@ -160,10 +177,20 @@ fn on_this_site(location: &str) -> String {
 fn sign_error_in(key: &NoticeKey, location: &str, who: &str) -> Option<String> {
     let (base, query) = location.split_once('?')?;
     let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
-    let error = pairs.iter().find(|(key, _)| key == ERROR)?.1.clone();
+    // Leptos adds its `__path` and `__err` after the page's own query, which may still carry
+    // the banner it showed: the last ones are this answer's.
+    let last = |name: &str| pairs.iter().rposition(|(key, _)| key == name);
+    let (error_at, path_at) = (last(ERROR)?, last(ERROR_PATH));
+    let error = pairs[error_at].1.clone();
     let expires = now_seconds() + VALID_SECONDS;
+    let kept = pairs.iter().enumerate().filter(|(at, (key, _))| match key.as_str() {
+        NOTICE | SIGNATURE | EXPIRES => false,
+        ERROR => *at == error_at,
+        ERROR_PATH => Some(*at) == path_at,
+        _ => true,
+    });
     let query = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs.iter().filter(|(key, _)| ![NOTICE, SIGNATURE, EXPIRES].contains(&key.as_str())))
+        .extend_pairs(kept.map(|(_, pair)| pair))
         .append_pair(EXPIRES, &expires.to_string())
         .append_pair(SIGNATURE, &key.sign(ERROR, &error, base, expires, who))
         .finish();
@@ -197,6 +224,14 @@ mod tests {
         assert!(with_set.starts_with("/questions?set=s&notice=Imported&exp="), "{with_set}");
         assert!(key.query_is_beacons(&pairs(with_set.split_once('?').unwrap().1), "/questions", "", now));
 
+        // The page's old banner, error or notice, goes; the filter stays; the new error is signed.
+        let again = sign_error_in(&key, "/jobs/x?__err=old&status=failed&__path=/p&notice=n&__path=/api/x&__err=new", "a:1.2.3.4").unwrap();
+        let again_pairs = pairs(again.split_once('?').unwrap().1);
+        let errors: Vec<&str> = again_pairs.iter().filter(|(k, _)| k == ERROR).map(|(_, v)| v.as_str()).collect();
+        assert_eq!(errors, ["new"], "{again}");
+        assert!(again_pairs.iter().any(|(k, v)| k == "status" && v == "failed") && !again_pairs.iter().any(|(k, _)| k == NOTICE), "{again}");
+        assert!(key.query_is_beacons(&again_pairs, "/jobs/x", "a:1.2.3.4", now));
+        assert!(!key.query_is_beacons(&again_pairs, "/jobs/x", "a:5.6.7.8", now), "another client's address");
         let signed_error = sign_error_in(&key, &format!("/jobs/x?{query}&__path=/api/x&__err=abc"), "t:tok").unwrap();
         let error_query = signed_error.split_once('?').unwrap().1;
         assert!(!error_query.contains("notice="), "{signed_error}");

@@ -10,14 +10,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit};
+use tokio::sync::{Notify, OwnedSemaphorePermit};
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::retry::{auto_backoff, is_auto_retryable};
 use crate::domain::ExecutionStatus;
 use crate::server::db::executions::{self, Claimed, Outcome};
+use crate::server::db::group_commit::{GroupCommitter, GroupQueue, GroupWrite};
 use crate::server::db::warmups::{self, TakenWarmup};
-use crate::server::db::{now_ms, Db};
+use crate::server::db::{now_ms, Db, WriteTx};
 use crate::server::providers::Provider;
 use crate::server::telemetry::metrics::Metrics;
 
@@ -34,8 +35,6 @@ const MAX_CLAIM: usize = 50;
 /// A taken warm-up is someone else's to retake this long after its time-out would have ended
 /// it (its instance stopped).
 const WARMUP_LEASE_MARGIN_MS: i64 = 30_000;
-/// Outcomes one commit records at most.
-const MAX_GROUP: usize = 200;
 
 /// One provider's claiming loop: it takes the queued rows of the (region, model) pairs the
 /// provider serves, as many as the provider has free slots. Where several providers serve one
@@ -75,20 +74,40 @@ pub struct Runner {
     /// Stops the task that records outcomes: after the last call in flight is recorded.
     stopped: CancellationToken,
     /// Finished attempts waiting to be recorded: one task commits them together.
-    finishes: mpsc::Sender<Finish>,
-    finish_queue: Mutex<Option<mpsc::Receiver<Finish>>>,
+    finishes: GroupCommitter<FinishWrites>,
+    finish_queue: Mutex<Option<GroupQueue<FinishWrites>>>,
 }
 
-/// One finished attempt for the group commit, and where its answer goes.
+/// One finished attempt for the group commit.
 struct Finish {
     claimed: Claimed,
     outcome: Outcome,
-    recorded: oneshot::Sender<sqlx::Result<bool>>,
+}
+
+/// Outcomes recorded together (see [`crate::server::db::group_commit`]): under load one
+/// commit, and one status derivation per job, for many attempts; alone, an attempt is written
+/// at once.
+struct FinishWrites;
+
+impl GroupWrite for FinishWrites {
+    type Item = Finish;
+    type Answer = sqlx::Result<bool>;
+    type Error = sqlx::Error;
+    const MAX_GROUP: usize = 200;
+
+    async fn write(&self, db: &Db, tx: sqlx::Result<WriteTx>, group: &[Finish]) -> sqlx::Result<Vec<sqlx::Result<bool>>> {
+        let items: Vec<(&Claimed, &Outcome)> = group.iter().map(|f| (&f.claimed, &f.outcome)).collect();
+        Ok(executions::finish_many(db, tx?, &items).await?.into_iter().map(Ok).collect())
+    }
+
+    fn failed(&self, error: sqlx::Error) -> sqlx::Result<bool> {
+        Err(error)
+    }
 }
 
 impl Runner {
     pub fn new(db: Db, providers: Vec<Arc<Provider>>, lease: Duration, auto_backoff: Vec<Duration>, metrics: Arc<Metrics>) -> Arc<Runner> {
-        let (finishes, finish_queue) = mpsc::channel(4096);
+        let (finishes, finish_queue) = GroupCommitter::new();
         Arc::new(Runner {
             finishes,
             finish_queue: Mutex::new(Some(finish_queue)),
@@ -121,7 +140,7 @@ impl Runner {
     /// Starts one claiming loop per provider, the lease keeper and the lease sweeper.
     pub fn start(self: &Arc<Self>) {
         if let Some(queue) = self.finish_queue.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take() {
-            tokio::spawn(Arc::clone(self).commit_finishes(queue));
+            tokio::spawn(queue.run(self.db.clone(), FinishWrites, self.stopped.clone()));
         }
         for index in 0..self.lanes.len() {
             tokio::spawn(Arc::clone(self).drive_lane(index));
@@ -374,12 +393,8 @@ impl Runner {
 
     /// Records the outcome through the group commit, and waits until it is committed.
     async fn record(&self, claimed: &Claimed, outcome: &Outcome) {
-        let (recorded, answer) = oneshot::channel();
-        let finish = Finish { claimed: claimed.clone(), outcome: outcome.clone(), recorded };
-        let result = match self.finishes.send(finish).await {
-            Ok(()) => answer.await.unwrap_or_else(|_| Err(sqlx::Error::PoolClosed)),
-            Err(_) => Err(sqlx::Error::PoolClosed),
-        };
+        let finish = Finish { claimed: claimed.clone(), outcome: outcome.clone() };
+        let result = self.finishes.submit(finish).await.unwrap_or(Err(sqlx::Error::PoolClosed));
         match result {
             Ok(true) => tracing::info!(
                 execution = claimed.id,
@@ -390,50 +405,6 @@ impl Runner {
             Ok(false) => tracing::info!(execution = claimed.id, "answer arrived after the claim was taken; kept on its attempt as late"),
             // The lease will expire and the sweeper will mark the row interrupted.
             Err(err) => tracing::error!(execution = claimed.id, %err, "could not record an attempt's outcome"),
-        }
-    }
-
-    /// Commits finished attempts together: whatever has queued up while the group waited for
-    /// the writer goes into its transaction. Under load that is one commit (and one
-    /// status derivation per job) for many attempts; alone, an attempt is written at once.
-    /// If a group fails (on PostgreSQL, a deadlock with a sweeper), each is written alone.
-    async fn commit_finishes(self: Arc<Self>, mut queue: mpsc::Receiver<Finish>) {
-        loop {
-            let first = tokio::select! {
-                finish = queue.recv() => match finish {
-                    Some(finish) => finish,
-                    None => return,
-                },
-                _ = self.stopped.cancelled() => return,
-            };
-            // The writer's turn first: outcomes that arrive while it waits join this group.
-            let turn = self.db.write_tx().await;
-            let mut group = vec![first];
-            while group.len() < MAX_GROUP {
-                match queue.try_recv() {
-                    Ok(finish) => group.push(finish),
-                    Err(_) => break,
-                }
-            }
-            let items: Vec<(&Claimed, &Outcome)> = group.iter().map(|f| (&f.claimed, &f.outcome)).collect();
-            let recorded = match turn {
-                Ok(tx) => executions::finish_many(&self.db, tx, &items).await,
-                Err(err) => Err(err),
-            };
-            let results: Vec<sqlx::Result<bool>> = match recorded {
-                Ok(results) => results.into_iter().map(Ok).collect(),
-                Err(err) => {
-                    tracing::warn!(%err, attempts = group.len(), "could not record a group of outcomes; recording each alone");
-                    let mut results = Vec::with_capacity(group.len());
-                    for finish in &group {
-                        results.push(executions::finish(&self.db, &finish.claimed, &finish.outcome).await);
-                    }
-                    results
-                }
-            };
-            for (finish, result) in group.into_iter().zip(results) {
-                let _ = finish.recorded.send(result);
-            }
         }
     }
 }

@@ -41,8 +41,9 @@ impl CompareFilter {
         fn present(v: Option<&str>) -> Option<&str> {
             v.map(str::trim).filter(|v| !v.is_empty())
         }
+        // Exactly `true` or `false` (or absent, or empty): ` true` is not a spelling.
         fn flag(name: &str, raw: Option<&str>) -> Result<bool, AppError> {
-            match present(raw) {
+            match raw.filter(|raw| !raw.is_empty()) {
                 None | Some("false") => Ok(false),
                 Some("true") => Ok(true),
                 Some(other) => Err(AppError::invalid_request(format!("{name}: expected true or false, got {other:?}"))),

@@ -10,9 +10,9 @@ use crate::domain::{ExecutionId, ExecutionStatus, JobId, JobStatus, Region, Trig
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
+use crate::server::db::group_commit::{GroupCommitter, GroupWrite};
 use crate::server::db::{self, rfc3339, Db};
 use crate::server::error::AppError;
 use crate::server::runner::Runner;
@@ -54,7 +54,6 @@ async fn retry_decided(state: &AppState, request: RetryRequest<'_>, trigger: Tri
         }
     }
 
-    let (answer, answered) = oneshot::channel();
     let pending = Pending {
         execution_id: request.execution_id,
         region,
@@ -62,17 +61,13 @@ async fn retry_decided(state: &AppState, request: RetryRequest<'_>, trigger: Tri
         idempotency_key: request.idempotency_key.map(str::to_string),
         requested_by: request.requested_by,
         trigger,
-        answer,
     };
     // Until answered: the runner's writes step aside for the group this request joins.
     let _waiting = state.db.request_waiting();
-    if state.retries.queue.send(pending).await.is_err() {
-        return Err(AppError::Internal(anyhow::anyhow!("the retry committer has stopped")));
-    }
-    answered.await.map_err(|_| AppError::Internal(anyhow::anyhow!("the retry committer dropped a request")))?
+    state.retries.group.submit(pending).await.unwrap_or_else(|| Err(AppError::Internal(anyhow::anyhow!("the retry committer has stopped"))))
 }
 
-/// A validated retry waiting for the group commit, and where its answer goes.
+/// A validated retry waiting for the group commit.
 struct Pending {
     execution_id: ExecutionId,
     region: Region,
@@ -80,75 +75,61 @@ struct Pending {
     idempotency_key: Option<String>,
     requested_by: Option<String>,
     trigger: Trigger,
-    answer: oneshot::Sender<Result<RetryAccepted, AppError>>,
 }
 
-/// Retries accepted together: requests that arrive while a transaction is being written go
-/// into the next one, so N concurrent acceptances cost one commit and a handful of statements
-/// instead of N commits of six to eight statements each. The group is decided in order inside
-/// that one transaction, each request on the state the earlier ones left, so exactly-once holds
-/// as for a lone request.
+/// Retries accepted together (see [`db::group_commit`]): N concurrent acceptances cost one
+/// commit and a handful of statements instead of N commits of six to eight statements each.
+/// The group is decided in order inside that one transaction, each request on the state the
+/// earlier ones left, so exactly-once holds as for a lone request.
 pub struct RetryCommitter {
-    queue: mpsc::Sender<Pending>,
+    group: GroupCommitter<RetryWrites>,
 }
-
-/// Retries one transaction accepts at most.
-const MAX_GROUP: usize = 128;
 
 impl RetryCommitter {
     pub fn start(db: Db, runner: Arc<Runner>, shutdown: CancellationToken) -> Arc<RetryCommitter> {
-        let (queue, pending) = mpsc::channel(4096);
-        tokio::spawn(commit_retries(db, runner, pending, shutdown));
-        Arc::new(RetryCommitter { queue })
+        let (group, queue) = GroupCommitter::new();
+        tokio::spawn(queue.run(db, RetryWrites { runner }, shutdown));
+        Arc::new(RetryCommitter { group })
     }
 }
 
-async fn commit_retries(db: Db, runner: Arc<Runner>, mut queue: mpsc::Receiver<Pending>, shutdown: CancellationToken) {
-    loop {
-        let first = tokio::select! {
-            pending = queue.recv() => match pending {
-                Some(pending) => pending,
-                None => return,
-            },
-            _ = shutdown.cancelled() => return,
-        };
-        // The writer's turn first, then the group: requests that arrive while it waits for its
-        // turn join it, so the busier the writer, the larger (and fewer) the groups.
-        let turn = db.write_tx().await;
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP {
-            match queue.try_recv() {
-                Ok(pending) => group.push(pending),
-                Err(_) => break,
-            }
-        }
-        // One order for every group: on PostgreSQL concurrent groups lock rows alike.
-        group.sort_by_key(|pending| pending.execution_id);
-        let answers = match commit_group(&db, turn, &group).await {
-            Ok(answers) => answers,
-            // The group's transaction failed as a whole (on PostgreSQL, a deadlock with another
-            // instance's group): each request is tried alone, as if it had come alone.
-            Err(err) => {
-                tracing::warn!(error = %err, retries = group.len(), "a group of retries failed; accepting each alone");
-                let mut answers = Vec::with_capacity(group.len());
-                for pending in &group {
-                    let alone = commit_group(&db, db.write_tx().await, std::slice::from_ref(pending)).await;
-                    answers
-                        .push(alone.map_or_else(Err, |mut one| one.pop().unwrap_or_else(|| Err(AppError::Internal(anyhow::anyhow!("no answer"))))));
-                }
-                answers
-            }
-        };
+struct RetryWrites {
+    /// Woken when a group accepted something: there is work to claim.
+    runner: Arc<Runner>,
+}
+
+impl GroupWrite for RetryWrites {
+    type Item = Pending;
+    type Answer = Result<RetryAccepted, AppError>;
+    type Error = AppError;
+
+    fn order_key(&self, pending: &Pending) -> i64 {
+        pending.execution_id.get()
+    }
+
+    fn write<'a>(
+        &'a self,
+        db: &'a Db,
+        tx: sqlx::Result<db::WriteTx>,
+        group: &'a [Pending],
+    ) -> impl std::future::Future<Output = Result<Vec<Self::Answer>, AppError>> + Send + 'a {
+        commit_group(db, tx, group)
+    }
+
+    fn failed(&self, error: AppError) -> Self::Answer {
+        Err(error)
+    }
+
+    fn committed(&self, group: &[Pending], answers: &[Option<Self::Answer>]) {
         let mut accepted = false;
-        for (pending, answer) in group.into_iter().zip(answers) {
-            if let Ok(retry) = &answer {
+        for (pending, answer) in group.iter().zip(answers) {
+            if let Some(Ok(retry)) = answer {
                 accepted = true;
                 tracing::info!(execution = retry.execution_id, attempt = retry.retry_attempt, trigger = pending.trigger.as_str(), "retry accepted");
             }
-            let _ = pending.answer.send(answer);
         }
         if accepted {
-            runner.wake();
+            self.runner.wake();
         }
     }
 }
