@@ -183,9 +183,7 @@ pub async fn cancel_job(id: String) -> Result<JobId, ApiError> {
 /// A job's warm-ups, for the job page's panel while they run.
 #[server(prefix = "/api/read")]
 pub async fn load_warmups(job_id: String) -> Result<Vec<crate::domain::views::WarmupView>, ApiError> {
-    use crate::server::db;
-    super::serve(<LoadWarmups as leptos::server_fn::ServerFn>::PATH, |state| async move {
-        Ok(db::warmups::list(&state.db, &JobId::parse(&job_id)?).await?)
-    })
-    .await
+    use crate::server::services::jobs;
+    super::serve(<LoadWarmups as leptos::server_fn::ServerFn>::PATH, |state| async move { jobs::warmups(&state, &JobId::parse(&job_id)?).await })
+        .await
 }

@@ -177,17 +177,15 @@ impl TestApp {
 
     /// Polls the job's executions until `done` holds, or fails after `timeout`.
     pub async fn wait_for(&self, job_id: &str, timeout: Duration, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
-        let started = Instant::now();
-        loop {
+        eventually("the job's executions to reach the condition", timeout, || async {
             let executions = self.executions(job_id).await;
             if done(&executions) {
-                return executions;
+                Ok(executions)
+            } else {
+                Err(format!("{executions:#?}"))
             }
-            if started.elapsed() > timeout {
-                panic!("condition not reached within {timeout:?}; executions: {executions:#?}");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        })
+        .await
     }
 
     pub async fn wait_all_finished(&self, job_id: &str) -> Vec<Value> {
@@ -254,17 +252,15 @@ impl TestApp {
 
     /// Polls one execution until `done` holds.
     pub async fn wait_execution(&self, id: i64, done: impl Fn(&Value) -> bool) -> Value {
-        let started = Instant::now();
-        loop {
+        eventually(&format!("execution {id} to reach the condition"), Duration::from_secs(20), || async {
             let row = self.details(id).await;
             if done(&row) {
-                return row;
+                Ok(row)
+            } else {
+                Err(format!("{row:#}"))
             }
-            if started.elapsed() > Duration::from_secs(20) {
-                panic!("execution {id} did not reach the condition: {row:#}");
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+        })
+        .await
     }
 }
 
@@ -339,4 +335,34 @@ pub fn us_east() -> beacon::domain::Region {
 
 pub fn all_models() -> Vec<String> {
     ["llama3.2-1b", "mistral-7b", "qwen2.5-1.5b"].map(String::from).to_vec()
+}
+
+/// The seeded catalogue (the set `beacon-default`), in its order.
+pub const BUILT_IN_QUESTIONS: [&str; 8] = [
+    "math_basic",
+    "geography_basic",
+    "identity_basic",
+    "tiananmen_neutral",
+    "taiwan_status",
+    "hongkong_2019",
+    "greatest_invention",
+    "greatest_leader",
+];
+
+/// Waits for something the server does in its own time: asks `probe` every 25 ms until it
+/// answers `Ok`, and fails the test after `within`, saying what was awaited and what `probe`
+/// last saw. The one way the tests wait: no fixed sleeps standing in for "long enough".
+pub async fn eventually<T, F, Fut>(what: &str, within: Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    let started = Instant::now();
+    loop {
+        match probe().await {
+            Ok(value) => return value,
+            Err(last) if started.elapsed() > within => panic!("waited {within:?} for {what}; last seen: {last}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(25)).await,
+        }
+    }
 }

@@ -191,16 +191,7 @@ async fn a_client_reconnecting_with_last_event_id_receives_what_it_missed() {
 async fn a_client_that_stops_reading_does_not_block_the_others() {
     let router = TestRouter::answering().await;
     let app = spawn_app(Options { router_url: Some(router.url.clone()), region_concurrency: 20, ..Options::default() }).await;
-    let questions = [
-        "math_basic",
-        "geography_basic",
-        "identity_basic",
-        "tiananmen_neutral",
-        "taiwan_status",
-        "hongkong_2019",
-        "greatest_invention",
-        "greatest_leader",
-    ];
+    let questions = BUILT_IN_QUESTIONS;
     let models = ["llama3.2-1b", "mistral-7b", "qwen2.5-1.5b"];
 
     // Opens a stream of every job's progress, and of the first job, and never reads them.

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::helpers::fresh_database;
+use crate::helpers::{eventually, fresh_database, BUILT_IN_QUESTIONS};
 use crate::test_router::{Reply, TestRouter};
 
 /// One `beacon` process (the real binary), killed when dropped.
@@ -33,11 +33,13 @@ impl Instance {
         }
         let child = command.spawn().expect("the beacon binary starts");
         let base = format!("http://127.0.0.1:{port}");
-        let started = Instant::now();
-        while reqwest::get(format!("{base}/health")).await.map(|r| r.status() != 200).unwrap_or(true) {
-            assert!(started.elapsed() < Duration::from_secs(20), "instance did not come up");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        eventually("the instance to come up", Duration::from_secs(20), || async {
+            match reqwest::get(format!("{base}/health")).await {
+                Ok(response) if response.status() == 200 => Ok(()),
+                other => Err(format!("{other:?}")),
+            }
+        })
+        .await;
         Instance { base, child }
     }
 
@@ -74,27 +76,18 @@ async fn executions(base: &str, job: &str) -> Vec<Value> {
 }
 
 async fn wait_settled(base: &str, job: &str, timeout: Duration) -> Vec<Value> {
-    let started = Instant::now();
-    loop {
+    eventually("the job to settle", timeout, || async {
         let rows = executions(base, job).await;
         if rows.iter().all(|r| !matches!(r["status"].as_str(), Some("pending" | "running" | "retrying"))) {
-            return rows;
+            Ok(rows)
+        } else {
+            Err(format!("{:?}", rows.iter().map(|r| r["status"].clone()).collect::<Vec<_>>()))
         }
-        assert!(started.elapsed() < timeout, "job not settled: {:?}", rows.iter().map(|r| r["status"].clone()).collect::<Vec<_>>());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await
 }
 
-const QUESTIONS: [&str; 8] = [
-    "math_basic",
-    "geography_basic",
-    "identity_basic",
-    "tiananmen_neutral",
-    "taiwan_status",
-    "hongkong_2019",
-    "greatest_invention",
-    "greatest_leader",
-];
+const QUESTIONS: [&str; 8] = BUILT_IN_QUESTIONS;
 const MODELS: [&str; 3] = ["llama3.2-1b", "mistral-7b", "qwen2.5-1.5b"];
 
 #[tokio::test]
@@ -161,11 +154,15 @@ async fn when_one_instance_dies_mid_job_the_other_finishes_and_nothing_stays_run
     let b = Instance::start(&url, &router, &settings).await;
     let job = submit(&a.base, &QUESTIONS, &MODELS, &["US", "EU"]).await;
     // Let both get going, then kill one mid-call.
-    let started = Instant::now();
-    while executions(&b.base, &job).await.iter().filter(|r| r["status"] == "completed").count() < 6 {
-        assert!(started.elapsed() < Duration::from_secs(20));
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually("six answers", Duration::from_secs(20), || async {
+        let completed = executions(&b.base, &job).await.iter().filter(|r| r["status"] == "completed").count();
+        if completed >= 6 {
+            Ok(())
+        } else {
+            Err(format!("{completed} completed"))
+        }
+    })
+    .await;
     a.kill().await;
 
     let rows = wait_settled(&b.base, &job, Duration::from_secs(60)).await;

@@ -72,16 +72,7 @@ async fn stored_ids(app: &TestApp) -> Vec<String> {
     body["questions"].as_array().unwrap().iter().map(|q| q["id"].as_str().unwrap().to_string()).collect()
 }
 
-const BUILT_IN: [&str; 8] = [
-    "math_basic",
-    "geography_basic",
-    "identity_basic",
-    "tiananmen_neutral",
-    "taiwan_status",
-    "hongkong_2019",
-    "greatest_invention",
-    "greatest_leader",
-];
+const BUILT_IN: [&str; 8] = BUILT_IN_QUESTIONS;
 
 #[tokio::test]
 async fn questions_page_lists_and_filters_by_set_and_category() {

@@ -333,19 +333,15 @@ async fn cancelling_a_job_cancels_its_retries_and_keeps_a_sent_retrys_late_answe
     let row = app.details(id).await;
     assert_eq!(row["status"], "cancelled");
     assert_eq!(row["retry_history"][1]["status"], "cancelled");
-    let started = std::time::Instant::now();
-    while router.in_flight() > 0 {
-        assert!(started.elapsed() < Duration::from_secs(5), "the retry's router call never answered");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let row = loop {
-        let row = app.details(id).await;
-        if row["retry_history"][1]["late"] == true {
-            break row;
+    eventually("the retry's router call to answer", Duration::from_secs(5), || async {
+        if router.in_flight() == 0 {
+            Ok(())
+        } else {
+            Err(format!("{} in flight", router.in_flight()))
         }
-        assert!(started.elapsed() < Duration::from_secs(5), "late answer not kept: {row:#}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    })
+    .await;
+    let row = app.wait_execution(id, |row| row["retry_history"][1]["late"] == true).await;
     assert_eq!(row["retry_history"][1]["output"], "warm now");
     assert_eq!(row["status"], "cancelled", "the late answer does not change the execution");
     assert_eq!(row["retry_history"][0]["late"], false);
@@ -365,15 +361,15 @@ async fn a_retry_interrupted_by_a_crash_does_not_stay_retrying_past_its_lease() 
     app.stop().await;
     let restarted = beacon::server::startup::start(config(&options(), app.database_url())).await.unwrap();
     let base = format!("http://{}", restarted.addr);
-    let started = std::time::Instant::now();
-    let row = loop {
+    let row = eventually("the interrupted retry to end", Duration::from_secs(10), || async {
         let row: Value = reqwest::get(format!("{base}/api/v1/executions/{id}/details")).await.unwrap().json().await.unwrap();
         if row["status"] != "retrying" {
-            break row;
+            Ok(row)
+        } else {
+            Err(format!("{row:#}"))
         }
-        assert!(started.elapsed() < Duration::from_secs(10), "still retrying: {row:#}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    })
+    .await;
     assert_eq!(row["status"], "error");
     assert_eq!(row["error_code"], "INTERRUPTED");
     assert_eq!(row["original_error"], "cold", "the first failure stays the original error");

@@ -97,5 +97,11 @@ async fn bad_ids_in_paths_are_clear_client_errors() {
     assert_error(status, &body, 404, "not_found", "no-such-job");
     let (status, body) = app.post_json("/api/v1/jobs/no-such-job/cancel", &json!({})).await;
     assert_error(status, &body, 404, "not_found", "no-such-job");
+    // The page's call and the REST route agree about a job that does not exist.
+    let (status, body) = app.get("/api/v1/jobs/no-such-job/warmups").await;
+    assert_error(status, &body, 404, "not_found", "no-such-job");
+    let warmups = <beacon::serverfns::jobs::LoadWarmups as leptos::server_fn::ServerFn>::PATH;
+    let (status, body) = app.post_raw(warmups, Some("application/x-www-form-urlencoded"), "job_id=no-such-job").await;
+    assert_error(status, &body, 404, "not_found", "no-such-job");
     assert_eq!(app.count("SELECT COUNT(*) FROM jobs").await, 1);
 }

@@ -192,9 +192,7 @@ pub async fn cancel(State(state): State<AppState>, JobIdPath(id): JobIdPath) -> 
     ),
 )]
 pub async fn warmups(State(state): State<AppState>, JobIdPath(id): JobIdPath) -> Result<Json<WarmupList>, AppError> {
-    crate::server::db::jobs::get(&state.db, &id).await?.ok_or_else(|| AppError::NotFound(format!("job {:?} not found", id.as_str())))?;
-    let warmups = crate::server::db::warmups::list(&state.db, &id).await?;
-    Ok(Json(WarmupList { warmups }))
+    Ok(Json(WarmupList { warmups: jobs::warmups(&state, &id).await? }))
 }
 
 /// The export's filters.

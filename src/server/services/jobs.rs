@@ -288,6 +288,12 @@ pub async fn get(state: &AppState, id: &JobId) -> Result<JobView, AppError> {
     Ok(job.into_view())
 }
 
+/// A job's warm-ups; an unknown job is not found (the REST route and the page's call agree).
+pub async fn warmups(state: &AppState, id: &JobId) -> Result<Vec<crate::domain::views::WarmupView>, AppError> {
+    db::jobs::get(&state.db, id).await?.ok_or_else(|| job_not_found(id))?;
+    Ok(db::warmups::list(&state.db, id).await?)
+}
+
 /// The newest jobs with their progress: one query, however many jobs are listed.
 pub async fn list(state: &AppState) -> Result<Vec<JobView>, AppError> {
     Ok(db::jobs::list(&state.db, 100).await?.into_iter().map(|job| job.into_view()).collect())
