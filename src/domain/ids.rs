@@ -96,6 +96,30 @@ impl std::fmt::Display for ExecutionId {
     }
 }
 
+/// An `Idempotency-Key`: 1–255 visible ASCII characters. Repeats of a retry with the same key
+/// (within a day) get the first answer again.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    pub const MAX_LEN: usize = 255;
+
+    pub fn parse(raw: &str) -> Result<IdempotencyKey, InvalidId> {
+        if !raw.is_empty() && raw.len() <= Self::MAX_LEN && raw.bytes().all(|b| b.is_ascii_graphic()) {
+            Ok(IdempotencyKey(raw.to_string()))
+        } else {
+            Err(InvalidId {
+                code: ErrorCode::InvalidRequest,
+                message: format!("Idempotency-Key: must be 1–{} visible ASCII characters", Self::MAX_LEN),
+            })
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// Why an id was refused: a machine code (`invalid_job_id`, `invalid_execution_id`) and a
 /// sentence naming what was wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -118,6 +142,14 @@ mod tests {
             assert_eq!(JobId::parse(bad).unwrap_err().code, ErrorCode::InvalidJobId, "{bad:?}");
         }
         assert!(serde_json::from_str::<JobId>("\"a b\"").is_err());
+    }
+
+    #[test]
+    fn idempotency_keys_are_visible_ascii() {
+        assert_eq!(IdempotencyKey::parse("retry-42:a").unwrap().as_str(), "retry-42:a");
+        for bad in ["", "has space", "é", &"k".repeat(256)] {
+            assert_eq!(IdempotencyKey::parse(bad).unwrap_err().code, ErrorCode::InvalidRequest, "{bad:?}");
+        }
     }
 
     #[test]

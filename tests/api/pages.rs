@@ -69,8 +69,9 @@ async fn the_home_page_offers_a_prefilled_job_and_lists_jobs() {
 #[tokio::test]
 async fn the_action_cell_counts_retries_from_the_server_state() {
     use crate::test_router::Reply;
+    // The third call takes long enough for a loaded machine to read the page while it runs.
     let router = TestRouter::start(|_, nth| match nth {
-        2 => Reply::After(std::time::Duration::from_millis(800), Box::new(Reply::Fail("still cold <i>x</i>".into()))),
+        2 => Reply::After(std::time::Duration::from_millis(3_000), Box::new(Reply::Fail("still cold <i>x</i>".into()))),
         _ => Reply::Fail("cold".into()),
     })
     .await;

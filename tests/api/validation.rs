@@ -97,6 +97,12 @@ async fn bad_ids_in_paths_are_clear_client_errors() {
     assert_error(status, &body, 404, "not_found", "no-such-job");
     let (status, body) = app.post_json("/api/v1/jobs/no-such-job/cancel", &json!({})).await;
     assert_error(status, &body, 404, "not_found", "no-such-job");
+    // An Idempotency-Key is parsed at the edge: a bad one is refused before anything is decided.
+    for bad in ["k".repeat(256), "two words".to_string()] {
+        let (status, body) = app.retry(one, "US", 0, Some(&bad)).await;
+        assert_error(status, &body, 400, "invalid_request", "Idempotency-Key");
+    }
+    assert_eq!(app.details(one).await["retry_count"], 0, "nothing was retried");
     // The page's call and the REST route agree about a job that does not exist.
     let (status, body) = app.get("/api/v1/jobs/no-such-job/warmups").await;
     assert_error(status, &body, 404, "not_found", "no-such-job");

@@ -51,7 +51,8 @@ pub async fn retry_question(
 ) -> Result<(StatusCode, Json<RetryAccepted>), AppError> {
     let key = match headers.get("idempotency-key") {
         None => None,
-        Some(value) => Some(value.to_str().map_err(|_| AppError::invalid_request("Idempotency-Key: must be visible ASCII"))?),
+        // A value that is not even ASCII is refused like any other bad key.
+        Some(value) => Some(crate::domain::IdempotencyKey::parse(value.to_str().unwrap_or_default())?),
     };
     let request = RetryRequest {
         execution_id: id,

@@ -6,7 +6,7 @@
 
 use crate::domain::retry::decide;
 use crate::domain::views::{BatchRetryResult, ExecutionFilter, RetryAccepted, SkippedRetry};
-use crate::domain::{ExecutionId, ExecutionStatus, JobId, JobStatus, Region, Trigger};
+use crate::domain::{ExecutionId, ExecutionStatus, IdempotencyKey, JobId, JobStatus, Region, Trigger};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -24,12 +24,10 @@ pub struct RetryRequest<'a> {
     pub execution_id: ExecutionId,
     pub region: &'a str,
     pub question_index: i64,
-    pub idempotency_key: Option<&'a str>,
+    pub idempotency_key: Option<IdempotencyKey>,
     /// The account asking (None with accounts off).
     pub requested_by: Option<String>,
 }
-
-const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 
 pub async fn retry(state: &AppState, request: RetryRequest<'_>, trigger: Trigger) -> Result<RetryAccepted, AppError> {
     let result = retry_decided(state, request, trigger).await;
@@ -48,17 +46,11 @@ async fn retry_decided(state: &AppState, request: RetryRequest<'_>, trigger: Tri
     if request.question_index < 0 {
         return Err(AppError::invalid_request("question_index: must be 0 or more"));
     }
-    if let Some(key) = request.idempotency_key {
-        if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY_LEN || !key.chars().all(|c| c.is_ascii_graphic()) {
-            return Err(AppError::invalid_request(format!("Idempotency-Key: must be 1–{MAX_IDEMPOTENCY_KEY_LEN} visible ASCII characters")));
-        }
-    }
-
     let pending = Pending {
         execution_id: request.execution_id,
         region,
         question_index: request.question_index,
-        idempotency_key: request.idempotency_key.map(str::to_string),
+        idempotency_key: request.idempotency_key,
         requested_by: request.requested_by,
         trigger,
     };
@@ -72,7 +64,7 @@ struct Pending {
     execution_id: ExecutionId,
     region: Region,
     question_index: i64,
-    idempotency_key: Option<String>,
+    idempotency_key: Option<IdempotencyKey>,
     requested_by: Option<String>,
     trigger: Trigger,
 }
@@ -174,7 +166,7 @@ async fn accept_group(db: &Db, conn: &mut sqlx::AnyConnection, group: &[Pending]
     let mut to_accept: Vec<usize> = Vec::new();
     for (index, pending) in group.iter().enumerate() {
         let id = pending.execution_id.get();
-        let key = pending.idempotency_key.as_deref();
+        let key = pending.idempotency_key.as_ref().map(IdempotencyKey::as_str);
         let Some(target) = targets.get_mut(&id) else {
             decided.push(Decided::Answered(Err(AppError::NotFound(format!("execution {} not found", pending.execution_id)))));
             continue;
@@ -256,7 +248,7 @@ async fn accept_group(db: &Db, conn: &mut sqlx::AnyConnection, group: &[Pending]
     // Every answer given after the id and body were valid is remembered: the key replays it.
     // Replays and repeats are already stored; "not found" cannot be (a foreign key).
     for (index, pending) in group.iter().enumerate() {
-        let Some(key) = pending.idempotency_key.as_deref() else { continue };
+        let Some(key) = pending.idempotency_key.as_ref().map(IdempotencyKey::as_str) else { continue };
         let id = pending.execution_id.get();
         if keys_seen.get(&(key, id)) != Some(&index) || !targets.contains_key(&id) {
             continue;
