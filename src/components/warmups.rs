@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 
 use crate::domain::views::WarmupView;
+use crate::domain::WarmupStatus;
 use crate::serverfns::jobs::load_warmups;
 
 use super::format::duration;
@@ -13,7 +14,7 @@ pub fn WarmupPanel(job_id: String, initial: Vec<WarmupView>) -> impl IntoView {
     let warmups = RwSignal::new(initial);
     #[cfg(feature = "hydrate")]
     {
-        let running = move || warmups.with(|w| w.iter().any(|w| w.status == "running"));
+        let running = move || warmups.with(|w| w.iter().any(|w| w.status == WarmupStatus::Running));
         if running() {
             let job_id = job_id.clone();
             if let Ok(handle) = set_interval_with_handle(
@@ -46,15 +47,15 @@ pub fn WarmupPanel(job_id: String, initial: Vec<WarmupView>) -> impl IntoView {
                             .get()
                             .into_iter()
                             .map(|w| {
-                                let line = match w.status.as_str() {
-                                    "running" => format!("warming up {} / {} ({} requests so far)", w.region, w.model_id, w.requests),
-                                    "ok" => format!("{} / {} warm after {} requests, {}", w.region, w.model_id, w.requests, duration(w.duration_ms)),
-                                    _ => format!(
+                                let line = match w.status {
+                                    WarmupStatus::Pending | WarmupStatus::Running => format!("warming up {} / {} ({} requests so far)", w.region, w.model_id, w.requests),
+                                    WarmupStatus::Ok => format!("{} / {} warm after {} requests, {}", w.region, w.model_id, w.requests, duration(w.duration_ms)),
+                                    WarmupStatus::Failed => format!(
                                         "{} / {} did not warm up after {} requests ({}): its rows run anyway",
                                         w.region, w.model_id, w.requests, w.error.clone().unwrap_or_default()
                                     ),
                                 };
-                                view! { <li data-status=w.status.clone() data-provider=w.provider_id.clone()>{line}</li> }
+                                view! { <li data-status=w.status.as_str() data-provider=w.provider_id.clone()>{line}</li> }
                             })
                             .collect_view()
                     }}

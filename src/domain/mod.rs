@@ -28,4 +28,4 @@ pub use job_name::JobName;
 pub use model::{Catalogue, ModelInfo, RegionInfo};
 pub use progress::Progress;
 pub use region::Region;
-pub use status::{AttemptStatus, ExecutionStatus, JobStatus, LiveEventKind, Trigger};
+pub use status::{AttemptStatus, ExecutionStatus, JobStatus, LiveEventKind, Trigger, WarmupStatus};

@@ -104,6 +104,19 @@ impl AttemptStatus {
 }
 
 text_enum! {
+    /// Where a warm-up of one (provider, model) is (PROVIDERS.md's warm-ups). A warm-up waiting
+    /// for its provider is shown as `running`: it is part of the same wait.
+    pub enum WarmupStatus {
+        Pending = "pending",
+        Running = "running",
+        /// The provider answered: the job's rows may go there.
+        Ok = "ok",
+        /// It never answered within the time-out: the rows go anyway, and say why they fail.
+        Failed = "failed",
+    }
+}
+
+text_enum! {
     /// What started an attempt.
     pub enum Trigger {
         /// The execution's first attempt, when its job was submitted.

@@ -267,8 +267,7 @@ pub struct WarmupView {
     pub provider_id: String,
     pub region: Region,
     pub model_id: String,
-    /// `pending`, `running`, `ok` or `failed`.
-    pub status: String,
+    pub status: super::WarmupStatus,
     pub requests: i64,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,

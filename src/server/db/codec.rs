@@ -7,7 +7,7 @@ use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::{Database, Decode, Encode, Type};
 
-use crate::domain::{AttemptStatus, ExecutionStatus, JobId, JobStatus, Region, Role, Trigger};
+use crate::domain::{AttemptStatus, ExecutionStatus, JobId, JobStatus, Region, Role, Trigger, WarmupStatus};
 
 macro_rules! stored_as_text {
     ($($ty:ty => $parse:expr, $spell:expr;)+) => {$(
@@ -42,6 +42,7 @@ stored_as_text! {
     ExecutionStatus => |raw| ExecutionStatus::parse(raw).ok_or_else(|| unknown("execution status", raw)), |v: &ExecutionStatus| v.as_str().to_string();
     JobStatus => |raw| JobStatus::parse(raw).ok_or_else(|| unknown("job status", raw)), |v: &JobStatus| v.as_str().to_string();
     AttemptStatus => |raw| AttemptStatus::parse(raw).ok_or_else(|| unknown("attempt status", raw)), |v: &AttemptStatus| v.as_str().to_string();
+    WarmupStatus => |raw| WarmupStatus::parse(raw).ok_or_else(|| unknown("warm-up status", raw)), |v: &WarmupStatus| v.as_str().to_string();
     Trigger => |raw| Trigger::parse(raw).ok_or_else(|| unknown("trigger", raw)), |v: &Trigger| v.as_str().to_string();
     Role => |raw| Role::parse(raw).ok_or_else(|| unknown("role", raw)), |v: &Role| v.as_str().to_string();
     // Stored as the region id; which ids exist is configuration, so any stored id reads back.

@@ -5,6 +5,7 @@ use sqlx::FromRow;
 
 use super::{now_ms, rfc3339, Db};
 use crate::domain::views::WarmupView;
+use crate::domain::WarmupStatus;
 use crate::domain::{JobId, Region};
 
 /// A warm-up a provider has taken.
@@ -20,7 +21,7 @@ struct WarmupRow {
     provider_id: String,
     region: Region,
     model_id: String,
-    status: String,
+    status: WarmupStatus,
     requests: i64,
     started_at: Option<i64>,
     finished_at: Option<i64>,
@@ -90,7 +91,7 @@ pub async fn finish(db: &Db, id: i64, ok: bool, error: Option<&str>) -> sqlx::Re
           WHERE id = $1",
     )
     .bind(id)
-    .bind(if ok { "ok" } else { "failed" })
+    .bind(if ok { WarmupStatus::Ok } else { WarmupStatus::Failed })
     .bind(error)
     .bind(now)
     .execute(&mut *tx)
@@ -113,7 +114,7 @@ pub async fn list(db: &Db, job_id: &JobId) -> sqlx::Result<Vec<WarmupView>> {
             region: r.region,
             model_id: r.model_id,
             // The contract's three states: a warm-up not yet begun is already "warming up".
-            status: if r.status == "pending" { "running".to_string() } else { r.status },
+            status: if r.status == WarmupStatus::Pending { WarmupStatus::Running } else { r.status },
             requests: r.requests,
             started_at: r.started_at.map(rfc3339),
             finished_at: r.finished_at.map(rfc3339),
