@@ -107,7 +107,7 @@ pub fn JobHeader(
                 {move || job.with(|j| j.created_by.clone()).map(|by| view! { <span data-testid="created-by">" · started by "{by}</span> })}
                 {move || {
                     let n = job.with(|j| j.auto_retries);
-                    (n > 0).then(|| view! { <span data-testid="auto-retries">{format!(" · up to {n} automatic retries")}</span> })
+                    (n > 0).then(|| view! { <span data-testid="auto-retries">{format!(" · up to {}", plural(n.max(0) as usize, "automatic retry", "automatic retries"))}</span> })
                 }}
                 " "
                 <span

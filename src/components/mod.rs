@@ -24,6 +24,7 @@ mod warmups;
 pub use error_banner::{loaded, ErrorBanner, FormOutcome, LoadError, NoticeBanner};
 pub use execution_row::ExecutionRow;
 pub use format::duration as format_duration;
+pub use format::plural as format_plural;
 pub use job_header::JobHeader;
 pub use job_nav::{JobNav, JobSection};
 pub use job_table::JobTable;

@@ -89,11 +89,13 @@ pub fn RetryButton(execution: ExecutionView, label: String) -> impl IntoView {
     }
 }
 
-/// "Retry all failed (N)" in the header (no region) or "Retry failed in this region".
+/// "Retry all failed (N)" in the header (no region or model), "Retry failed in this region",
+/// or the model's when the page is filtered to one model.
 #[component]
 pub fn RetryAllButton(
     job_id: String,
     #[prop(optional)] region: Option<String>,
+    #[prop(optional)] model: Option<String>,
     #[prop(into)] label: Signal<String>,
     #[prop(into)] eligible: Signal<usize>,
 ) -> impl IntoView {
@@ -115,6 +117,7 @@ pub fn RetryAllButton(
         <ActionForm action attr:class="inline">
             <input type="hidden" name="job_id" value=job_id />
             {region.map(|region| view! { <input type="hidden" name="region" value=region /> })}
+            {model.map(|model| view! { <input type="hidden" name="model_id" value=model /> })}
             <button
                 type="submit"
                 class="retry-all"

@@ -150,7 +150,9 @@ pub fn auto_backoff(schedule_ms: &[u64], k: usize, jitter: f64, retry_after_ms: 
 
 /// The cell a retry was accepted for: "Retry queued: taiwan_status · mistral-7b · eu-west".
 pub fn accepted_summary(accepted: &super::views::RetryAccepted) -> String {
-    format!("Retry queued: {} · {} · {}", accepted.question_id, accepted.model_id, accepted.region)
+    // The sample is named when the job asks each cell more than once (UI.md §2).
+    let sample = if accepted.samples > 1 { format!(" #{}", accepted.sample_index + 1) } else { String::new() };
+    format!("Retry queued: {}{sample} · {} · {}", accepted.question_id, accepted.model_id, accepted.region)
 }
 
 /// One line for a batch's answer: "12 queued · 3 skipped: max retries reached".

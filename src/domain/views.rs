@@ -315,6 +315,11 @@ pub struct RetryAccepted {
     pub retry_attempt: i64,
     pub max_retries: i64,
     pub updated_at: String,
+    /// Which of the cell's samples, and how many the job asks per cell.
+    #[serde(default)]
+    pub sample_index: i64,
+    #[serde(default = "one")]
+    pub samples: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -339,6 +344,12 @@ pub struct ExecutionHistory {
     pub execution: ExecutionView,
     pub question_text: String,
     pub attempts: Vec<AttemptView>,
+    /// The job's samples per cell: the page names the sample when there is more than one.
+    #[serde(default = "one")]
+    pub samples: i64,
+    /// A cancelled job's failures offer no retry, here as in the row.
+    #[serde(default)]
+    pub job_cancelled: bool,
 }
 
 /// Which of a job's executions a page or an API call wants: any combination of statuses, one

@@ -97,7 +97,14 @@ fn Analysis(data: AnalysisPageData) -> impl IntoView {
                 <TableHead columns=&["Error code", "Reason", "Failed attempts"] />
                 <tbody>
                     {analysis.by_error_code.into_iter().map(|(code, n)| {
-                        let reason = crate::domain::failure_reason::failure_reason(&code, None);
+                        // The rows' own words, added up: one reason, or each with its count.
+                        let reason = match analysis.reasons_by_code.get(&code) {
+                            Some(reasons) if reasons.len() == 1 => reasons.keys().next().cloned().unwrap_or_default(),
+                            Some(reasons) if !reasons.is_empty() => {
+                                reasons.iter().map(|(reason, n)| format!("{reason} ({n})")).collect::<Vec<_>>().join(", ")
+                            }
+                            _ => crate::domain::failure_reason::failure_reason(&code, None),
+                        };
                         view! { <tr><td><code>{code}</code></td><td>{reason}</td><td class="num">{n}</td></tr> }
                     }).collect_view()}
                 </tbody>
@@ -144,14 +151,14 @@ fn RetryBiasPanel(bias: RetryBias) -> impl IntoView {
         }
     };
     view! {
-        <section class="panel retry-bias" class:flagged=bias.flagged data-testid="retry-bias" data-flagged=bias.flagged.to_string() data-testable=bias.testable.to_string()>
+        <section class="panel retry-bias" class:flagged=bias.flagged && bias.testable data-testid="retry-bias" data-flagged=bias.flagged.to_string() data-testable=bias.testable.to_string()>
             <h2>
-                {if bias.flagged {
-                    "⚠ Retries may have biased these results"
-                } else if bias.testable {
-                    "Retry bias: no sign in these answers"
-                } else {
+                {if !bias.testable {
                     "Retry bias: not testable yet"
+                } else if bias.flagged {
+                    "⚠ Retries may have biased these results"
+                } else {
+                    "Retry bias: no sign in these answers"
                 }}
             </h2>
             <p class="retry-bias-sentence" data-testid="retry-bias-sentence">{bias.explanation}</p>
@@ -162,7 +169,7 @@ fn RetryBiasPanel(bias: RetryBias) -> impl IntoView {
                     {group("Needed a retry", bias.retried)}
                 </tbody>
             </table>
-            <p class="muted">"Flagged when the two refusal intervals do not overlap, or when the mean lengths differ by more than 25 %."</p>
+            <p class="muted">"Flagged when the two refusal intervals do not overlap, or when the mean lengths differ by more than 25 %; tested once each group has at least 5 answers."</p>
         </section>
     }
 }

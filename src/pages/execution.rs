@@ -36,7 +36,7 @@ fn History(history: ExecutionHistory) -> impl IntoView {
     });
     // The same words and rules as the row's button (UI.md §7); a plain form, so it works the
     // same with and without JavaScript and comes back here with the outcome.
-    let action = match row_action(&e, false) {
+    let action = match row_action(&e, history.job_cancelled) {
         RowAction::Retry { label } => Some(
             view! {
                 <PlainRetryForm id=e.id region=e.region.to_string() question_index=e.question_index label testid="history-retry" />
@@ -61,7 +61,7 @@ fn History(history: ExecutionHistory) -> impl IntoView {
             </details>
         }
     });
-    let sample = (e.sample_index > 0).then(|| format!(" · sample #{}", e.sample_index + 1));
+    let sample = (history.samples > 1).then(|| format!(" · sample #{}", e.sample_index + 1));
     view! {
         <section class="panel">
             <p><a href=back>"← Job " {job_id}</a></p>
@@ -76,7 +76,12 @@ fn History(history: ExecutionHistory) -> impl IntoView {
             <p class="muted">{history.question_text}</p>
             <p>
                 <StatusBadge status=e.status.as_str() />
-                {format!(" · {} retries of {} used ", e.retry_count, e.max_retries)}
+                {format!(
+                    " · {} of {} used · {} left ",
+                    crate::components::format_plural(e.retry_count.max(0) as usize, "retry", "retries"),
+                    e.max_retries,
+                    (e.max_retries - e.retry_count).max(0)
+                )}
                 {action}
             </p>
             {original}

@@ -25,15 +25,15 @@ pub async fn retry_execution(id: String, region: String, question_index: i64) ->
     .await
 }
 
-/// "Retry all failed" for the whole job, or for one region.
+/// "Retry all failed" for the whole job, or for one region or model.
 #[server]
-pub async fn retry_all_failed(job_id: String, region: Option<String>) -> Result<BatchRetryResult, ApiError> {
+pub async fn retry_all_failed(job_id: String, region: Option<String>, model_id: Option<String>) -> Result<BatchRetryResult, ApiError> {
     use crate::domain::JobId;
     use crate::server::auth::Caller;
     use crate::server::page_request;
     use crate::server::services::retry::{self, BatchFilter};
     super::serve(<RetryAllFailed as leptos::server_fn::ServerFn>::PATH, |state| async move {
-        let filter = BatchFilter { region, model_id: None };
+        let filter = BatchFilter { region, model_id };
         let caller = Caller::from_context();
         let result = retry::retry_all_failed(&state, &JobId::parse(&job_id)?, &filter, caller.account()).await?;
         page_request::back_with_notice(&crate::domain::retry::batch_summary(&result));

@@ -130,6 +130,8 @@ async fn compare_and_analysis_match_numbers_worked_out_by_hand() {
 
     assert_eq!(analysis["by_attempt"], json!([{"attempt": 1, "n": 4, "succeeded": 3}, {"attempt": 2, "n": 1, "succeeded": 1}]));
     assert_eq!(analysis["by_error_code"], json!({"ROUTER_ERROR": 1}));
+    // The failure's words come from its message, as in its row: a cold start.
+    assert_eq!(analysis["reasons_by_code"], json!({"ROUTER_ERROR": {"Cold start": 1}}));
 
     // First try: US 4, US Taiwan, EU refusal; retried: EU 4.
     let bias = &analysis["retry_bias"];
@@ -141,10 +143,13 @@ async fn compare_and_analysis_match_numbers_worked_out_by_hand() {
     assert_eq!(bias["retried"]["n"], 1);
     assert!(close(&bias["retried"]["refusal_rate"], 0.0));
     assert!(close(&bias["retried"]["mean_length"], 1.0));
-    // The intervals overlap (tiny samples), but the one retried answer is far shorter.
+    // The intervals overlap (tiny samples), but the one retried answer is far shorter: the rule
+    // flags it, and with one and three answers the page says it cannot tell yet.
     assert_eq!(bias["flagged"], true);
+    assert_eq!(bias["testable"], false);
     let sentence = bias["explanation"].as_str().unwrap();
-    assert!(sentence.starts_with("Answers that needed retries are ") && sentence.contains("% shorter"), "{sentence}");
+    assert!(sentence.starts_with("Not testable yet: too few answers to compare (1 needed a retry, 3 answered on the first try"), "{sentence}");
+    assert!(sentence.contains("So far answers that needed retries are ") && sentence.contains("% shorter"), "{sentence}");
     assert_eq!(app.get("/api/v1/jobs/no-such-job/analysis").await.0, 404);
 
     // The pages show the same numbers, without JavaScript.
@@ -153,6 +158,8 @@ async fn compare_and_analysis_match_numbers_worked_out_by_hand() {
     assert!(html.contains(sentence), "the page says the API's sentence");
     assert!(html.contains(r#"data-testid="refusal-chart""#) && html.contains("<svg"));
     assert!(html.contains("50.0 %"), "eu-west's refusal rate");
+    let codes = &html[html.find(r#"data-testid="by-error-code""#).unwrap()..];
+    assert!(codes[..codes.find("</table>").unwrap()].contains("<td>Cold start"), "the analysis says what the row says");
     let (status, html) = app.get_html(&format!("/jobs/{job}/compare?diverging=true")).await;
     assert_eq!(status, 200);
     assert_eq!(html.matches(r#"data-testid="compare-row""#).count(), 1);

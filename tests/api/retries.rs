@@ -379,3 +379,49 @@ async fn a_retry_interrupted_by_a_crash_does_not_stay_retrying_past_its_lease() 
     assert_eq!(history[1]["status"], "interrupted");
     restarted.stop().await;
 }
+
+/// UI.md §2: with several samples per cell, an accepted retry names its sample, in the API's
+/// answer and in the notice a form post without JavaScript comes back with.
+#[tokio::test]
+async fn an_accepted_retry_names_its_sample_when_the_job_has_several() {
+    let router = TestRouter::start(|_, nth| if nth < 2 { Reply::Fail("cold".into()) } else { Reply::Answer("4".into()) }).await;
+    let app = spawn_with_router(&router.url).await;
+    let (status, created) =
+        app.post_json("/api/v1/jobs", &json!({"questions": ["math_basic"], "models": ["llama3.2-1b"], "regions": ["US"], "samples": 2})).await;
+    assert_eq!(status, 202, "{created}");
+    let job = created["id"].as_str().unwrap().to_string();
+    let rows = app.wait_all_finished(&job).await;
+    let second = rows.iter().find(|r| r["sample_index"] == 1).expect("sample #2");
+    assert_eq!(second["status"], "failed");
+    let (status, accepted) = app.retry(second["id"].as_i64().unwrap(), "US", 0, None).await;
+    assert_eq!(status, 202, "{accepted}");
+    assert_eq!((accepted["sample_index"].as_i64(), accepted["samples"].as_i64()), (Some(1), Some(2)));
+
+    let first = rows.iter().find(|r| r["sample_index"] == 0).unwrap()["id"].as_i64().unwrap();
+    let retry = <beacon::serverfns::retries::RetryExecution as leptos::server_fn::ServerFn>::PATH;
+    let (_, location) = app.post_form(retry, &format!("id={first}&region=US&question_index=0"), &format!("/jobs/{job}")).await;
+    assert!(location.contains("notice=Retry+queued%3A+math_basic+%231+%C2%B7+llama3.2-1b+%C2%B7+us-east"), "{location}");
+}
+
+/// UI.md §3: "Retry all failed" for one model, from the page filtered to it (a form post, as
+/// without JavaScript): only that model's failures are retried.
+#[tokio::test]
+async fn a_page_filtered_to_a_model_retries_that_models_failures_only() {
+    let router = TestRouter::start(|_, nth| if nth == 0 { Reply::Fail("cold".into()) } else { Reply::Answer("4".into()) }).await;
+    let app = spawn_with_router(&router.url).await;
+    let job = app.submit(&["math_basic"], &["llama3.2-1b", "mistral-7b"], &["US"]).await;
+    let rows = app.wait_all_finished(&job).await;
+    assert!(rows.iter().all(|r| r["status"] == "failed"), "{rows:?}");
+    let page = format!("/jobs/{job}?model=mistral-7b");
+    let (status, html) = app.get_html(&page).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Retry failed of mistral-7b (1)"), "the button names the model and counts its failures");
+    let action = form_action(&html[html.find(r#"data-testid="model-batch""#).expect("the model's button")..], "retry_all_failed");
+    let (status, location) = app.post_form(&action, &format!("job_id={job}&model_id=mistral-7b"), &page).await;
+    assert_eq!(status, 302);
+    assert!(location.contains("notice=1+queued"), "{location}");
+    let rows = app.wait_all_finished(&job).await;
+    let status_of_model = |model: &str| rows.iter().find(|r| r["model_id"] == model).unwrap()["status"].as_str().unwrap().to_string();
+    assert_eq!(status_of_model("mistral-7b"), "completed");
+    assert_eq!(status_of_model("llama3.2-1b"), "failed", "the other model's failure is left alone");
+}

@@ -36,6 +36,11 @@ impl Batches {
         }
     }
 
+    /// Whether an open batch waits for row `id`.
+    pub fn waits_for(&self, id: i64) -> bool {
+        self.open.iter().any(|b| b.waiting.contains(&id))
+    }
+
     pub fn settle(&mut self, id: i64, answered: bool) -> Settled {
         let Some(at) = self.open.iter().position(|b| b.waiting.contains(&id)) else { return Settled::Alone };
         let batch = &mut self.open[at];

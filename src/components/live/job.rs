@@ -4,7 +4,10 @@
 use leptos::prelude::*;
 
 use crate::domain::views::{ExecutionView, JobPageData, JobSummary, RetryAccepted};
-use crate::domain::LiveEventKind;
+use crate::domain::{ExecutionStatus, LiveEventKind};
+
+/// Ended retries remembered for a late batch answer.
+const ENDED_EARLY_KEPT: usize = 256;
 
 use super::batches::Settled;
 use super::merge::{self, RetryEnded};
@@ -21,6 +24,9 @@ pub struct LiveJob {
     /// The row whose Retry was pressed: its "Retrying…" takes the keyboard focus when it
     /// replaces the button (UI.md §3), so a keyboard user stays where they were.
     wants_focus: StoredValue<Option<i64>>,
+    /// Retries that ended on their own lately: a batch answer that arrives after one of its
+    /// rows has already ended counts it from here.
+    ended_early: StoredValue<Vec<(i64, bool)>>,
     /// The page's reactive owner: what a row starts (a retry and its answer) is owned here,
     /// so it outlives the row, which the live stream may re-render before the answer comes.
     page: StoredValue<Option<Owner>>,
@@ -37,6 +43,7 @@ impl LiveJob {
             toaster,
             batches: StoredValue::new(Default::default()),
             wants_focus: StoredValue::new(None),
+            ended_early: StoredValue::new(Vec::new()),
             page,
         };
         let state = use_live_stream(
@@ -68,10 +75,17 @@ impl LiveJob {
             LiveEventKind::Execution => {
                 if let Ok(fresh) = serde_json::from_str::<ExecutionView>(payload) {
                     let id = fresh.id;
+                    let on_page = self.data.with_untracked(|d| d.executions.iter().any(|e| e.id == id));
+                    let (finished, answered) =
+                        (fresh.status.is_failure() || fresh.status == ExecutionStatus::Completed, fresh.status == ExecutionStatus::Completed);
                     let mut ended = None;
                     self.data.try_update(|d| ended = merge::apply_execution(d, fresh));
                     if let Some(ended) = ended {
                         self.announce(id, ended);
+                    } else if !on_page && finished {
+                        // A batch's row this page does not show (filtered out, on another
+                        // page) still counts towards the batch's summary.
+                        self.settle_unseen(id, answered);
                     }
                 }
             }
@@ -113,9 +127,24 @@ impl LiveJob {
         self.wants_focus.get_value() == Some(id)
     }
 
-    /// A "Retry all failed" was accepted: its rows will toast together when they settle.
+    /// A "Retry all failed" was accepted: its rows will toast together when they settle. Rows
+    /// that ended before this answer arrived are counted at once.
     pub fn start_batch(&self, queued: &[i64]) {
-        self.batches.update_value(|batches| batches.start(queued));
+        let mut settled = Vec::new();
+        self.batches.update_value(|batches| {
+            batches.start(queued);
+            self.ended_early.update_value(|early| {
+                early.retain(|(id, answered)| {
+                    if queued.contains(id) {
+                        settled.push(batches.settle(*id, *answered));
+                        false
+                    } else {
+                        true
+                    }
+                })
+            });
+        });
+        settled.into_iter().for_each(|settled| self.toast_batch(settled));
     }
 
     fn announce(&self, id: i64, ended: RetryEnded) {
@@ -126,18 +155,44 @@ impl LiveJob {
         let mut settled = Settled::Alone;
         self.batches.update_value(|batches| settled = batches.settle(id, answered));
         match (settled, ended) {
-            (Settled::Waiting, _) => {}
-            (Settled::BatchDone { summary, failed: 0 }, _) => self.toaster.push(ToastKind::Info, summary),
+            (Settled::Alone, ended) => {
+                // Perhaps a batch's row whose end came before the batch's answer.
+                self.ended_early.update_value(|early| {
+                    early.push((id, answered));
+                    let excess = early.len().saturating_sub(ENDED_EARLY_KEPT);
+                    early.drain(..excess);
+                });
+                match ended {
+                    RetryEnded::Succeeded(text) => self.toaster.push(ToastKind::Success, text),
+                    RetryEnded::FailedAgain(text) => self.toaster.push(ToastKind::Error, text),
+                }
+            }
+            (settled, _) => self.toast_batch(settled),
+        }
+    }
+
+    fn settle_unseen(&self, id: i64, answered: bool) {
+        let mut settled = Settled::Alone;
+        self.batches.update_value(|batches| {
+            if batches.waits_for(id) {
+                settled = batches.settle(id, answered);
+            }
+        });
+        self.toast_batch(settled);
+    }
+
+    /// A batch's summary once its last row has settled.
+    fn toast_batch(&self, settled: Settled) {
+        match settled {
+            Settled::Alone | Settled::Waiting => {}
+            Settled::BatchDone { summary, failed: 0 } => self.toaster.push(ToastKind::Info, summary),
             // "— show them": the job's failed rows (those that failed again, and any out of
-            // retries the batch could not take).
-            (Settled::BatchDone { summary, .. }, _) => {
-                // The filter bar's "Failed" link, so it shows as chosen.
+            // retries the batch could not take), by the filter bar's "Failed" link.
+            Settled::BatchDone { summary, .. } => {
                 let statuses = crate::domain::ExecutionStatus::FAILURES.map(|s| s.as_str()).join(",");
                 let href = self.data.with_untracked(|d| format!("/jobs/{}?status={statuses}", d.job.id));
                 self.toaster.push_with_link(ToastKind::Error, summary, href, "show them");
             }
-            (Settled::Alone, RetryEnded::Succeeded(text)) => self.toaster.push(ToastKind::Success, text),
-            (Settled::Alone, RetryEnded::FailedAgain(text)) => self.toaster.push(ToastKind::Error, text),
         }
     }
 }

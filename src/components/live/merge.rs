@@ -177,6 +177,8 @@ mod tests {
             retry_attempt: 1,
             max_retries: 3,
             updated_at: T2.into(),
+            sample_index: 0,
+            samples: 1,
         };
         let mut data = page(vec![execution(1, Failed, 0, T1)]);
         apply_accepted(&mut data, &accepted);

@@ -219,6 +219,10 @@ pub struct AnalysisView {
     pub by_attempt: Vec<AttemptStats>,
     /// Failed attempts per error code.
     pub by_error_code: BTreeMap<String, u64>,
+    /// The same attempts per code, split by their reason in words (a `ROUTER_ERROR` may be a
+    /// cold start or not, by the provider's message): what the rows say, added up.
+    #[serde(default)]
+    pub reasons_by_code: BTreeMap<String, BTreeMap<String, u64>>,
     pub retry_bias: RetryBias,
 }
 
@@ -374,6 +378,7 @@ impl Tally {
             region_pairs,
             by_attempt,
             by_error_code: self.error_codes,
+            reasons_by_code: BTreeMap::new(),
             retry_bias: retry_bias(self.first_try.group(), self.retried.group()),
         }
     }
@@ -393,38 +398,53 @@ pub fn retry_bias(first_try: GroupStats, retried: GroupStats) -> RetryBias {
     let lengths_apart = length_change.is_some_and(|c| c.abs() > LENGTH_TOLERANCE);
     let flagged = refusals_apart || lengths_apart;
     let testable = first_try.n >= MIN_ANSWERS_TO_COMPARE && retried.n >= MIN_ANSWERS_TO_COMPARE;
-    let explanation = if retried.n == 0 {
-        "Not testable yet: no answer needed a retry.".to_string()
-    } else if refusals_apart {
+    // What the rule saw, in words, without what it means yet.
+    let seen = if refusals_apart {
         let more = retried.refusal_rate > first_try.refusal_rate;
-        format!(
-            "Answers that needed retries refuse {} often ({} vs {}): results with retried cells may not be comparable.",
+        Some(format!(
+            "answers that needed retries refuse {} often ({} vs {})",
             if more { "more" } else { "less" },
             percent(retried.refusal_rate),
             percent(first_try.refusal_rate)
-        )
+        ))
     } else if lengths_apart {
         let change = length_change.unwrap_or(0.0);
-        format!(
-            "Answers that needed retries are {:.0} % {} on average ({:.0} vs {:.0} characters): results with retried cells may not be comparable.",
+        Some(format!(
+            "answers that needed retries are {:.0} % {} on average ({:.0} vs {:.0} characters)",
             change.abs() * 100.0,
             if change > 0.0 { "longer" } else { "shorter" },
             retried.mean_length.unwrap_or(0.0),
             first_try.mean_length.unwrap_or(0.0)
-        )
-    } else if !testable {
-        format!(
-            "Not testable yet: too few answers to compare ({} needed a retry, {} answered on the first try; at least {MIN_ANSWERS_TO_COMPARE} of each are needed).",
-            retried.n, first_try.n
-        )
+        ))
     } else {
-        format!(
+        None
+    };
+    // With too few answers the check cannot run: the page says so, and never that something
+    // was found or that nothing was (UI.md §6); `flagged` stays the rule's own answer.
+    let explanation = match (retried.n, testable, seen) {
+        (0, _, _) => "Not testable yet: no answer needed a retry.".to_string(),
+        (_, false, seen) => {
+            let mut said = format!(
+                "Not testable yet: too few answers to compare ({} needed a retry, {} answered on the first try; at least {MIN_ANSWERS_TO_COMPARE} of each are needed).",
+                retried.n, first_try.n
+            );
+            if let Some(seen) = seen {
+                said.push_str(&format!(" So far {seen}, on too few answers to say more."));
+            }
+            said
+        }
+        (_, true, Some(seen)) => {
+            let mut chars = seen.chars();
+            let first = chars.next().map(|c| c.to_uppercase().collect::<String>()).unwrap_or_default();
+            format!("{first}{}: results with retried cells may not be comparable.", chars.as_str())
+        }
+        (_, true, None) => format!(
             "No sign that retries changed the answers: refusal rates {} (retried, n = {}) vs {} (first try, n = {}) with overlapping intervals, and lengths within 25 %.",
             percent(retried.refusal_rate),
             retried.n,
             percent(first_try.refusal_rate),
             first_try.n
-        )
+        ),
     };
     RetryBias { first_try, retried, flagged, testable, explanation }
 }
@@ -512,10 +532,12 @@ mod tests {
         assert_eq!(bias.retried.refusal_rate, Some(0.5));
         assert_eq!(bias.first_try.mean_length, Some((3 + 3 + 3 + 24 + 3) as f64 / 5.0));
         assert_eq!(bias.retried.mean_length, Some((3 + 24) as f64 / 2.0));
-        // Intervals overlap (tiny samples), but retried answers are 87.5 % longer: flagged.
-        assert!(bias.flagged);
+        // Intervals overlap (tiny samples), but retried answers are 87.5 % longer: the rule
+        // flags it, and with two retried answers the sentence says it cannot tell yet.
+        assert!(bias.flagged && !bias.testable);
         assert!(
-            bias.explanation.starts_with("Answers that needed retries are 8")
+            bias.explanation.starts_with("Not testable yet: too few answers to compare (2 needed a retry, 5 answered on the first try")
+                && bias.explanation.contains("So far answers that needed retries are 88 % longer")
                 && bias.explanation.contains("% longer on average (14 vs 7 characters)"),
             "{}",
             bias.explanation

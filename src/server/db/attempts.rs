@@ -167,6 +167,22 @@ pub async fn list_for_execution(db: &Db, execution_id: i64) -> sqlx::Result<Vec<
 
 /// How a job's attempts ended, counted by attempt number, status and error code (the
 /// analysis's success by attempt and failures by code): one grouped query, a few rows back.
+/// A job's failed attempts by code and message, counted: the reasons in words come from both.
+pub async fn failure_messages_for_job(db: &Db, job_id: &JobId) -> sqlx::Result<Vec<(String, Option<String>, i64)>> {
+    use crate::domain::text_enum::sql_list;
+    let ended_failing =
+        sql_list(&[AttemptStatus::Failed, AttemptStatus::Timeout, AttemptStatus::Error, AttemptStatus::Interrupted], AttemptStatus::as_str);
+    sqlx::query_as(assembled(format!(
+        "SELECT a.error_code, a.error, COUNT(*)
+           FROM execution_attempts a JOIN executions e ON e.id = a.execution_id
+          WHERE e.job_id = $1 AND a.error_code IS NOT NULL AND a.status IN {ended_failing}
+          GROUP BY a.error_code, a.error"
+    )))
+    .bind(job_id)
+    .fetch_all(&db.pool)
+    .await
+}
+
 pub async fn outcomes_for_job(db: &Db, job_id: &JobId) -> sqlx::Result<Vec<(i64, AttemptStatus, Option<String>, i64)>> {
     sqlx::query_as(
         "SELECT a.number, a.status, a.error_code, COUNT(*)

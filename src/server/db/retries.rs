@@ -25,10 +25,11 @@ pub struct RetryTarget {
     pub status: ExecutionStatus,
     pub retry_count: i64,
     pub max_retries: i64,
+    pub sample_index: i64,
 }
 
 const TARGET_COLUMNS: &str = "SELECT e.id, e.job_id, e.region, e.model_id, e.question_id, e.question_index, e.status,
-        e.retry_count, e.max_retries FROM executions e";
+        e.retry_count, e.max_retries, e.sample_index FROM executions e";
 
 impl RetryTarget {
     pub fn retry_facts(&self, job_status: JobStatus) -> RetryFacts {
@@ -61,13 +62,15 @@ pub async fn load_targets(db: &Db, conn: &mut AnyConnection, ids: &[i64]) -> sql
 }
 
 /// The status of each job in `job_ids` (sorted, distinct), locked on PostgreSQL.
-pub async fn lock_job_statuses(db: &Db, conn: &mut AnyConnection, job_ids: &[&JobId]) -> sqlx::Result<Vec<(JobId, JobStatus)>> {
+/// Each job's status and samples per cell (an accepted retry's answer names the sample when
+/// there are several).
+pub async fn lock_job_statuses(db: &Db, conn: &mut AnyConnection, job_ids: &[&JobId]) -> sqlx::Result<Vec<(JobId, JobStatus, i64)>> {
     if job_ids.is_empty() {
         return Ok(Vec::new());
     }
     let list = super::placeholders(1, job_ids.len());
     let lock = db.lock_rows();
-    let mut query = sqlx::query_as(assembled(format!("SELECT id, status FROM jobs WHERE id IN ({list}) ORDER BY id{lock}")));
+    let mut query = sqlx::query_as(assembled(format!("SELECT id, status, samples FROM jobs WHERE id IN ({list}) ORDER BY id{lock}")));
     for id in job_ids {
         query = query.bind(*id);
     }

@@ -104,7 +104,12 @@ pub async fn analysis(state: &AppState, job_id: &JobId) -> Result<AnalysisView, 
     for (number, status, code, count) in db::attempts::outcomes_for_job(&state.db, &job.id).await? {
         tally.add_attempts(number, status, code.as_deref(), count.max(0) as u64);
     }
-    Ok(tally.finish())
+    let mut view = tally.finish();
+    for (code, message, count) in db::attempts::failure_messages_for_job(&state.db, &job.id).await? {
+        let reason = crate::domain::failure_reason::failure_reason(&code, message.as_deref());
+        *view.reasons_by_code.entry(code).or_default().entry(reason).or_default() += count.max(0) as u64;
+    }
+    Ok(view)
 }
 
 async fn load_job(state: &AppState, job_id: &JobId) -> Result<JobRow, AppError> {

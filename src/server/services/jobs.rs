@@ -438,5 +438,7 @@ fn job_not_found(id: &JobId) -> AppError {
 pub async fn history(state: &AppState, id: ExecutionId) -> Result<ExecutionHistory, AppError> {
     let detail = execution_detail(state, id).await?;
     let question_text = db::questions::get_many(&state.db, &[detail.execution.question_id.as_str()]).await?.pop().map(|q| q.text).unwrap_or_default();
-    Ok(ExecutionHistory { execution: detail.execution, question_text, attempts: detail.retry_history })
+    let job = db::jobs::get(&state.db, &detail.execution.job_id).await?;
+    let (samples, job_cancelled) = job.map_or((1, false), |job| (job.samples, job.status == JobStatus::Cancelled));
+    Ok(ExecutionHistory { execution: detail.execution, question_text, attempts: detail.retry_history, samples, job_cancelled })
 }

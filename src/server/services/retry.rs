@@ -157,7 +157,8 @@ async fn accept_group(db: &Db, conn: &mut sqlx::AnyConnection, group: &[Pending]
     job_ids.sort_unstable();
     job_ids.dedup();
     let locked_jobs = db::retries::lock_job_statuses(db, conn, &job_ids).await?;
-    let mut jobs: HashMap<JobId, JobStatus> = locked_jobs.iter().cloned().collect();
+    let mut jobs: HashMap<JobId, JobStatus> = locked_jobs.iter().map(|(id, status, _)| (id.clone(), *status)).collect();
+    let samples: HashMap<&JobId, i64> = locked_jobs.iter().map(|(id, _, samples)| (id, *samples)).collect();
 
     // Decided in the group's order, each on the state the earlier ones left: a second request
     // for an execution just accepted sees it `retrying`, exactly as if it had come later.
@@ -208,7 +209,7 @@ async fn accept_group(db: &Db, conn: &mut sqlx::AnyConnection, group: &[Pending]
             updated.insert(id, (retry_count, updated_at));
         }
     }
-    for (job_id, was) in &locked_jobs {
+    for (job_id, was, _) in &locked_jobs {
         if *was != JobStatus::Running && jobs.get(job_id) == Some(&JobStatus::Running) {
             db::retries::mark_job_running(conn, job_id).await?;
         }
@@ -239,6 +240,8 @@ async fn accept_group(db: &Db, conn: &mut sqlx::AnyConnection, group: &[Pending]
                     retry_attempt: retry_count,
                     max_retries: target.max_retries,
                     updated_at: rfc3339(updated_at),
+                    sample_index: target.sample_index,
+                    samples: samples.get(&target.job_id).copied().unwrap_or(1),
                 })
             }
         };
