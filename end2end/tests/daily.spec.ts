@@ -204,3 +204,32 @@ test('a failed cell on the compare page leads to its history, whose Retry works 
   await expect(page).toHaveURL(/\/executions\/\d+\?notice=Retry\+queued/);
   await expect(page.getByText('Retry queued: math_basic · mistral-7b · asia-pacific')).toBeVisible();
 });
+
+test('a page filtered to a model retries that model’s failures, and a filtered page still hears how a batch ended', async ({ page }) => {
+  // asia-pacific/mistral-7b is broken for good: its rows fail, and fail again.
+  const response = await page.request.post('/api/v1/jobs', {
+    data: { questions: ['math_basic', 'taiwan_status'], models: ['mistral-7b', 'llama3.2-1b'], regions: ['ASIA'] },
+  });
+  expect(response.status()).toBe(202);
+  const id = (await response.json()).id;
+  await waitUntilSettled(page, id);
+  const before = await (await page.request.get(`/api/v1/jobs/${id}/executions/all`)).json();
+  const llamaRetries = (rows: any[]) => rows.filter((r) => r.model_id === 'llama3.2-1b').map((r) => r.retry_count);
+
+  await page.goto(`/jobs/${id}?model=mistral-7b`);
+  await waitForHydration(page);
+  await page.getByTestId('model-batch').getByRole('button', { name: 'Retry failed of mistral-7b (2)' }).click();
+  await expect(toast(page, '2 queued')).toBeVisible();
+  await expect(toast(page, '2 retried: all failed again — show them')).toBeVisible({ timeout: 60_000 });
+  const after = await (await page.request.get(`/api/v1/jobs/${id}/executions/all`)).json();
+  expect(llamaRetries(after.executions)).toEqual(llamaRetries(before.executions));
+
+  // On the failed rows' own view the retried rows leave the page as they start; the batch's
+  // summary still comes.
+  await page.goto(`/jobs/${id}?status=failed,timeout,error&model=mistral-7b`);
+  await waitForHydration(page);
+  await expect(page.getByTestId('live-state')).toHaveText('● Live');
+  await page.getByTestId('model-batch').getByRole('button', { name: /^Retry failed of mistral-7b/ }).click();
+  await expect(toast(page, '2 queued')).toBeVisible();
+  await expect(toast(page, '2 retried: all failed again — show them')).toBeVisible({ timeout: 60_000 });
+});
