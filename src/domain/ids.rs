@@ -120,6 +120,51 @@ impl IdempotencyKey {
     }
 }
 
+/// A question's id: 1–64 lowercase letters, digits, `-` or `_`, and not `import` (the import
+/// route's name). Parsed where a request names a question; ids that cannot exist are never
+/// looked up.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct QuestionId(String);
+
+impl QuestionId {
+    pub fn parse(raw: &str) -> Result<QuestionId, InvalidId> {
+        if super::question::valid_question_id(raw) {
+            Ok(QuestionId(raw.to_string()))
+        } else {
+            Err(InvalidId { code: ErrorCode::InvalidRequest, message: format!("unknown question {raw:?}") })
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// A configured model's id, as the catalogue spells it: only [`super::Catalogue`] makes one,
+/// so holding one means the model exists in this server's configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ModelId(String);
+
+impl ModelId {
+    pub(crate) fn configured(id: &str) -> ModelId {
+        ModelId(id.to_string())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for ModelId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Why an id was refused: a machine code (`invalid_job_id`, `invalid_execution_id`) and a
 /// sentence naming what was wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -132,6 +177,14 @@ pub struct InvalidId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn question_ids_are_lowercase_words_and_never_the_import_route() {
+        assert_eq!(QuestionId::parse("q-1_a").unwrap().as_str(), "q-1_a");
+        for bad in ["", "Q1", "q 1", "q1 ", "import", &"q".repeat(65)] {
+            assert!(QuestionId::parse(bad).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn job_ids_are_url_safe_words() {

@@ -23,7 +23,7 @@ pub use account::{Role, Visitor};
 pub use error::ApiError;
 pub use error_code::ErrorCode;
 pub use failure_code::FailureCode;
-pub use ids::{ExecutionId, IdempotencyKey, JobId};
+pub use ids::{ExecutionId, IdempotencyKey, JobId, ModelId, QuestionId};
 pub use job_name::JobName;
 pub use model::{Catalogue, ModelInfo, RegionInfo};
 pub use progress::Progress;

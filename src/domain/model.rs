@@ -43,6 +43,11 @@ impl Catalogue {
         self.models.iter().find(|m| m.id == id)
     }
 
+    /// A model's id, if the configuration has it.
+    pub fn model_id(&self, id: &str) -> Option<super::ModelId> {
+        self.model(id).map(|m| super::ModelId::configured(&m.id))
+    }
+
     /// Whether some provider serves `model` in `region`.
     pub fn serves(&self, region: &Region, model: &str) -> bool {
         self.model(model).is_some_and(|m| m.regions.contains(region))

@@ -2,6 +2,7 @@
 
 mod admin;
 mod analysis;
+mod api_docs;
 mod compare;
 mod execution;
 mod home;
@@ -10,6 +11,7 @@ mod not_found;
 
 pub use admin::AdminPage;
 pub use analysis::AnalysisPage;
+pub use api_docs::ApiDocsPage;
 pub use compare::ComparePage;
 pub use execution::ExecutionPage;
 pub use home::HomePage;

@@ -77,19 +77,6 @@ impl AppError {
         }
         answer
     }
-
-    /// For server functions: the same answer, and the same HTTP status on the response. A
-    /// plain form post (no JavaScript) is left as the redirect back to its page that Leptos
-    /// makes of it, carrying the error in the URL.
-    pub fn into_server_fn_error(self) -> ApiError {
-        let answer = self.to_api_error();
-        if !super::page_request::is_plain_form_post() {
-            if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-                response.set_status(self.status());
-            }
-        }
-        answer
-    }
 }
 
 impl From<RetryRefusal> for AppError {

@@ -91,7 +91,7 @@ pub async fn page(State(state): State<AppState>, caller: Caller, Query(query): Q
     let mut extras = Extras { notice, read_only, ..Extras::default() };
     let mut status = StatusCode::OK;
     if let Some(id) = present(query.edit.as_deref()).filter(|_| !read_only) {
-        match questions::get(&state, id).await {
+        match questions::get(&state.db, id).await {
             Ok(question) if question.in_use => {
                 status = StatusCode::CONFLICT;
                 extras.error = Some(format!("Question {id} is asked by a job: it can no longer change"));
@@ -123,7 +123,7 @@ pub async fn edit(State(state): State<AppState>, BannerFor(who): BannerFor, Path
         category: present(Some(&form.category)).map(str::to_string),
         tags: Some(split_tags(&form.tags)),
     };
-    match questions::replace(&state, &id, body).await {
+    match questions::replace(&state.db, &id, body).await {
         Ok(question) => see_other(&list_url(&state, &who, None, &format!("Question {} saved", question.id))),
         Err(err) => {
             let (status, error) = failure(&err);
@@ -135,7 +135,7 @@ pub async fn edit(State(state): State<AppState>, BannerFor(who): BannerFor, Path
 
 /// `POST /questions/{id}/delete`: deletes a question no job has asked.
 pub async fn delete(State(state): State<AppState>, BannerFor(who): BannerFor, Path(id): Path<String>) -> Response {
-    match questions::delete(&state, &id).await {
+    match questions::delete(&state.db, &id).await {
         Ok(()) => see_other(&list_url(&state, &who, None, &format!("Question {id} deleted"))),
         Err(err) => {
             let (status, error) = failure(&err);
@@ -152,7 +152,7 @@ pub async fn add(State(state): State<AppState>, BannerFor(who): BannerFor, Form(
         category: present(Some(&form.category)).map(str::to_string),
         tags: Some(split_tags(&form.tags)),
     };
-    match questions::create(&state, body).await {
+    match questions::create(&state.db, body).await {
         Ok(question) => see_other(&list_url(&state, &who, None, &format!("Question {} added", question.id))),
         Err(err) => {
             let (status, error) = failure(&err);
@@ -189,7 +189,7 @@ pub async fn upload(
         let extras = refused(message, Vec::new());
         return render(&state, StatusCode::UNSUPPORTED_MEDIA_TYPE, None, None, extras).await;
     };
-    match questions::import(&state, Some(&content_type), &upload.bytes, set.as_deref(), caller.account()).await {
+    match questions::import(&state.db, Some(&content_type), &upload.bytes, set.as_deref(), caller.account()).await {
         Ok(result) => {
             let notice = format!("Imported: {} new, {} unchanged", result.created, result.unchanged);
             see_other(&list_url(&state, &who, result.set.as_deref(), &notice))
@@ -304,14 +304,14 @@ fn see_other(location: &str) -> Response {
 /// makes the page a 404 with the reason.
 async fn render(state: &AppState, status: StatusCode, set: Option<&str>, category: Option<&str>, mut extras: Extras) -> Response {
     let mut status = status;
-    let sets = match questions::list_sets(state).await {
+    let sets = match questions::list_sets(&state.db).await {
         Ok(sets) => sets,
         Err(err) => {
             let (failed, message) = failure(&err);
             return plain_problem(failed, &message);
         }
     };
-    let listed = match questions::list(state, set, category).await {
+    let listed = match questions::list(&state.db, set, category).await {
         Ok(listed) => listed,
         Err(err) => {
             let (failed, message) = failure(&err);

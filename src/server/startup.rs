@@ -4,8 +4,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post};
 use axum::Router;
@@ -95,7 +94,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
 
     let background = CancellationToken::new();
     let feed = LiveFeed::start(db.clone(), background.clone()).await?;
-    let retries = super::services::retry::RetryCommitter::start(db.clone(), Arc::clone(&runner), background.clone());
+    let retries = super::services::retry::RetryCommitter::start(db.clone(), Arc::clone(&runner), Arc::clone(&metrics), background.clone());
     super::services::housekeeping::start(db.clone(), background.clone());
     if config.open_to_the_network() {
         tracing::warn!(addr = %config.site_addr, "BEACON_AUTH=off on a network address: anyone who can reach it can start, retry and cancel jobs");
@@ -126,13 +125,25 @@ fn static_files(options: &leptos::config::LeptosOptions) -> tower_http::services
     tower_http::services::ServeDir::new(format!("{}/{}", options.site_root, options.site_pkg_dir))
 }
 
+/// A path no route has: under `/api/` a JSON 404, elsewhere the app's not-found page.
+async fn not_found(State(state): State<AppState>, request: axum::extract::Request) -> axum::response::Response {
+    if let Some(answer) = api::rejections::api_not_found(request.method(), request.uri()) {
+        return answer;
+    }
+    let uri = request.uri().clone();
+    leptos_axum::file_and_error_handler::<AppState, _>(shell)(uri, State(state), request).await
+}
+
 /// The routes, and around them the rules every request passes, outermost first: security
 /// headers, JSON errors under `/api/`, one spelling per path and ordinary methods only, the
 /// Host check, the cross-site check, who is calling
 /// and whether they may, the mutation rate, the request time-out, the body limit.
 fn app(state: &AppState) -> Router {
     let routes = generate_route_list(App);
-    let timeout = tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, state.config.request_timeout);
+    // A request out of time is answered by `layer_failed`, in Beacon's error shape.
+    let timeout = tower::ServiceBuilder::new()
+        .layer(axum::error_handling::HandleErrorLayer::new(api::rejections::layer_failed))
+        .timeout(state.config.request_timeout);
     Router::new()
         .merge(api::routes())
         .route("/login", get(auth::login::page).post(auth::login::log_in))
@@ -148,7 +159,8 @@ fn app(state: &AppState) -> Router {
         })
         // The app's own files: a miss is a plain 404, never a page (SAFETY.md §7).
         .nest_service(&format!("/{}", state.leptos_options.site_pkg_dir), static_files(&state.leptos_options))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(not_found)
+        .method_not_allowed_fallback(api::rejections::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(timeout)
         .layer(from_fn_with_state(state.clone(), http::notices::sign_form_errors))
@@ -161,7 +173,6 @@ fn app(state: &AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), http::cross_site::check_host))
         .layer(from_fn(http::paths::one_spelling))
         .layer(from_fn_with_state(state.clone(), http::client_address::resolve))
-        .layer(from_fn(api::rejections::json_errors))
         .layer(from_fn(http::headers::security_headers))
         .layer(from_fn_with_state(state.clone(), telemetry::metrics::count_requests))
         // Every request's log lines carry its id (kept from the request, else new), and the

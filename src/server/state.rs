@@ -6,8 +6,13 @@ use leptos::config::LeptosOptions;
 use super::config::Config;
 use super::db::Db;
 use super::error::AppError;
+use super::http::limits::{MutationLimiter, StreamSlots};
+use super::http::notices::NoticeKey;
 use super::live::LiveFeed;
 use super::runner::Runner;
+use super::services::retry::RetryCommitter;
+use super::telemetry::metrics::Metrics;
+use tokio_util::sync::CancellationToken;
 
 /// Everything a request handler or server function may need, built once at start-up. Every
 /// middleware layer and extractor clones the state for each request, so it is one shared
@@ -22,16 +27,16 @@ pub struct Shared {
     pub config: Arc<Config>,
     pub feed: Arc<LiveFeed>,
     /// `None` with `BEACON_MUTATION_RATE=off`.
-    pub mutation_limiter: Option<Arc<super::http::limits::MutationLimiter>>,
-    pub streams: Arc<super::http::limits::StreamSlots>,
-    pub metrics: Arc<super::telemetry::metrics::Metrics>,
+    pub mutation_limiter: Option<Arc<MutationLimiter>>,
+    pub streams: Arc<StreamSlots>,
+    pub metrics: Arc<Metrics>,
     /// Accepts retries in groups (one transaction for those that arrive together).
-    pub retries: Arc<super::services::retry::RetryCommitter>,
+    pub retries: Arc<RetryCommitter>,
     /// Signs the notices put in page addresses (SAFETY.md §7).
-    pub notice_key: Arc<super::http::notices::NoticeKey>,
+    pub notice_key: Arc<NoticeKey>,
     /// Cancelled when the server begins to stop: ends the live streams, which would otherwise
     /// keep the graceful shutdown waiting forever.
-    pub shutdown: tokio_util::sync::CancellationToken,
+    pub shutdown: CancellationToken,
 }
 
 impl AppState {
@@ -53,9 +58,36 @@ impl std::ops::Deref for AppState {
     }
 }
 
-/// leptos_axum reads its options from the router's state.
-impl FromRef<AppState> for LeptosOptions {
-    fn from_ref(state: &AppState) -> LeptosOptions {
-        state.leptos_options.clone()
+/// The narrow pieces handlers, middleware and extractors ask for (`State<Db>`,
+/// `State<Arc<Config>>`, …): a function names only what it uses, and nothing below this module
+/// needs to know the whole state exists (which is what keeps the import graph free of cycles).
+macro_rules! sub_states {
+    ($($field:ident: $ty:ty),* $(,)?) => {$(
+        impl FromRef<AppState> for $ty {
+            fn from_ref(state: &AppState) -> $ty {
+                state.$field.clone()
+            }
+        }
+    )*};
+}
+
+impl FromRef<AppState> for super::live::streams::Streams {
+    fn from_ref(state: &AppState) -> Self {
+        let (db, feed, slots, shutdown) = (state.db.clone(), state.feed.clone(), state.streams.clone(), state.shutdown.clone());
+        super::live::streams::Streams { db, feed, slots, shutdown }
     }
+}
+
+sub_states! {
+    leptos_options: LeptosOptions,
+    db: Db,
+    runner: Arc<Runner>,
+    config: Arc<Config>,
+    feed: Arc<LiveFeed>,
+    mutation_limiter: Option<Arc<MutationLimiter>>,
+    streams: Arc<StreamSlots>,
+    metrics: Arc<Metrics>,
+    retries: Arc<RetryCommitter>,
+    notice_key: Arc<NoticeKey>,
+    shutdown: CancellationToken,
 }

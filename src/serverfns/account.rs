@@ -6,7 +6,7 @@ use crate::domain::{ApiError, Visitor};
 /// actions are offered.
 #[server(prefix = "/api/read")]
 pub async fn load_visitor() -> Result<Visitor, ApiError> {
-    use crate::server::{auth, error::AppError};
-    auth::allow_server_fn(<LoadVisitor as leptos::server_fn::ServerFn>::PATH).map_err(AppError::into_server_fn_error)?;
+    use crate::server::auth;
+    auth::allow_server_fn(<LoadVisitor as leptos::server_fn::ServerFn>::PATH).map_err(crate::server::page_request::server_fn_error)?;
     Ok(auth::Caller::from_context().visitor())
 }

@@ -62,7 +62,7 @@ pub async fn add_user(name: String, role: String, password: String) -> Result<St
     super::serve(<AddUser as leptos::server_fn::ServerFn>::PATH, |state| async move {
         let role = Role::parse(&role).ok_or_else(|| AppError::invalid_request("role: viewer, researcher or admin"))?;
         accounts::add_user(&state.db, name.trim(), role, &password).await?;
-        crate::server::page_request::back_with_notice(&format!("Added {} ({role})", name.trim()));
+        crate::server::page_request::back_with_notice(&state.notice_key, &format!("Added {} ({role})", name.trim()));
         Ok(name)
     })
     .await
@@ -77,7 +77,7 @@ pub async fn remove_user(name: String) -> Result<String, ApiError> {
             return Err(AppError::refused(crate::domain::ErrorCode::OwnAccount, "you cannot remove your own account"));
         }
         accounts::remove_user(&state.db, &name).await?;
-        crate::server::page_request::back_with_notice(&format!("Removed {name}"));
+        crate::server::page_request::back_with_notice(&state.notice_key, &format!("Removed {name}"));
         Ok(name)
     })
     .await
@@ -98,7 +98,7 @@ pub async fn revoke_token(prefix: String) -> Result<String, ApiError> {
     use crate::server::auth::accounts;
     super::serve(<RevokeToken as leptos::server_fn::ServerFn>::PATH, |state| async move {
         let revoked = accounts::revoke_token(&state.db, &prefix).await?;
-        crate::server::page_request::back_with_notice(&format!("Revoked {revoked}…"));
+        crate::server::page_request::back_with_notice(&state.notice_key, &format!("Revoked {revoked}…"));
         Ok(revoked)
     })
     .await

@@ -64,13 +64,13 @@ pub async fn load_compare(
             query.incomplete.as_deref(),
             query.page.as_deref(),
         )?;
-        let job = jobs::get(&state, &id).await?;
+        let job = jobs::get(&state.db, &id).await?;
         let ids: Vec<&str> = job.questions.iter().map(String::as_str).collect();
         let mut categories: Vec<String> =
             crate::server::db::questions::get_many(&state.db, &ids).await?.into_iter().filter_map(|q| q.category).collect();
         categories.sort();
         categories.dedup();
-        let compare = analysis::compare(&state, &id, &filter).await?;
+        let compare = analysis::compare(&state.db, state.config.divergence_threshold, &id, &filter).await?;
         Ok(ComparePageData { job, compare, categories })
     })
     .await
@@ -82,8 +82,8 @@ pub async fn load_analysis(id: String) -> Result<AnalysisPageData, ApiError> {
     use crate::server::services::{analysis, jobs};
     super::serve(<LoadAnalysis as leptos::server_fn::ServerFn>::PATH, |state| async move {
         let id = JobId::parse(&id)?;
-        let job = jobs::get(&state, &id).await?;
-        let analysis = analysis::analysis(&state, &id).await?;
+        let job = jobs::get(&state.db, &id).await?;
+        let analysis = analysis::analysis(&state.db, state.config.divergence_threshold, &id).await?;
         Ok(AnalysisPageData { job, analysis })
     })
     .await

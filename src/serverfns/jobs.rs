@@ -59,8 +59,8 @@ pub async fn load_home() -> Result<HomeData, ApiError> {
     use crate::server::{db, services};
     super::serve(<LoadHome as leptos::server_fn::ServerFn>::PATH, |state| async move {
         let questions = db::questions::first(&state.db, MAX_FORM_QUESTIONS as i64).await?;
-        let question_sets = services::questions::list_sets(&state).await?.into_iter().map(|s| (s.id, s.name, s.questions.len())).collect();
-        let jobs = services::jobs::list(&state).await?;
+        let question_sets = services::questions::list_sets(&state.db).await?.into_iter().map(|s| (s.id, s.name, s.questions.len())).collect();
+        let jobs = services::jobs::list(&state.db).await?;
         let setup = &state.config.setup;
         Ok(HomeData {
             questions,
@@ -88,8 +88,9 @@ pub async fn load_job_page(
     use crate::server::services;
     let query = JobPageQuery { page, status, region, model };
     super::serve(<LoadJobPage as leptos::server_fn::ServerFn>::PATH, |state| async move {
-        let filter = services::jobs::execution_filter(&state, query.status.as_deref(), query.region.as_deref(), query.model.as_deref())
-            .map_err(AppError::invalid_request)?;
+        let filter =
+            services::jobs::execution_filter(&state.config.setup.catalogue, query.status.as_deref(), query.region.as_deref(), query.model.as_deref())
+                .map_err(AppError::invalid_request)?;
         let page = match query.page.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
             None => 1,
             Some(raw) => raw
@@ -98,7 +99,7 @@ pub async fn load_job_page(
                 .filter(|p| *p >= 1)
                 .ok_or_else(|| AppError::invalid_request(format!("page: expected a page number from 1, got {raw:?}")))?,
         };
-        services::jobs::page(&state, &JobId::parse(&id)?, filter, page).await
+        services::jobs::page(&state.db, &state.config.setup.catalogue, &JobId::parse(&id)?, filter, page).await
     })
     .await
 }
@@ -160,7 +161,8 @@ mod new_job {
                 seed: number("seed", seed)?,
             };
             let caller = crate::server::auth::Caller::from_context();
-            let created = jobs::create(&state, request, caller.account()).await?;
+            let spec = jobs::JobSpec::parse(&request, &state.config.setup)?;
+            let created = jobs::create(&state.db, &state.runner, &state.config, &spec, caller.account()).await?;
             page_request::go_to(&format!("/jobs/{}", created.id));
             Ok(created.id)
         })
@@ -173,8 +175,8 @@ pub async fn cancel_job(id: String) -> Result<JobId, ApiError> {
     use crate::server::page_request;
     use crate::server::services::jobs;
     super::serve(<CancelJob as leptos::server_fn::ServerFn>::PATH, |state| async move {
-        let cancelled = jobs::cancel(&state, &JobId::parse(&id)?).await?;
-        page_request::back_with_notice("Job cancelled");
+        let cancelled = jobs::cancel(&state.db, &JobId::parse(&id)?).await?;
+        page_request::back_with_notice(&state.notice_key, "Job cancelled");
         Ok(cancelled.id)
     })
     .await
@@ -184,6 +186,6 @@ pub async fn cancel_job(id: String) -> Result<JobId, ApiError> {
 #[server(prefix = "/api/read")]
 pub async fn load_warmups(job_id: String) -> Result<Vec<crate::domain::views::WarmupView>, ApiError> {
     use crate::server::services::jobs;
-    super::serve(<LoadWarmups as leptos::server_fn::ServerFn>::PATH, |state| async move { jobs::warmups(&state, &JobId::parse(&job_id)?).await })
+    super::serve(<LoadWarmups as leptos::server_fn::ServerFn>::PATH, |state| async move { jobs::warmups(&state.db, &JobId::parse(&job_id)?).await })
         .await
 }

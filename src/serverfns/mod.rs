@@ -6,6 +6,7 @@
 pub mod account;
 pub mod admin;
 pub mod analysis;
+pub mod api_docs;
 pub mod jobs;
 pub mod retries;
 
@@ -30,5 +31,5 @@ where
         (Err(refused), _) | (Ok(()), Err(refused)) => Err(refused),
         (Ok(()), Ok(state)) => work(state).await,
     };
-    result.map_err(AppError::into_server_fn_error)
+    result.map_err(crate::server::page_request::server_fn_error)
 }

@@ -11,15 +11,10 @@ pub async fn retry_execution(id: String, region: String, question_index: i64) ->
     use crate::server::page_request;
     use crate::server::services::retry::{retry, RetryRequest};
     super::serve(<RetryExecution as leptos::server_fn::ServerFn>::PATH, |state| async move {
-        let request = RetryRequest {
-            execution_id: ExecutionId::parse(&id)?,
-            region: &region,
-            question_index,
-            idempotency_key: None,
-            requested_by: Caller::from_context().account().map(str::to_string),
-        };
-        let accepted = retry(&state, request, Trigger::Manual).await?;
-        page_request::back_with_notice(&crate::domain::retry::accepted_summary(&accepted));
+        let requested_by = Caller::from_context().account().map(str::to_string);
+        let request = RetryRequest::parse(&state.config.setup.catalogue, ExecutionId::parse(&id)?, &region, question_index, None, requested_by)?;
+        let accepted = retry(&state.retries, request, Trigger::Manual).await?;
+        page_request::back_with_notice(&state.notice_key, &crate::domain::retry::accepted_summary(&accepted));
         Ok(accepted)
     })
     .await
@@ -33,10 +28,11 @@ pub async fn retry_all_failed(job_id: String, region: Option<String>, model_id: 
     use crate::server::page_request;
     use crate::server::services::retry::{self, BatchFilter};
     super::serve(<RetryAllFailed as leptos::server_fn::ServerFn>::PATH, |state| async move {
-        let filter = BatchFilter { region, model_id };
+        let job_id = JobId::parse(&job_id)?;
+        let scope = BatchFilter { region, model_id }.parse(&state.config.setup.catalogue)?;
         let caller = Caller::from_context();
-        let result = retry::retry_all_failed(&state, &JobId::parse(&job_id)?, &filter, caller.account()).await?;
-        page_request::back_with_notice(&crate::domain::retry::batch_summary(&result));
+        let result = retry::retry_all_failed(&state.retries, &job_id, &scope, caller.account()).await?;
+        page_request::back_with_notice(&state.notice_key, &crate::domain::retry::batch_summary(&result));
         Ok(result)
     })
     .await
@@ -46,9 +42,8 @@ pub async fn retry_all_failed(job_id: String, region: Option<String>, model_id: 
 pub async fn load_execution_history(id: String) -> Result<ExecutionHistory, ApiError> {
     use crate::domain::ExecutionId;
     use crate::server::services::jobs;
-    super::serve(
-        <LoadExecutionHistory as leptos::server_fn::ServerFn>::PATH,
-        |state| async move { jobs::history(&state, ExecutionId::parse(&id)?).await },
-    )
+    super::serve(<LoadExecutionHistory as leptos::server_fn::ServerFn>::PATH, |state| async move {
+        jobs::history(&state.db, ExecutionId::parse(&id)?).await
+    })
     .await
 }

@@ -1,6 +1,6 @@
 //! `GET /api/v1/jobs/:id/compare` and `GET /api/v1/jobs/:id/analysis` (RESEARCH.md §4–§5).
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
 
@@ -8,9 +8,12 @@ use crate::domain::analysis::report::{AnalysisView, CompareView};
 use crate::domain::JobId;
 use crate::server::error::AppError;
 use crate::server::services::analysis::{self, CompareFilter};
-use crate::server::state::AppState;
+use std::sync::Arc;
 
-use super::extract::JobIdPath;
+use crate::server::config::Config;
+use crate::server::db::Db;
+
+use super::extract::{JobIdPath, QueryParams};
 use super::openapi::ErrorBody;
 
 /// The comparison's filters, as written.
@@ -58,11 +61,12 @@ impl CompareQuery {
     ),
 )]
 pub async fn compare(
-    State(state): State<AppState>,
+    State(db): State<Db>,
+    State(config): State<Arc<Config>>,
     JobIdPath(id): JobIdPath,
-    Query(query): Query<CompareQuery>,
+    QueryParams(query): QueryParams<CompareQuery>,
 ) -> Result<Json<CompareView>, AppError> {
-    Ok(Json(analysis::compare(&state, &id, &query.parse()?).await?))
+    Ok(Json(analysis::compare(&db, config.divergence_threshold, &id, &query.parse()?).await?))
 }
 
 /// `GET /api/v1/jobs/:id/analysis`: refusal rates with intervals, region agreement, retry
@@ -79,6 +83,6 @@ pub async fn compare(
         (status = 404, description = "`not_found`", body = ErrorBody),
     ),
 )]
-pub async fn analysis(State(state): State<AppState>, JobIdPath(id): JobIdPath) -> Result<Json<AnalysisView>, AppError> {
-    Ok(Json(analysis::analysis(&state, &id).await?))
+pub async fn analysis(State(db): State<Db>, State(config): State<Arc<Config>>, JobIdPath(id): JobIdPath) -> Result<Json<AnalysisView>, AppError> {
+    Ok(Json(analysis::analysis(&db, config.divergence_threshold, &id).await?))
 }

@@ -7,7 +7,9 @@ use axum::Json;
 use serde::Serialize;
 
 use crate::domain::{ModelInfo, RegionInfo};
-use crate::server::state::AppState;
+use std::sync::Arc;
+
+use crate::server::config::Config;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct RegionList {
@@ -22,13 +24,13 @@ pub struct ModelList {
 /// `GET /api/v1/regions`: the configured regions, with labels and aliases.
 #[utoipa::path(get, path = "/api/v1/regions",
     operation_id = "list_regions", tag = "catalogue", responses((status = 200, description = "The configured regions, in order", body = RegionList)))]
-pub async fn regions(State(state): State<AppState>) -> Json<RegionList> {
-    Json(RegionList { regions: state.config.setup.catalogue.regions.clone() })
+pub async fn regions(State(config): State<Arc<Config>>) -> Json<RegionList> {
+    Json(RegionList { regions: config.setup.catalogue.regions.clone() })
 }
 
 /// `GET /api/v1/models`: the configured models and the regions serving each.
 #[utoipa::path(get, path = "/api/v1/models",
     operation_id = "list_models", tag = "catalogue", responses((status = 200, description = "The configured models and where each is served", body = ModelList)))]
-pub async fn models(State(state): State<AppState>) -> Json<ModelList> {
-    Json(ModelList { models: state.config.setup.catalogue.models.clone() })
+pub async fn models(State(config): State<Arc<Config>>) -> Json<ModelList> {
+    Json(ModelList { models: config.setup.catalogue.models.clone() })
 }

@@ -1,9 +1,9 @@
 use axum::extract::State;
 use axum::Json;
 
+use crate::server::db::Db;
 use crate::server::error::AppError;
 use crate::server::services::jobs::{self, ExecutionDetail};
-use crate::server::state::AppState;
 
 use super::extract::ExecutionIdPath;
 use super::openapi;
@@ -23,6 +23,6 @@ use crate::domain::ExecutionId;
         (status = 404, description = "`not_found`", body = openapi::ErrorBody),
     ),
 )]
-pub async fn details(State(state): State<AppState>, ExecutionIdPath(id): ExecutionIdPath) -> Result<Json<ExecutionDetail>, AppError> {
-    Ok(Json(jobs::execution_detail(&state, id).await?))
+pub async fn details(State(db): State<Db>, ExecutionIdPath(id): ExecutionIdPath) -> Result<Json<ExecutionDetail>, AppError> {
+    Ok(Json(jobs::execution_detail(&db, id).await?))
 }

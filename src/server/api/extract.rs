@@ -1,8 +1,9 @@
 //! Extractors whose rejections are Beacon's JSON errors rather than axum's plain text, and
 //! which parse ids at the edge into the domain's types.
 
+use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
@@ -34,6 +35,48 @@ fn json_rejection(rejection: JsonRejection) -> AppError {
         other => format!("body: {}", other.body_text()),
     };
     AppError::invalid_request(message)
+}
+
+/// A query string; one that does not parse is a 400 naming the problem.
+pub struct QueryParams<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(QueryParams(value)),
+            Err(rejection) => Err(AppError::invalid_request(rejection.body_text())),
+        }
+    }
+}
+
+/// A body read whole, within the route's limit: over it, a 413.
+pub struct BodyBytes(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for BodyBytes {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Bytes::from_request(req, state).await {
+            Ok(bytes) => Ok(BodyBytes(bytes)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(AppError::refused(crate::domain::ErrorCode::PayloadTooLarge, "request body is too large"))
+            }
+            Err(rejection) => Err(AppError::invalid_request(format!("body: {}", rejection.body_text()))),
+        }
+    }
+}
+
+/// The one path parameter of a route as written (a question's or a set's id, looked up as is).
+pub struct RawPath(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for RawPath {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(RawPath(path_param(parts, state).await))
+    }
 }
 
 /// The one path parameter of a route, as written.

@@ -1,5 +1,5 @@
 use axum::body::Body;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -11,10 +11,14 @@ use crate::domain::JobId;
 use crate::server::auth::Caller;
 use crate::server::error::AppError;
 use crate::server::services::exports;
-use crate::server::services::jobs::{self, CreateJob, ExecutionDetail, ExecutionsPage, JobCancelled, JobCreated, MAX_PAGE};
-use crate::server::state::AppState;
+use crate::server::services::jobs::{self, CreateJob, ExecutionDetail, ExecutionsPage, JobCancelled, JobCreated, JobSpec, MAX_PAGE};
+use std::sync::Arc;
 
-use super::extract::{JobIdPath, JsonBody};
+use crate::server::config::Config;
+use crate::server::db::Db;
+use crate::server::runner::Runner;
+
+use super::extract::{JobIdPath, JsonBody, QueryParams};
 use super::openapi;
 
 /// `GET /api/v1/jobs`' answer.
@@ -51,18 +55,20 @@ pub struct AllExecutions {
     ),
 )]
 pub async fn create(
-    State(state): State<AppState>,
+    State(db): State<Db>,
+    State(config): State<Arc<Config>>,
+    State(runner): State<Arc<Runner>>,
     caller: Caller,
     JsonBody(body): JsonBody<CreateJob>,
 ) -> Result<(StatusCode, Json<JobCreated>), AppError> {
-    Ok((StatusCode::ACCEPTED, Json(jobs::create(&state, body, caller.account()).await?)))
+    Ok((StatusCode::ACCEPTED, Json(jobs::create(&db, &runner, &config, &JobSpec::parse(&body, &config.setup)?, caller.account()).await?)))
 }
 
 /// `GET /api/v1/jobs`: the newest jobs with their progress.
 #[utoipa::path(get, path = "/api/v1/jobs",
     operation_id = "list_jobs", tag = "jobs", responses((status = 200, description = "The newest jobs", body = JobList)))]
-pub async fn list(State(state): State<AppState>) -> Result<Json<JobList>, AppError> {
-    Ok(Json(JobList { jobs: jobs::list(&state).await? }))
+pub async fn list(State(db): State<Db>) -> Result<Json<JobList>, AppError> {
+    Ok(Json(JobList { jobs: jobs::list(&db).await? }))
 }
 
 /// `GET /api/v1/jobs/:id`: one job, its lists and its progress.
@@ -78,8 +84,8 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<JobList>, AppErr
         (status = 404, description = "`not_found`", body = openapi::ErrorBody),
     ),
 )]
-pub async fn get(State(state): State<AppState>, JobIdPath(id): JobIdPath) -> Result<Json<JobView>, AppError> {
-    Ok(Json(jobs::get(&state, &id).await?))
+pub async fn get(State(db): State<Db>, JobIdPath(id): JobIdPath) -> Result<Json<JobView>, AppError> {
+    Ok(Json(jobs::get(&db, &id).await?))
 }
 
 /// `GET /api/v1/jobs/:id/executions/all`: the whole job, streamed a page at a time.
@@ -95,8 +101,8 @@ pub async fn get(State(state): State<AppState>, JobIdPath(id): JobIdPath) -> Res
         (status = 404, description = "`not_found`", body = openapi::ErrorBody),
     ),
 )]
-pub async fn all_executions(State(state): State<AppState>, JobIdPath(id): JobIdPath) -> Result<Response, AppError> {
-    let chunks = jobs::stream_all(&state, &id).await?.map(|chunk| {
+pub async fn all_executions(State(db): State<Db>, JobIdPath(id): JobIdPath) -> Result<Response, AppError> {
+    let chunks = jobs::stream_all(&db, &id).await?.map(|chunk| {
         chunk.map_err(|err| {
             // The status line is gone by now: the answer ends short (invalid JSON), and the log
             // says why.
@@ -137,11 +143,12 @@ pub struct PageQuery {
     ),
 )]
 pub async fn executions(
-    State(state): State<AppState>,
+    State(db): State<Db>,
+    State(config): State<Arc<Config>>,
     JobIdPath(id): JobIdPath,
-    Query(query): Query<PageQuery>,
+    QueryParams(query): QueryParams<PageQuery>,
 ) -> Result<Json<ExecutionsPage>, AppError> {
-    let filter = jobs::execution_filter(&state, query.status.as_deref(), query.region.as_deref(), query.model.as_deref())
+    let filter = jobs::execution_filter(&config.setup.catalogue, query.status.as_deref(), query.region.as_deref(), query.model.as_deref())
         .map_err(AppError::invalid_request)?;
     let limit = match query.limit.as_deref() {
         None => 100,
@@ -157,7 +164,7 @@ pub async fn executions(
             _ => return Err(AppError::invalid_request(format!("after: expected a `next` cursor, got {raw:?}"))),
         },
     };
-    Ok(Json(jobs::executions_page(&state, &id, &filter, after, limit).await?))
+    Ok(Json(jobs::executions_page(&db, &id, &filter, after, limit).await?))
 }
 
 /// `POST /api/v1/jobs/:id/cancel`: stops an active job.
@@ -174,8 +181,8 @@ pub async fn executions(
         (status = 409, description = "`not_cancellable`: the job has finished", body = openapi::ErrorBody),
     ),
 )]
-pub async fn cancel(State(state): State<AppState>, JobIdPath(id): JobIdPath) -> Result<Json<JobCancelled>, AppError> {
-    Ok(Json(jobs::cancel(&state, &id).await?))
+pub async fn cancel(State(db): State<Db>, JobIdPath(id): JobIdPath) -> Result<Json<JobCancelled>, AppError> {
+    Ok(Json(jobs::cancel(&db, &id).await?))
 }
 
 /// `GET /api/v1/jobs/:id/warmups`.
@@ -191,8 +198,8 @@ pub async fn cancel(State(state): State<AppState>, JobIdPath(id): JobIdPath) -> 
         (status = 404, description = "`not_found`", body = openapi::ErrorBody),
     ),
 )]
-pub async fn warmups(State(state): State<AppState>, JobIdPath(id): JobIdPath) -> Result<Json<WarmupList>, AppError> {
-    Ok(Json(WarmupList { warmups: jobs::warmups(&state, &id).await? }))
+pub async fn warmups(State(db): State<Db>, JobIdPath(id): JobIdPath) -> Result<Json<WarmupList>, AppError> {
+    Ok(Json(WarmupList { warmups: jobs::warmups(&db, &id).await? }))
 }
 
 /// The export's filters.
@@ -224,9 +231,9 @@ pub struct ExportQuery {
         (status = 404, description = "`not_found`", body = openapi::ErrorBody),
     ),
 )]
-pub async fn export_csv(state: State<AppState>, id: JobIdPath, query: Query<ExportQuery>) -> Result<Response, AppError> {
-    let cells = if query.raw == Some(true) { exports::Cells::Exact } else { exports::Cells::SpreadsheetSafe };
-    export(state, id, query, exports::Format::Csv(cells)).await
+pub async fn export_csv(db: State<Db>, config: State<Arc<Config>>, id: JobIdPath, query: QueryParams<ExportQuery>) -> Result<Response, AppError> {
+    let cells = if query.0.raw == Some(true) { exports::Cells::Exact } else { exports::Cells::SpreadsheetSafe };
+    export(db, config, id, query, exports::Format::Csv(cells)).await
 }
 
 /// `GET /api/v1/jobs/:id/export.jsonl`: one JSON object per execution and line, with its
@@ -243,19 +250,20 @@ pub async fn export_csv(state: State<AppState>, id: JobIdPath, query: Query<Expo
         (status = 404, description = "`not_found`", body = openapi::ErrorBody),
     ),
 )]
-pub async fn export_jsonl(state: State<AppState>, id: JobIdPath, query: Query<ExportQuery>) -> Result<Response, AppError> {
-    export(state, id, query, exports::Format::Jsonl).await
+pub async fn export_jsonl(db: State<Db>, config: State<Arc<Config>>, id: JobIdPath, query: QueryParams<ExportQuery>) -> Result<Response, AppError> {
+    export(db, config, id, query, exports::Format::Jsonl).await
 }
 
 async fn export(
-    State(state): State<AppState>,
+    State(db): State<Db>,
+    State(config): State<Arc<Config>>,
     JobIdPath(id): JobIdPath,
-    Query(query): Query<ExportQuery>,
+    QueryParams(query): QueryParams<ExportQuery>,
     format: exports::Format,
 ) -> Result<Response, AppError> {
-    let filter = jobs::execution_filter(&state, query.status.as_deref(), query.region.as_deref(), query.model.as_deref())
+    let filter = jobs::execution_filter(&config.setup.catalogue, query.status.as_deref(), query.region.as_deref(), query.model.as_deref())
         .map_err(AppError::invalid_request)?;
-    let (file_stem, chunks) = exports::stream(&state, &id, format, filter).await?;
+    let (file_stem, chunks) = exports::stream(&db, &id, format, filter).await?;
     let chunks = chunks.map(|chunk| {
         // The status line is gone by now: the file ends short, and the log says why.
         chunk.map_err(|err| std::io::Error::other(err.to_api_error().error))

@@ -7,7 +7,6 @@
 
 mod analysis;
 mod catalogue;
-pub mod docs_page;
 mod executions;
 pub mod extract;
 mod health;
@@ -33,7 +32,6 @@ pub fn routes() -> Router<AppState> {
         // Outside `/api/v1`, and not part of the scripted API: for probes and scrapers.
         .route("/health", get(health::health))
         .route("/metrics", get(crate::server::telemetry::metrics::scrape))
-        .route("/api/docs", get(docs_page::page))
 }
 
 /// The `/api/v1` routes with their documentation.

@@ -1,18 +1,17 @@
 //! `/api/v1/questions` and `/api/v1/question-sets` (RESEARCH.md §1).
 
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::views::{QuestionSetView, QuestionView};
 use crate::server::auth::Caller;
+use crate::server::db::Db;
 use crate::server::error::AppError;
 use crate::server::services::questions::{self, ImportResult, NewSetBody, QuestionBody};
-use crate::server::state::AppState;
 
-use super::extract::JsonBody;
+use super::extract::{BodyBytes, JsonBody, QueryParams, RawPath};
 use super::openapi::ErrorBody;
 
 /// The largest import body, above the API's usual limit.
@@ -60,8 +59,8 @@ fn present(value: &Option<String>) -> Option<&str> {
         (status = 404, description = "`not_found`: no such set", body = ErrorBody),
     ),
 )]
-pub async fn list(State(state): State<AppState>, Query(query): Query<ListQuery>) -> Result<Json<QuestionList>, AppError> {
-    Ok(Json(QuestionList { questions: questions::list(&state, present(&query.set), present(&query.category)).await? }))
+pub async fn list(State(db): State<Db>, QueryParams(query): QueryParams<ListQuery>) -> Result<Json<QuestionList>, AppError> {
+    Ok(Json(QuestionList { questions: questions::list(&db, present(&query.set), present(&query.category)).await? }))
 }
 
 /// `POST /api/v1/questions`: adds one question.
@@ -77,8 +76,8 @@ pub async fn list(State(state): State<AppState>, Query(query): Query<ListQuery>)
         (status = 409, description = "`duplicate`: the id exists", body = ErrorBody),
     ),
 )]
-pub async fn create(State(state): State<AppState>, JsonBody(body): JsonBody<QuestionBody>) -> Result<(StatusCode, Json<QuestionView>), AppError> {
-    Ok((StatusCode::CREATED, Json(questions::create(&state, body).await?)))
+pub async fn create(State(db): State<Db>, JsonBody(body): JsonBody<QuestionBody>) -> Result<(StatusCode, Json<QuestionView>), AppError> {
+    Ok((StatusCode::CREATED, Json(questions::create(&db, body).await?)))
 }
 
 /// `GET /api/v1/questions/:id`
@@ -93,8 +92,8 @@ pub async fn create(State(state): State<AppState>, JsonBody(body): JsonBody<Ques
         (status = 404, description = "`not_found`", body = ErrorBody),
     ),
 )]
-pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<QuestionView>, AppError> {
-    Ok(Json(questions::get(&state, &id).await?))
+pub async fn get(State(db): State<Db>, RawPath(id): RawPath) -> Result<Json<QuestionView>, AppError> {
+    Ok(Json(questions::get(&db, &id).await?))
 }
 
 /// `PUT /api/v1/questions/:id`: replaces text, category and tags of a question no job has used.
@@ -112,12 +111,8 @@ pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Resul
         (status = 409, description = "`question_in_use`: a job has asked it; it never changes", body = ErrorBody),
     ),
 )]
-pub async fn replace(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    JsonBody(body): JsonBody<QuestionBody>,
-) -> Result<Json<QuestionView>, AppError> {
-    Ok(Json(questions::replace(&state, &id, body).await?))
+pub async fn replace(State(db): State<Db>, RawPath(id): RawPath, JsonBody(body): JsonBody<QuestionBody>) -> Result<Json<QuestionView>, AppError> {
+    Ok(Json(questions::replace(&db, &id, body).await?))
 }
 
 /// `DELETE /api/v1/questions/:id`: deletes a question no job has used.
@@ -133,8 +128,8 @@ pub async fn replace(
         (status = 409, description = "`question_in_use`: a job has asked it; it never changes", body = ErrorBody),
     ),
 )]
-pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode, AppError> {
-    questions::delete(&state, &id).await?;
+pub async fn delete(State(db): State<Db>, RawPath(id): RawPath) -> Result<StatusCode, AppError> {
+    questions::delete(&db, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -156,14 +151,14 @@ pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Re
     ),
 )]
 pub async fn import(
-    State(state): State<AppState>,
+    State(db): State<Db>,
     caller: Caller,
     headers: HeaderMap,
-    Query(query): Query<ImportQuery>,
-    body: Bytes,
+    QueryParams(query): QueryParams<ImportQuery>,
+    BodyBytes(body): BodyBytes,
 ) -> Result<(StatusCode, Json<ImportResult>), AppError> {
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
-    let result = questions::import(&state, content_type, &body, present(&query.set), caller.account()).await?;
+    let result = questions::import(&db, content_type, &body, present(&query.set), caller.account()).await?;
     Ok((StatusCode::CREATED, Json(result)))
 }
 
@@ -175,8 +170,8 @@ pub async fn import(
     tag = "questions",
     responses((status = 200, description = "Every question set with its question ids", body = QuestionSetList)),
 )]
-pub async fn list_sets(State(state): State<AppState>) -> Result<Json<QuestionSetList>, AppError> {
-    Ok(Json(QuestionSetList { question_sets: questions::list_sets(&state).await? }))
+pub async fn list_sets(State(db): State<Db>) -> Result<Json<QuestionSetList>, AppError> {
+    Ok(Json(QuestionSetList { question_sets: questions::list_sets(&db).await? }))
 }
 
 /// `POST /api/v1/question-sets`: names an ordered list of stored questions.
@@ -193,11 +188,11 @@ pub async fn list_sets(State(state): State<AppState>) -> Result<Json<QuestionSet
     ),
 )]
 pub async fn create_set(
-    State(state): State<AppState>,
+    State(db): State<Db>,
     caller: Caller,
     JsonBody(body): JsonBody<NewSetBody>,
 ) -> Result<(StatusCode, Json<QuestionSetView>), AppError> {
-    Ok((StatusCode::CREATED, Json(questions::create_set(&state, body, caller.account()).await?)))
+    Ok((StatusCode::CREATED, Json(questions::create_set(&db, body, caller.account()).await?)))
 }
 
 /// `GET /api/v1/question-sets/:id`
@@ -212,6 +207,6 @@ pub async fn create_set(
         (status = 404, description = "`not_found`", body = ErrorBody),
     ),
 )]
-pub async fn get_set(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<QuestionSetView>, AppError> {
-    Ok(Json(questions::get_set(&state, &id).await?))
+pub async fn get_set(State(db): State<Db>, RawPath(id): RawPath) -> Result<Json<QuestionSetView>, AppError> {
+    Ok(Json(questions::get_set(&db, &id).await?))
 }

@@ -1,52 +1,51 @@
 //! Every error answer under `/api/` has Beacon's JSON shape, `{"error", "code"}`, including
-//! those Beacon's handlers never see: axum's own rejections (a query string that does not
-//! parse, a body over the limit), an unknown route, a method a route does not take. Handlers'
-//! own errors are already JSON and pass through untouched.
+//! those no handler of Beacon's writes: an unknown route and a method a route does not take
+//! (the router's fallbacks, here), a request that runs out of time (its error handler, here),
+//! and a query string or body that does not parse (the extractors in `extract`).
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{header, StatusCode};
+use axum::http::{header, Method, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::domain::{ApiError, ErrorCode};
+use crate::server::error::error_response;
 
 /// Plain-text rejections are a sentence or two; anything longer is cut.
 const MAX_REJECTION_BYTES: usize = 16 * 1024;
 
-pub async fn json_errors(request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_string();
-    let method = request.method().clone();
-    let response = next.run(request).await;
-    let status = response.status();
-    let failed = status.is_client_error() || status.is_server_error();
-    if !path.starts_with("/api/") || !failed || is_json(&response) {
-        return response;
+fn is_api(uri: &Uri) -> bool {
+    uri.path().starts_with("/api/")
+}
+
+/// No route under `/api/` has this path. Pages' misses are the app's own not-found page.
+pub fn api_not_found(method: &Method, uri: &Uri) -> Option<Response> {
+    is_api(uri).then(|| error_response(ErrorCode::NotFound, format!("no API route {method} {}", uri.path())))
+}
+
+/// The route exists, the method does not (the router adds the `Allow` header).
+pub async fn method_not_allowed(method: Method, uri: Uri) -> Response {
+    if is_api(&uri) {
+        error_response(ErrorCode::MethodNotAllowed, format!("{method} is not allowed on {}", uri.path()))
+    } else {
+        (StatusCode::METHOD_NOT_ALLOWED, format!("{method} is not allowed here")).into_response()
     }
-    let (mut parts, body) = response.into_parts();
-    let text = axum::body::to_bytes(body, MAX_REJECTION_BYTES).await.unwrap_or_default();
-    let text = String::from_utf8_lossy(&text).trim().to_string();
-    let (code, message) = match status {
-        StatusCode::NOT_FOUND => (ErrorCode::NotFound, format!("no API route {method} {path}")),
-        StatusCode::METHOD_NOT_ALLOWED => (ErrorCode::MethodNotAllowed, format!("{method} is not allowed on {path}")),
-        StatusCode::PAYLOAD_TOO_LARGE => (ErrorCode::PayloadTooLarge, "request body is too large".to_string()),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => (ErrorCode::UnsupportedMediaType, text),
-        // The request time-out's answer has no body of its own.
-        StatusCode::SERVICE_UNAVAILABLE if text.is_empty() => {
-            (ErrorCode::RequestTimeout, "the request took longer than BEACON_REQUEST_TIMEOUT; try again".to_string())
-        }
-        status if status.is_server_error() => {
-            tracing::error!(%path, %status, body = %text, "request failed outside a handler");
-            (ErrorCode::Internal, "Something went wrong on the server; it has been logged.".to_string())
-        }
-        _ => (ErrorCode::InvalidRequest, if text.is_empty() { status.to_string() } else { text }),
-    };
-    // The status stays the one the layer gave (a 422 from axum stays a 422).
-    let answer = ApiError::new(status.as_u16(), code.as_str(), message);
-    parts.headers.remove(header::CONTENT_LENGTH);
-    parts.headers.insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
-    let body = Body::from(answer.body().to_string());
-    (parts, body).into_response()
+}
+
+/// The request time-out's answer (`BEACON_REQUEST_TIMEOUT`), and any other error of the
+/// layers around the routes.
+pub async fn layer_failed(uri: Uri, error: tower::BoxError) -> Response {
+    if error.is::<tower::timeout::error::Elapsed>() {
+        let message = "the request took longer than BEACON_REQUEST_TIMEOUT; try again";
+        return if is_api(&uri) {
+            error_response(ErrorCode::RequestTimeout, message)
+        } else {
+            (StatusCode::SERVICE_UNAVAILABLE, message).into_response()
+        };
+    }
+    tracing::error!(path = %uri.path(), %error, "request failed outside a handler");
+    error_response(ErrorCode::Internal, "Something went wrong on the server; it has been logged.")
 }
 
 fn is_json(response: &Response) -> bool {

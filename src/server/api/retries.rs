@@ -1,4 +1,3 @@
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
@@ -8,10 +7,12 @@ use crate::domain::views::{BatchRetryResult, RetryAccepted};
 use crate::domain::Trigger;
 use crate::server::auth::Caller;
 use crate::server::error::AppError;
-use crate::server::services::retry::{self, BatchFilter, RetryRequest};
-use crate::server::state::AppState;
+use std::sync::Arc;
 
-use super::extract::{ExecutionIdPath, JobIdPath, JsonBody};
+use crate::server::config::Config;
+use crate::server::services::retry::{self, BatchFilter, RetryCommitter, RetryRequest};
+
+use super::extract::{BodyBytes, ExecutionIdPath, JobIdPath, JsonBody};
 use super::openapi;
 use crate::domain::{ExecutionId, JobId};
 
@@ -43,7 +44,8 @@ pub struct RetryBody {
     ),
 )]
 pub async fn retry_question(
-    State(state): State<AppState>,
+    State(retries): State<Arc<RetryCommitter>>,
+    State(config): State<Arc<Config>>,
     ExecutionIdPath(id): ExecutionIdPath,
     caller: Caller,
     headers: HeaderMap,
@@ -54,14 +56,9 @@ pub async fn retry_question(
         // A value that is not even ASCII is refused like any other bad key.
         Some(value) => Some(crate::domain::IdempotencyKey::parse(value.to_str().unwrap_or_default())?),
     };
-    let request = RetryRequest {
-        execution_id: id,
-        region: &body.region,
-        question_index: body.question_index,
-        idempotency_key: key,
-        requested_by: caller.account().map(str::to_string),
-    };
-    let accepted = retry::retry(&state, request, Trigger::Manual).await?;
+    let requested_by = caller.account().map(str::to_string);
+    let request = RetryRequest::parse(&config.setup.catalogue, id, &body.region, body.question_index, key, requested_by)?;
+    let accepted = retry::retry(&retries, request, Trigger::Manual).await?;
     Ok((StatusCode::ACCEPTED, Json(accepted)))
 }
 
@@ -80,15 +77,16 @@ pub async fn retry_question(
     ),
 )]
 pub async fn retry_all_failed(
-    State(state): State<AppState>,
+    State(retries): State<Arc<RetryCommitter>>,
+    State(config): State<Arc<Config>>,
     JobIdPath(job_id): JobIdPath,
     caller: Caller,
-    body: Bytes,
+    BodyBytes(body): BodyBytes,
 ) -> Result<Json<BatchRetryResult>, AppError> {
     let filter: BatchFilter = if body.iter().all(u8::is_ascii_whitespace) {
         BatchFilter::default()
     } else {
         serde_json::from_slice(&body).map_err(|err| AppError::invalid_request(format!("body: {err}")))?
     };
-    Ok(Json(retry::retry_all_failed(&state, &job_id, &filter, caller.account()).await?))
+    Ok(Json(retry::retry_all_failed(&retries, &job_id, &filter.parse(&config.setup.catalogue)?, caller.account()).await?))
 }

@@ -13,7 +13,10 @@ use crate::server::db::accounts::{LoginAttempt, LoginBounds};
 use crate::server::db::{self, now_ms};
 use crate::server::http::html::{self, escape};
 use crate::server::http::ClientIp;
-use crate::server::state::AppState;
+use std::sync::Arc;
+
+use crate::server::config::Config;
+use crate::server::db::Db;
 
 /// Failed logins allowed in ten minutes (SAFETY.md §7): 5 for one (address, name), and 20
 /// for a name from anywhere, so one client cannot lock out a colleague who types the right
@@ -35,16 +38,16 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-pub async fn page(State(state): State<AppState>, Query(query): Query<LoginQuery>) -> Response {
-    if !state.config.auth {
+pub async fn page(State(config): State<Arc<Config>>, Query(query): Query<LoginQuery>) -> Response {
+    if !config.auth {
         // Accounts are off: there is nobody to be.
         return see_other("/", None);
     }
     form(StatusCode::OK, "", &safe_next(query.next.as_deref()), None)
 }
 
-pub async fn log_in(State(state): State<AppState>, ClientIp(client): ClientIp, Form(login): Form<LoginForm>) -> Response {
-    if !state.config.auth {
+pub async fn log_in(State(config): State<Arc<Config>>, State(db): State<Db>, ClientIp(client): ClientIp, Form(login): Form<LoginForm>) -> Response {
+    if !config.auth {
         return see_other("/", None);
     }
     let next = safe_next(login.next.as_deref());
@@ -52,7 +55,7 @@ pub async fn log_in(State(state): State<AppState>, ClientIp(client): ClientIp, F
     let address = client.to_string();
     // Counted before the password is checked, in the same transaction as the count, so that
     // many guesses at once cannot all pass it; a correct password takes its failure back.
-    let pending_failure = match db::accounts::count_login_attempt(&state.db, name, &address, BOUNDS).await {
+    let pending_failure = match db::accounts::count_login_attempt(&db, name, &address, BOUNDS).await {
         Ok(LoginAttempt::Counted(id)) => id,
         Ok(LoginAttempt::Throttled { free_at }) => {
             let wait = ((free_at - now_ms()).max(1000) + 999) / 1000;
@@ -62,7 +65,7 @@ pub async fn log_in(State(state): State<AppState>, ClientIp(client): ClientIp, F
         }
         Err(err) => return unavailable(err),
     };
-    let user = match db::accounts::user(&state.db, name).await {
+    let user = match db::accounts::user(&db, name).await {
         Ok(user) => user,
         Err(err) => return unavailable(err),
     };
@@ -85,31 +88,31 @@ pub async fn log_in(State(state): State<AppState>, ClientIp(client): ClientIp, F
             return form(StatusCode::UNAUTHORIZED, name, &next, Some(WRONG));
         }
     };
-    if let Err(err) = db::accounts::forget_login_failure(&state.db, pending_failure).await {
+    if let Err(err) = db::accounts::forget_login_failure(&db, pending_failure).await {
         return unavailable(err);
     }
     let session = credentials::random_secret();
     let expires = now_ms() + session_cookie::LIFETIME_MS;
-    if let Err(err) = db::accounts::add_session(&state.db, &credentials::sha256_hex(&session), user.id, expires).await {
+    if let Err(err) = db::accounts::add_session(&db, &credentials::sha256_hex(&session), user.id, expires).await {
         return unavailable(err);
     }
     tracing::info!(user = %user.name, "logged in");
-    see_other(&next, Some(session_cookie::set(&session, secure(&state))))
+    see_other(&next, Some(session_cookie::set(&session, secure(&config))))
 }
 
-pub async fn log_out(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub async fn log_out(State(config): State<Arc<Config>>, State(db): State<Db>, headers: HeaderMap) -> Response {
     let session = headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(session_cookie::find);
     if let Some(session) = session {
-        if let Err(err) = db::accounts::remove_session(&state.db, &credentials::sha256_hex(&session)).await {
+        if let Err(err) = db::accounts::remove_session(&db, &credentials::sha256_hex(&session)).await {
             return unavailable(err);
         }
     }
-    let target = if state.config.auth { "/login" } else { "/" };
-    see_other(target, Some(session_cookie::clear(secure(&state))))
+    let target = if config.auth { "/login" } else { "/" };
+    see_other(target, Some(session_cookie::clear(secure(&config))))
 }
 
-fn secure(state: &AppState) -> bool {
-    state.config.public_url.as_ref().is_some_and(|public| public.https)
+fn secure(config: &Config) -> bool {
+    config.public_url.as_ref().is_some_and(|public| public.https)
 }
 
 /// Only a path on this site: never `//elsewhere`, a scheme, or a backslash trick.

@@ -8,6 +8,8 @@ pub mod login;
 pub mod policy;
 pub mod session_cookie;
 
+use std::sync::Arc;
+
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header;
 use axum::http::request::Parts;
@@ -15,8 +17,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::domain::{ErrorCode, Role, Visitor};
+use crate::server::config::Config;
 use crate::server::db;
-use crate::server::state::AppState;
+use crate::server::db::Db;
 
 /// Who is calling.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,17 +131,17 @@ impl<S: Send + Sync> FromRequestParts<S> for CallerCredential {
 }
 
 /// Resolves the caller, then lets the request through only if the route's role allows it.
-pub async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub async fn authenticate(State(config): State<Arc<Config>>, State(db): State<Db>, mut request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
     let needed = policy::needed_role(request.method(), &path);
-    let (caller, credential) = if !state.config.auth {
+    let (caller, credential) = if !config.auth {
         (Caller::Open, None)
     } else if needed.is_none() {
         // Open routes (health, metrics with its own token, login) look at no credential: a
         // bearer token meant for something else must not make them answer 401.
         (Caller::Anonymous, None)
     } else {
-        match identify(&state, request.headers()).await {
+        match identify(&db, request.headers()).await {
             Ok(identified) => identified,
             Err(response) => return response,
         }
@@ -155,7 +158,7 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
     next.run(request).await
 }
 
-async fn identify(state: &AppState, headers: &axum::http::HeaderMap) -> Result<(Caller, Option<Credential>), Response> {
+async fn identify(db: &Db, headers: &axum::http::HeaderMap) -> Result<(Caller, Option<Credential>), Response> {
     let internal = |err: sqlx::Error| {
         tracing::error!(%err, "could not look up a credential");
         json_error(ErrorCode::Unavailable, "could not check credentials; try again")
@@ -164,7 +167,7 @@ async fn identify(state: &AppState, headers: &axum::http::HeaderMap) -> Result<(
         let token = value.trim().strip_prefix("Bearer ").or_else(|| value.trim().strip_prefix("bearer ")).map(str::trim);
         let hash = token.filter(|token| !token.is_empty()).map(credentials::sha256_hex);
         let account = match &hash {
-            Some(hash) => db::accounts::account_for_token(&state.db, hash).await.map_err(internal)?,
+            Some(hash) => db::accounts::account_for_token(db, hash).await.map_err(internal)?,
             None => None,
         };
         // A wrong token is an error even on a page: the caller meant to authenticate.
@@ -176,7 +179,7 @@ async fn identify(state: &AppState, headers: &axum::http::HeaderMap) -> Result<(
     let session = headers.get_all(header::COOKIE).iter().filter_map(|value| value.to_str().ok()).find_map(session_cookie::find);
     if let Some(session) = session {
         let hash = credentials::sha256_hex(&session);
-        let account = db::accounts::account_for_session(&state.db, &hash).await.map_err(internal)?;
+        let account = db::accounts::account_for_session(db, &hash).await.map_err(internal)?;
         if let Some(account) = account {
             return Ok((Caller::Account { name: account.name, role: account.role }, Some(Credential::Session(hash))));
         }

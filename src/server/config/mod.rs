@@ -154,8 +154,7 @@ impl Config {
         }
         let trusted_proxies = match env.get("BEACON_TRUSTED_PROXIES") {
             None => Vec::new(),
-            Some(value) => crate::server::http::client_address::parse_trusted(&value)
-                .map_err(|problem| ConfigError::new("BEACON_TRUSTED_PROXIES", &value, problem))?,
+            Some(value) => parse_trusted(&value).map_err(|problem| ConfigError::new("BEACON_TRUSTED_PROXIES", &value, problem))?,
         };
         let sqlite_synchronous = SqliteSynchronous::from_env(&env)?;
         let mutation_rate = match env.get("BEACON_MUTATION_RATE") {
@@ -278,9 +277,32 @@ pub fn is_loopback_host(host: &str) -> bool {
         || name.parse::<IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
 }
 
+/// `BEACON_TRUSTED_PROXIES`: addresses or CIDRs, comma-separated.
+pub fn parse_trusted(value: &str) -> Result<Vec<ipnet::IpNet>, String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            entry
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| format!("{entry:?} is neither an address (10.0.0.5) nor a CIDR (10.0.0.0/8)"))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_cidrs() {
+        assert_eq!(parse_trusted("10.0.0.0/8, 192.168.1.7").unwrap().len(), 2);
+        assert!(parse_trusted("10.0.0.0/33").is_err());
+        assert!(parse_trusted("proxy.local").is_err());
+        assert_eq!(parse_trusted("").unwrap(), vec![]);
+    }
 
     fn with(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();

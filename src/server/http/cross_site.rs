@@ -8,6 +8,8 @@
 //!   `Sec-Fetch-Site`); scripts and curl send none of these and are let through, unless they
 //!   carry a session cookie, which only a browser holds: then the browser must say it is us.
 
+use std::sync::Arc;
+
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap};
 use axum::middleware::Next;
@@ -17,14 +19,14 @@ use super::is_mutation;
 use crate::domain::ErrorCode;
 use crate::server::auth::session_cookie;
 use crate::server::config::is_loopback_host;
-use crate::server::state::AppState;
+use crate::server::config::Config;
 
-pub async fn check_host(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if state.config.auth {
+pub async fn check_host(State(config): State<Arc<Config>>, request: Request, next: Next) -> Response {
+    if config.auth {
         return next.run(request).await;
     }
     let host = request_host(request.headers(), request.uri()).unwrap_or_default();
-    let public_host = state.config.public_url.as_ref().map(|public| public.host.as_str());
+    let public_host = config.public_url.as_ref().map(|public| public.host.as_str());
     let host_name = host.rsplit_once(':').map(|(name, _)| name).unwrap_or(&host);
     if is_loopback_host(&host) || public_host.is_some_and(|public| public.eq_ignore_ascii_case(host_name)) {
         return next.run(request).await;
@@ -35,12 +37,12 @@ pub async fn check_host(State(state): State<AppState>, request: Request, next: N
     )
 }
 
-pub async fn refuse_cross_site(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn refuse_cross_site(State(config): State<Arc<Config>>, request: Request, next: Next) -> Response {
     if !is_mutation(request.method()) {
         return next.run(request).await;
     }
     let headers = request.headers();
-    let own_origins = own_origins(&state, headers, request.uri());
+    let own_origins = own_origins(&config, headers, request.uri());
     match verdict(headers, &own_origins) {
         Ok(()) => next.run(request).await,
         Err(why) => refuse(ErrorCode::CrossOrigin, format!("refused a request from another site: {why}")),
@@ -49,8 +51,8 @@ pub async fn refuse_cross_site(State(state): State<AppState>, request: Request, 
 
 /// The origins Beacon is reached at: `BEACON_PUBLIC_URL`'s, or this request's host over http
 /// or https (a TLS proxy in front changes the scheme, not the host).
-fn own_origins(state: &AppState, headers: &HeaderMap, uri: &axum::http::Uri) -> Vec<String> {
-    match &state.config.public_url {
+fn own_origins(config: &Config, headers: &HeaderMap, uri: &axum::http::Uri) -> Vec<String> {
+    match &config.public_url {
         Some(public) => vec![public.origin.clone()],
         None => match request_host(headers, uri) {
             Some(host) => vec![format!("http://{host}").to_ascii_lowercase(), format!("https://{host}").to_ascii_lowercase()],

@@ -20,7 +20,6 @@ use crate::domain::ErrorCode;
 use crate::server::auth::policy::changes_something;
 use crate::server::auth::Caller;
 use crate::server::config::MutationRate;
-use crate::server::state::AppState;
 
 /// Token buckets for mutations, one per account or client address.
 pub struct MutationLimiter {
@@ -46,9 +45,9 @@ impl MutationLimiter {
 
 /// Every mutation counts, including those refused later for bad input: a flood of bad
 /// requests costs the server too.
-pub async fn limit_mutations(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn limit_mutations(State(limiter): State<Option<Arc<MutationLimiter>>>, request: Request, next: Next) -> Response {
     let changes = changes_something(request.method(), request.uri().path());
-    let Some(limiter) = state.mutation_limiter.as_ref().filter(|_| changes) else {
+    let Some(limiter) = limiter.as_ref().filter(|_| changes) else {
         return next.run(request).await;
     };
     let key = client_key(request.extensions().get::<Caller>(), client_ip(&request));

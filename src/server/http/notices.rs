@@ -14,8 +14,9 @@ use axum::response::{IntoResponse, Response};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
+use std::sync::Arc;
+
 use crate::server::auth::Credential;
-use crate::server::state::AppState;
 
 /// The query parameters a page shows as banners, and the one that signs them.
 const NOTICE: &str = "notice";
@@ -116,13 +117,13 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for BannerFor {
 
 /// Page requests (GET, outside `/api/`) whose banner text is not signed are sent to the same
 /// address without it.
-pub async fn only_signed(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn only_signed(State(notice_key): State<Arc<NoticeKey>>, request: Request, next: Next) -> Response {
     let is_page = request.method() == Method::GET && !request.uri().path().starts_with("/api/");
     let Some(query) = request.uri().query().filter(|_| is_page) else {
         return next.run(request).await;
     };
     let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
-    if state.notice_key.query_is_beacons(&pairs, request.uri().path(), &who(request.extensions()), now_seconds()) {
+    if notice_key.query_is_beacons(&pairs, request.uri().path(), &who(request.extensions()), now_seconds()) {
         return next.run(request).await;
     }
     let kept = form_urlencoded::Serializer::new(String::new())
@@ -138,7 +139,7 @@ pub async fn only_signed(State(state): State<AppState>, request: Request, next: 
 /// on this site (Leptos takes the page from `Referer`, which a script can set to anything).
 /// Only server functions' answers are signed: a redirect elsewhere (after logging in, to
 /// `next`) may carry an address someone else wrote.
-pub async fn sign_form_errors(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn sign_form_errors(State(notice_key): State<Arc<NoticeKey>>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
     let server_fn = request.method() == Method::POST && path.starts_with("/api/") && !path.starts_with("/api/v1/");
     let who = who(request.extensions());
@@ -148,7 +149,7 @@ pub async fn sign_form_errors(State(state): State<AppState>, request: Request, n
     }
     let Some(location) = response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()) else { return response };
     let here = on_this_site(location);
-    let signed = sign_error_in(&state.notice_key, &here, &who).unwrap_or(here);
+    let signed = sign_error_in(&notice_key, &here, &who).unwrap_or(here);
     if let Ok(value) = HeaderValue::from_str(&signed) {
         response.headers_mut().insert(header::LOCATION, value);
     }

@@ -5,7 +5,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::IntoResponse;
@@ -16,16 +16,18 @@ use std::sync::Arc;
 use tokio::sync::broadcast::{error::RecvError, Receiver};
 use tokio_util::sync::CancellationToken;
 
+use super::feed::LiveFeed;
 use super::feed::{events_for, LiveEvent};
 use crate::domain::LiveEventKind;
-use crate::server::api::extract::JobIdPath;
+use crate::server::api::extract::{JobIdPath, QueryParams};
 use crate::server::auth::{Caller, CallerCredential, Credential};
 use crate::server::db;
+use crate::server::db::Db;
 use crate::server::error::AppError;
 use crate::server::http::limits::client_key;
 use crate::server::http::limits::StreamSlot;
+use crate::server::http::limits::StreamSlots;
 use crate::server::http::ClientIp;
-use crate::server::state::AppState;
 
 /// Keeps proxies from closing an idle stream.
 const HEARTBEAT: Duration = Duration::from_secs(15);
@@ -76,6 +78,16 @@ fn resync() -> Event {
     Event::default().event(LiveEventKind::Resync.as_str()).data("{}")
 }
 
+/// What the streams use: the database to catch up from, the feed of changes, the slots that
+/// bound how many are open, and the signal that ends them when the server stops.
+#[derive(Clone)]
+pub struct Streams {
+    pub db: Db,
+    pub feed: Arc<LiveFeed>,
+    pub slots: Arc<StreamSlots>,
+    pub shutdown: CancellationToken,
+}
+
 /// `GET /api/v1/jobs/:id/events`: the job's execution changes and its status and progress.
 #[utoipa::path(
     get,
@@ -95,28 +107,28 @@ fn resync() -> Event {
     ),
 )]
 pub async fn job_events(
-    State(state): State<AppState>,
+    State(Streams { db, feed, slots, shutdown }): State<Streams>,
     ClientIp(client): ClientIp,
     caller: Caller,
     CallerCredential(credential): CallerCredential,
     JobIdPath(job_id): JobIdPath,
     headers: HeaderMap,
-    Query(query): Query<SinceQuery>,
+    QueryParams(query): QueryParams<SinceQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, axum::response::Response> {
-    let slot = state.streams.acquire(client_key(Some(&caller), client))?;
+    let slot = slots.acquire(client_key(Some(&caller), client))?;
     let opened = async {
         let since = resume_point(&headers, &query)?;
-        db::jobs::get(&state.db, &job_id).await?.ok_or_else(|| AppError::NotFound(format!("job {:?} not found", job_id.as_str())))?;
+        db::jobs::get(&db, &job_id).await?.ok_or_else(|| AppError::NotFound(format!("job {:?} not found", job_id.as_str())))?;
         // Subscribe before reading what was missed, so nothing falls between the two.
-        let live = state.feed.subscribe();
+        let live = feed.subscribe();
         let catch_up = match since {
             None => CatchUp::Events(Vec::new()),
             Some(since) => {
-                let changes = db::changes::after_for_job(&state.db, &job_id, since, MAX_CATCH_UP as i64 + 1).await?;
-                catch_up(&state, since, changes).await?
+                let changes = db::changes::after_for_job(&db, &job_id, since, MAX_CATCH_UP as i64 + 1).await?;
+                catch_up(&db, since, changes).await?
             }
         };
-        let ends = Ends { shutdown: state.shutdown.clone(), credential: credential.map(|c| (state.db.clone(), c)) };
+        let ends = Ends { shutdown: shutdown.clone(), credential: credential.map(|c| (db.clone(), c)) };
         Ok::<_, AppError>(event_stream(slot, catch_up, since, live, ends, move |event| event.job_id == job_id))
     };
     opened.await.map_err(IntoResponse::into_response)
@@ -136,30 +148,30 @@ pub async fn job_events(
     ),
 )]
 pub async fn jobs_events(
-    State(state): State<AppState>,
+    State(Streams { db, feed, slots, shutdown }): State<Streams>,
     ClientIp(client): ClientIp,
     caller: Caller,
     CallerCredential(credential): CallerCredential,
     headers: HeaderMap,
-    Query(query): Query<SinceQuery>,
+    QueryParams(query): QueryParams<SinceQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, axum::response::Response> {
-    let slot = state.streams.acquire(client_key(Some(&caller), client))?;
+    let slot = slots.acquire(client_key(Some(&caller), client))?;
     let opened = async {
         let since = resume_point(&headers, &query)?;
-        let live = state.feed.subscribe();
+        let live = feed.subscribe();
         let catch_up = match since {
             None => CatchUp::Events(Vec::new()),
             Some(since) => {
                 // Only the jobs matter here: drop the executions from what was missed.
-                let changes = db::changes::after(&state.db, since, MAX_CATCH_UP as i64 + 1)
+                let changes = db::changes::after(&db, since, MAX_CATCH_UP as i64 + 1)
                     .await?
                     .into_iter()
                     .map(|change| db::changes::Change { execution_id: None, ..change })
                     .collect();
-                catch_up(&state, since, changes).await?
+                catch_up(&db, since, changes).await?
             }
         };
-        let ends = Ends { shutdown: state.shutdown.clone(), credential: credential.map(|c| (state.db.clone(), c)) };
+        let ends = Ends { shutdown: shutdown.clone(), credential: credential.map(|c| (db.clone(), c)) };
         Ok::<_, AppError>(event_stream(slot, catch_up, since, live, ends, |event| event.kind == LiveEventKind::Job))
     };
     opened.await.map_err(IntoResponse::into_response)
@@ -168,13 +180,13 @@ pub async fn jobs_events(
 /// What a resuming client missed, read in one bounded batch; a resync when that is too much,
 /// when the log no longer reaches back so far, or when the client claims a change number this
 /// database has not reached (it was talking to another database, or one restored from backup).
-async fn catch_up(state: &AppState, since: i64, changes: Vec<db::changes::Change>) -> Result<CatchUp, AppError> {
-    let pruned = since + 1 < db::changes::oldest_seq(&state.db).await?;
-    let from_the_future = since > db::changes::latest_seq(&state.db).await?;
+async fn catch_up(db: &Db, since: i64, changes: Vec<db::changes::Change>) -> Result<CatchUp, AppError> {
+    let pruned = since + 1 < db::changes::oldest_seq(db).await?;
+    let from_the_future = since > db::changes::latest_seq(db).await?;
     if pruned || from_the_future || changes.len() > MAX_CATCH_UP {
         Ok(CatchUp::Resync)
     } else {
-        Ok(CatchUp::Events(events_for(&state.db, &changes).await?))
+        Ok(CatchUp::Events(events_for(db, &changes).await?))
     }
 }
 

@@ -8,9 +8,8 @@ use std::collections::{BTreeMap, HashMap};
 use crate::domain::analysis::report::{AnalysisView, CompareCell, CompareRow, CompareView, Tally, COMPARE_ROWS_PER_PAGE};
 use crate::domain::views::ExecutionFilter;
 use crate::domain::JobId;
-use crate::server::db::{self, executions::ExecutionRow, jobs::JobRow};
+use crate::server::db::{self, executions::ExecutionRow, jobs::JobRow, Db};
 use crate::server::error::AppError;
-use crate::server::state::AppState;
 
 /// Rows of executions read per step.
 const ROWS_PER_STEP: usize = 2000;
@@ -75,8 +74,9 @@ impl CompareFilter {
     }
 }
 
-pub async fn compare(state: &AppState, job_id: &JobId, filter: &CompareFilter) -> Result<CompareView, AppError> {
-    let job = load_job(state, job_id).await?;
+/// `threshold`: compare rows whose agreement is below it diverge (`BEACON_DIVERGENCE_THRESHOLD`).
+pub async fn compare(db: &Db, threshold: f64, job_id: &JobId, filter: &CompareFilter) -> Result<CompareView, AppError> {
+    let job = load_job(db, job_id).await?;
     if let Some(model) = &filter.model {
         if !job.models.0.contains(model) {
             return Err(AppError::invalid_request(format!("model: {model:?} is not one of this job's models ({})", job.models.0.join(", "))));
@@ -85,7 +85,7 @@ pub async fn compare(state: &AppState, job_id: &JobId, filter: &CompareFilter) -
     let rows_filter = ExecutionFilter { model: filter.model.clone(), ..Default::default() };
     let skip = (filter.page - 1) * COMPARE_ROWS_PER_PAGE;
     let (mut matching, mut rows) = (0, Vec::new());
-    walk(state, &job, &rows_filter, |row| {
+    walk(db, threshold, &job, &rows_filter, |row| {
         if filter.keeps(&row) {
             if matching >= skip && rows.len() < COMPARE_ROWS_PER_PAGE {
                 rows.push(row);
@@ -94,40 +94,39 @@ pub async fn compare(state: &AppState, job_id: &JobId, filter: &CompareFilter) -
         }
     })
     .await?;
-    Ok(CompareView { regions: job.regions.0.iter().map(|r| r.to_string()).collect(), rows, matching, threshold: state.config.divergence_threshold })
+    Ok(CompareView { regions: job.regions.0.iter().map(|r| r.to_string()).collect(), rows, matching, threshold })
 }
 
-pub async fn analysis(state: &AppState, job_id: &JobId) -> Result<AnalysisView, AppError> {
-    let job = load_job(state, job_id).await?;
+pub async fn analysis(db: &Db, threshold: f64, job_id: &JobId) -> Result<AnalysisView, AppError> {
+    let job = load_job(db, job_id).await?;
     let mut tally = Tally::new(job.models.0.clone(), job.regions.0.iter().map(|r| r.to_string()).collect());
-    walk(state, &job, &ExecutionFilter::default(), |row| tally.add_row(&row)).await?;
-    for (number, status, code, count) in db::attempts::outcomes_for_job(&state.db, &job.id).await? {
+    walk(db, threshold, &job, &ExecutionFilter::default(), |row| tally.add_row(&row)).await?;
+    for (number, status, code, count) in db::attempts::outcomes_for_job(db, &job.id).await? {
         tally.add_attempts(number, status, code.as_deref(), count.max(0) as u64);
     }
     let mut view = tally.finish();
-    for (code, message, count) in db::attempts::failure_messages_for_job(&state.db, &job.id).await? {
+    for (code, message, count) in db::attempts::failure_messages_for_job(db, &job.id).await? {
         let reason = crate::domain::failure_reason::failure_reason(&code, message.as_deref());
         *view.reasons_by_code.entry(code).or_default().entry(reason).or_default() += count.max(0) as u64;
     }
     Ok(view)
 }
 
-async fn load_job(state: &AppState, job_id: &JobId) -> Result<JobRow, AppError> {
-    db::jobs::get(&state.db, job_id).await?.ok_or_else(|| AppError::NotFound(format!("job {:?} not found", job_id.as_str())))
+async fn load_job(db: &Db, job_id: &JobId) -> Result<JobRow, AppError> {
+    db::jobs::get(db, job_id).await?.ok_or_else(|| AppError::NotFound(format!("job {:?} not found", job_id.as_str())))
 }
 
 /// Hands `visit` every compare row of the job, in the study's order (question, model, sample).
-async fn walk(state: &AppState, job: &JobRow, filter: &ExecutionFilter, mut visit: impl FnMut(CompareRow)) -> Result<(), AppError> {
+async fn walk(db: &Db, threshold: f64, job: &JobRow, filter: &ExecutionFilter, mut visit: impl FnMut(CompareRow)) -> Result<(), AppError> {
     let models: HashMap<&str, usize> = job.models.0.iter().enumerate().map(|(i, m)| (m.as_str(), i)).collect();
     let per_question = job.models.0.len() * job.regions.0.len() * job.samples.max(1) as usize;
     let step = (ROWS_PER_STEP / per_question.max(1)).max(1) as i64;
-    let threshold = state.config.divergence_threshold;
     let regions = job.regions.0.len();
     let mut visit = move |row: CompareRow| visit(row.for_regions(regions));
     let mut first = 0;
     while first < job.questions.0.len() as i64 {
-        let mut executions = db::executions::list_for_questions(&state.db, &job.id, first, first + step, filter).await?;
-        let questions = db::questions::texts_of_step(&state.db, &job.questions.0, first, step).await?;
+        let mut executions = db::executions::list_for_questions(db, &job.id, first, first + step, filter).await?;
+        let questions = db::questions::texts_of_step(db, &job.questions.0, first, step).await?;
         first += step;
         executions.sort_by_key(|e| (e.question_index, models.get(e.model_id.as_str()).copied().unwrap_or(usize::MAX), e.sample_index));
         let mut group: Vec<ExecutionRow> = Vec::new();

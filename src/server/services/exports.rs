@@ -9,9 +9,8 @@ use serde::Serialize;
 use crate::domain::analysis::refusal::is_refusal;
 use crate::domain::views::{AttemptView, ExecutionFilter};
 use crate::domain::{AttemptStatus, ExecutionStatus, JobId, Trigger};
-use crate::server::db::{self, executions::ExecutionRow, jobs::JobRow};
+use crate::server::db::{self, executions::ExecutionRow, jobs::JobRow, Db};
 use crate::server::error::AppError;
-use crate::server::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -132,19 +131,19 @@ enum Attempts<'a> {
 /// one, UI.md §7, else its id) and a stream of byte chunks; errors before the first byte (no
 /// such job) are the caller's answer, later ones end the stream short (and are logged).
 pub async fn stream(
-    state: &AppState,
+    db: &Db,
     job_id: &JobId,
     format: Format,
     filter: ExecutionFilter,
 ) -> Result<(String, impl futures::Stream<Item = Result<Vec<u8>, AppError>> + Send + 'static), AppError> {
-    let job = db::jobs::get(&state.db, job_id).await?.ok_or_else(|| AppError::NotFound(format!("job {:?} not found", job_id.as_str())))?;
+    let job = db::jobs::get(db, job_id).await?.ok_or_else(|| AppError::NotFound(format!("job {:?} not found", job_id.as_str())))?;
     let file_stem = job
         .name
         .as_deref()
         .and_then(|name| crate::domain::JobName::parse(name).ok().flatten())
         .and_then(|name| name.file_stem())
         .unwrap_or_else(|| job.id.to_string());
-    let db = state.db.clone();
+    let db = db.clone();
     Ok((
         file_stem,
         async_stream::try_stream! {

@@ -4,53 +4,17 @@ use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::job::JobLimits;
-use crate::domain::question::valid_question_id;
 use crate::domain::views::{AttemptView, ExecutionFilter, ExecutionHistory, ExecutionView, JobPageData, JobView, PageInfo};
-use crate::domain::{ExecutionId, JobId, JobName, JobStatus, Region};
+use crate::domain::{Catalogue, ExecutionId, JobId, JobStatus, QuestionId};
+use crate::server::config::Config;
 use crate::server::db::executions::Window;
 use crate::server::db::jobs::{CancelOutcome, InsertOutcome, JobParameters, NewExecution, NewJob};
-use crate::server::db::{self, now_ms};
+use crate::server::db::{self, now_ms, Db};
 use crate::server::error::AppError;
 use crate::server::providers::request::Prompt;
-use crate::server::state::AppState;
+use crate::server::runner::Runner;
 
-/// `POST /api/v1/jobs`'s body, also what the new-job form sends.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-pub struct CreateJob {
-    #[serde(default)]
-    pub id: Option<String>,
-    /// What researchers call the job: 1–120 characters, shown on its page, in the jobs list
-    /// and in its export files' names.
-    #[serde(default)]
-    pub name: Option<String>,
-    /// Question ids, in job order; with `question_set`, asked after the set's questions.
-    #[serde(default)]
-    pub questions: Vec<String>,
-    /// A question set whose questions the job asks, in the set's order.
-    #[serde(default)]
-    pub question_set: Option<String>,
-    pub models: Vec<String>,
-    pub regions: Vec<String>,
-    /// Automatic retries of infrastructure failures per attempt chain (0–5); the
-    /// configuration's `[defaults] auto_retries` when absent.
-    #[serde(default)]
-    pub auto_retries: Option<i64>,
-    /// Warm each (provider, model) up before its first execution.
-    #[serde(default)]
-    pub warmup: bool,
-    /// Executions per cell, 1–20 (default 1).
-    #[serde(default)]
-    pub samples: Option<i64>,
-    /// 0–2; the configuration's `[defaults] temperature` when absent.
-    #[serde(default)]
-    pub temperature: Option<f64>,
-    /// 1–8192; the configuration's `[defaults] max_tokens` when absent.
-    #[serde(default)]
-    pub max_tokens: Option<i64>,
-    #[serde(default)]
-    pub seed: Option<i64>,
-}
+pub use super::job_spec::{CreateJob, JobSpec};
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct JobCreated {
@@ -59,13 +23,16 @@ pub struct JobCreated {
     pub total_executions: i64,
 }
 
-/// Creates a job for `created_by` (the account submitting it; None with accounts off).
-pub async fn create(state: &AppState, request: CreateJob, created_by: Option<&str>) -> Result<JobCreated, AppError> {
+/// Creates the job `spec` describes for `created_by` (the account submitting it; None with
+/// accounts off). What needs the database is checked here: the questions exist, and the job
+/// they make is not larger than this server allows.
+pub async fn create(db: &Db, runner: &Runner, config: &Config, spec: &JobSpec, created_by: Option<&str>) -> Result<JobCreated, AppError> {
     // A question edited or deleted between reading it and storing the job makes the insert
     // step back (the job must ask what the question says when it becomes immutable): read
     // again. Twice is already rare; five times means something is rewriting questions.
     for _ in 0..5 {
-        if let Some(created) = create_once(state, &request, created_by).await? {
+        if let Some(created) = create_once(db, config, spec, created_by).await? {
+            runner.wake();
             return Ok(created);
         }
     }
@@ -73,32 +40,15 @@ pub async fn create(state: &AppState, request: CreateJob, created_by: Option<&st
 }
 
 /// One try at creating the job; `None` when a question changed under it.
-async fn create_once(state: &AppState, request: &CreateJob, created_by: Option<&str>) -> Result<Option<JobCreated>, AppError> {
-    let setup = &state.config.setup;
-    let name = match request.name.as_deref().map(JobName::parse) {
-        None => None,
-        Some(Ok(Some(name))) => Some(name),
-        Some(Ok(None)) => return Err(AppError::invalid_request("name: must be 1–120 characters, got a blank one; leave it out for no name")),
-        Some(Err(message)) => return Err(AppError::invalid_request(message)),
-    };
-    let (questions, catalogue) = job_questions(state, request).await?;
-    // The defaults were checked against the same limits when the configuration was read.
-    let samples = in_range("samples", request.samples, 1, JobLimits::SAMPLES)?;
-    let max_tokens = in_range("max_tokens", request.max_tokens, i64::from(setup.defaults.max_tokens), JobLimits::MAX_TOKENS)?;
-    let temperature = in_range("temperature", request.temperature, setup.defaults.temperature, JobLimits::TEMPERATURE)?;
-    let auto_retries = in_range("auto_retries", request.auto_retries, i64::from(setup.defaults.auto_retries), JobLimits::AUTO_RETRIES)?;
-    let models = distinct_nonempty("models", &request.models, |id| setup.catalogue.model(id).map(|m| m.id.clone()))?;
-    let regions: Vec<Region> = distinct_nonempty("regions", &request.regions, |raw| setup.catalogue.region(raw).map(|r| r.id.clone()))?;
-    // Every (region, model) asked for must have a provider: name the first that has none.
-    for region in &regions {
-        if let Some(model) = models.iter().find(|model| !setup.catalogue.serves(region, model)) {
-            return Err(AppError::invalid_request(format!("no provider serves {model} in {region}; see GET /api/v1/models")));
-        }
-    }
+async fn create_once(db: &Db, config: &Config, spec: &JobSpec, created_by: Option<&str>) -> Result<Option<JobCreated>, AppError> {
+    let setup = &config.setup;
+    let (questions, catalogue) = job_questions(db, spec).await?;
+    let JobSpec { samples, max_tokens, temperature, seed, .. } = *spec;
+    let (models, regions) = (&spec.models, &spec.regions);
 
     // Refused before a single row is built: the size is known from the lists.
     let size = (questions.len() * models.len() * regions.len()) as i64 * samples;
-    if size > state.config.max_executions_per_job {
+    if size > config.max_executions_per_job {
         return Err(AppError::refused(
             crate::domain::ErrorCode::JobTooLarge,
             format!(
@@ -106,7 +56,7 @@ async fn create_once(state: &AppState, request: &CreateJob, created_by: Option<&
                 questions.len(),
                 models.len(),
                 regions.len(),
-                state.config.max_executions_per_job
+                config.max_executions_per_job
             ),
         ));
     }
@@ -114,26 +64,26 @@ async fn create_once(state: &AppState, request: &CreateJob, created_by: Option<&
     // Inserted in table order (region, model, question, sample): ids follow it, so the keyset
     // pages and the page's table read in id order.
     let mut executions = Vec::with_capacity(size as usize);
-    for region in &regions {
+    for region in regions {
         let system = setup.system_prompt(region);
-        for model in &models {
+        for model in models {
             for (index, question_id) in questions.iter().enumerate() {
                 // Every sample sends the same request: its parameters are part of it.
                 let request_json: std::sync::Arc<str> = Prompt {
                     region: region.to_string(),
-                    model: model.clone(),
+                    model: model.to_string(),
                     system: system.clone(),
                     question: catalogue.get(question_id).cloned().unwrap_or_default(),
                     temperature,
                     max_tokens: max_tokens as u32,
-                    seed: request.seed,
+                    seed,
                 }
                 .to_json()
                 .into();
                 for sample_index in 0..samples {
                     executions.push(NewExecution {
                         region: region.clone(),
-                        model_id: model.clone(),
+                        model_id: model.to_string(),
                         question_id: question_id.clone(),
                         question_index: index as i64,
                         sample_index,
@@ -144,43 +94,32 @@ async fn create_once(state: &AppState, request: &CreateJob, created_by: Option<&
         }
     }
     let total_executions = executions.len() as i64;
-    // Parsed before anything is written: a bad id is the caller's mistake in the body.
-    let requested_id = match &request.id {
-        Some(raw) => Some(JobId::parse(raw).map_err(|invalid| AppError::invalid_request(format!("id: {invalid}")))?),
-        None => None,
-    };
-    // Each (provider, model) the job will use, to be warmed before its first row goes there.
-    let warmups = request.warmup.then(|| {
-        let mut pairs = Vec::new();
-        for provider in &setup.providers {
-            for model in &models {
-                if regions.contains(&provider.region) && provider.models.contains_key(model) {
-                    pairs.push((provider.id.clone(), provider.region.clone(), model.clone()));
-                }
-            }
-        }
-        pairs
-    });
     let questions_texts: Vec<String> = questions.iter().map(|id| catalogue.get(id).cloned().unwrap_or_default()).collect();
     let mut job = NewJob {
         id: JobId::generated(0),
         questions,
-        models,
-        regions,
-        max_retries: state.config.max_retries,
-        auto_retries,
-        warmups,
+        models: models.iter().map(ToString::to_string).collect(),
+        regions: regions.clone(),
+        max_retries: config.max_retries,
+        auto_retries: spec.auto_retries,
+        warmups: spec.warmups.clone(),
         executions,
         texts: questions_texts,
-        parameters: JobParameters { question_set: request.question_set.clone(), samples, temperature, max_tokens, seed: request.seed },
+        parameters: JobParameters {
+            question_set: spec.question_set.as_ref().map(|set| set.as_str().to_string()),
+            samples,
+            temperature,
+            max_tokens,
+            seed,
+        },
         created_by: created_by.map(str::to_string),
-        name,
+        name: spec.name.clone(),
     };
 
-    match requested_id {
+    match &spec.id {
         Some(id) => {
-            job.id = id;
-            match db::jobs::insert(&state.db, &job).await? {
+            job.id = id.clone();
+            match db::jobs::insert(db, &job).await? {
                 InsertOutcome::Created => {}
                 InsertOutcome::IdTaken => {
                     return Err(AppError::refused(crate::domain::ErrorCode::JobExists, format!("a job with id {:?} already exists", job.id.as_str())))
@@ -195,7 +134,7 @@ async fn create_once(state: &AppState, request: &CreateJob, created_by: Option<&
             let mut created = false;
             for offset in 0..50 {
                 job.id = JobId::generated(base + offset);
-                match db::jobs::insert(&state.db, &job).await? {
+                match db::jobs::insert(db, &job).await? {
                     InsertOutcome::Created => {
                         created = true;
                         break;
@@ -209,53 +148,40 @@ async fn create_once(state: &AppState, request: &CreateJob, created_by: Option<&
             }
         }
     }
-    state.runner.wake();
     tracing::info!(job = %job.id, executions = total_executions, "job submitted");
     Ok(Some(JobCreated { id: job.id, status: JobStatus::Enqueued, total_executions }))
 }
 
 /// The job's questions in order (a set's, then any listed ones not in it) and each one's text,
 /// read once, so every id in the list has its text.
-async fn job_questions(state: &AppState, request: &CreateJob) -> Result<(Vec<String>, HashMap<String, String>), AppError> {
+async fn job_questions(db: &Db, spec: &JobSpec) -> Result<(Vec<String>, HashMap<String, String>), AppError> {
     let mut from_set: Vec<String> = Vec::new();
-    if let Some(set_id) = &request.question_set {
-        let known = if valid_question_id(set_id) { db::questions::get_set(&state.db, set_id).await? } else { None };
-        let set = known
-            .ok_or_else(|| AppError::invalid_request(format!("question_set: unknown question set {set_id:?}; see GET /api/v1/question-sets")))?;
+    if let Some(set_id) = &spec.question_set {
+        let set = db::questions::get_set(db, set_id.as_str()).await?.ok_or_else(|| JobSpec::unknown_set(set_id.as_str()))?;
         if set.questions.is_empty() {
-            return Err(AppError::invalid_request(format!("question_set: {set_id:?} has no questions")));
+            return Err(AppError::invalid_request(format!("question_set: {:?} has no questions", set_id.as_str())));
         }
         from_set = set.questions;
     }
-    // Ids that cannot exist are not looked up; they are reported as unknown below.
-    let wanted: Vec<&str> = from_set.iter().chain(&request.questions).map(String::as_str).filter(|id| valid_question_id(id)).collect();
-    let texts: HashMap<String, String> = db::questions::get_many(&state.db, &wanted).await?.into_iter().map(|q| (q.id, q.text)).collect();
+    let wanted: Vec<&str> = from_set.iter().map(String::as_str).chain(spec.questions.iter().map(QuestionId::as_str)).collect();
+    let texts: HashMap<String, String> = db::questions::get_many(db, &wanted).await?.into_iter().map(|q| (q.id, q.text)).collect();
     if let Some(gone) = from_set.iter().find(|id| !texts.contains_key(*id)) {
         return Err(AppError::invalid_request(format!("question_set: its question {gone:?} no longer exists")));
     }
-    let mut ordered = from_set;
-    if request.question_set.is_none() || !request.questions.is_empty() {
-        let listed = distinct_nonempty("questions", &request.questions, |id| texts.contains_key(id).then(|| id.to_string()))?;
-        let in_set: HashSet<String> = ordered.iter().cloned().collect();
-        ordered.extend(listed.into_iter().filter(|id| !in_set.contains(id)));
+    if let Some(unknown) = spec.questions.iter().find(|id| !texts.contains_key(id.as_str())) {
+        return Err(AppError::invalid_request(format!("questions: unknown value {:?}", unknown.as_str())));
     }
+    let in_set: HashSet<String> = from_set.iter().cloned().collect();
+    let mut ordered = from_set;
+    ordered.extend(spec.questions.iter().map(|id| id.as_str().to_string()).filter(|id| !in_set.contains(id)));
     Ok((ordered, texts))
 }
 
-/// An optional whole number within bounds, or the default.
-fn in_range<T: PartialOrd + std::fmt::Display>(field: &str, value: Option<T>, default: T, range: std::ops::RangeInclusive<T>) -> Result<T, AppError> {
-    match value {
-        None => Ok(default),
-        Some(n) if range.contains(&n) => Ok(n),
-        Some(n) => Err(AppError::invalid_request(JobLimits::out_of_range(field, &range, n))),
-    }
-}
-
 /// A filter from a query string's words; the region may be any configured id or alias.
-pub fn execution_filter(state: &AppState, status: Option<&str>, region: Option<&str>, model: Option<&str>) -> Result<ExecutionFilter, String> {
+pub fn execution_filter(catalogue: &Catalogue, status: Option<&str>, region: Option<&str>, model: Option<&str>) -> Result<ExecutionFilter, String> {
     let region = match region.map(str::trim).filter(|raw| !raw.is_empty()) {
         None => None,
-        Some(raw) => match state.config.setup.catalogue.region(raw) {
+        Some(raw) => match catalogue.region(raw) {
             Some(info) => Some(info.id.to_string()),
             None => return Err(format!("region: unknown region {raw:?}")),
         },
@@ -263,40 +189,20 @@ pub fn execution_filter(state: &AppState, status: Option<&str>, region: Option<&
     ExecutionFilter::parse(status, region.as_deref(), model)
 }
 
-/// Parses every entry of a list field, refusing an empty list, unknown values and duplicates
-/// (after parsing, so `US` and `us-east` count as the same region).
-fn distinct_nonempty<T: Clone + Eq + std::hash::Hash>(field: &str, raw: &[String], parse: impl Fn(&str) -> Option<T>) -> Result<Vec<T>, AppError> {
-    if raw.is_empty() {
-        // "models" → "pick at least one model": the form shows the words after the field's name.
-        let item = field.strip_suffix('s').unwrap_or(field);
-        return Err(AppError::invalid_request(format!("{field}: pick at least one {item}")));
-    }
-    let mut seen = HashSet::new();
-    let mut parsed = Vec::with_capacity(raw.len());
-    for value in raw {
-        let item = parse(value).ok_or_else(|| AppError::invalid_request(format!("{field}: unknown value {value:?}")))?;
-        if !seen.insert(item.clone()) {
-            return Err(AppError::invalid_request(format!("{field}: {value:?} is listed twice")));
-        }
-        parsed.push(item);
-    }
-    Ok(parsed)
-}
-
-pub async fn get(state: &AppState, id: &JobId) -> Result<JobView, AppError> {
-    let job = db::jobs::get(&state.db, id).await?.ok_or_else(|| job_not_found(id))?;
+pub async fn get(db: &Db, id: &JobId) -> Result<JobView, AppError> {
+    let job = db::jobs::get(db, id).await?.ok_or_else(|| job_not_found(id))?;
     Ok(job.into_view())
 }
 
 /// A job's warm-ups; an unknown job is not found (the REST route and the page's call agree).
-pub async fn warmups(state: &AppState, id: &JobId) -> Result<Vec<crate::domain::views::WarmupView>, AppError> {
-    db::jobs::get(&state.db, id).await?.ok_or_else(|| job_not_found(id))?;
-    Ok(db::warmups::list(&state.db, id).await?)
+pub async fn warmups(db: &Db, id: &JobId) -> Result<Vec<crate::domain::views::WarmupView>, AppError> {
+    db::jobs::get(db, id).await?.ok_or_else(|| job_not_found(id))?;
+    Ok(db::warmups::list(db, id).await?)
 }
 
 /// The newest jobs with their progress: one query, however many jobs are listed.
-pub async fn list(state: &AppState) -> Result<Vec<JobView>, AppError> {
-    Ok(db::jobs::list(&state.db, 100).await?.into_iter().map(|job| job.into_view()).collect())
+pub async fn list(db: &Db) -> Result<Vec<JobView>, AppError> {
+    Ok(db::jobs::list(db, 100).await?.into_iter().map(|job| job.into_view()).collect())
 }
 
 /// Rows a job page shows at most; beyond that it pages. SCALE.md allows 500; 200 keeps the
@@ -306,26 +212,25 @@ pub const ROWS_PER_PAGE: i64 = 200;
 
 /// One page of a job, for the job page: the whole job's header and counts, and at most
 /// `ROWS_PER_PAGE` rows matching `filter` (page numbers from 1; past the end is the last).
-pub async fn page(state: &AppState, id: &JobId, filter: ExecutionFilter, page: i64) -> Result<JobPageData, AppError> {
+pub async fn page(db: &Db, catalogue: &Catalogue, id: &JobId, filter: ExecutionFilter, page: i64) -> Result<JobPageData, AppError> {
     // Read before the rows: a change racing this read is then sent again by the stream,
     // never lost between the snapshot and the subscription.
-    let cursor = db::changes::latest_seq(&state.db).await?;
-    let job = get(state, id).await?;
-    let matching = if filter.is_empty() { job.progress.total } else { db::executions::count_matching(&state.db, id, &filter).await? };
+    let cursor = db::changes::latest_seq(db).await?;
+    let job = get(db, id).await?;
+    let matching = if filter.is_empty() { job.progress.total } else { db::executions::count_matching(db, id, &filter).await? };
     let pages = ((matching + ROWS_PER_PAGE - 1) / ROWS_PER_PAGE).max(1);
     let page = page.clamp(1, pages);
     let window = Window::Offset((page - 1) * ROWS_PER_PAGE);
     let executions: Vec<ExecutionView> =
-        db::executions::list_page(&state.db, id, &filter, window, ROWS_PER_PAGE).await?.into_iter().map(|row| row.into_view()).collect();
+        db::executions::list_page(db, id, &filter, window, ROWS_PER_PAGE).await?.into_iter().map(|row| row.into_view()).collect();
     // The texts of the questions on this page only: a large study's catalogue stays unread.
     let mut wanted: Vec<&str> = executions.iter().map(|e| e.question_id.as_str()).collect();
     wanted.sort_unstable();
     wanted.dedup();
-    let questions = db::questions::get_many(&state.db, &wanted).await?;
+    let questions = db::questions::get_many(db, &wanted).await?;
     let paging = PageInfo { page, pages, matching, per_page: ROWS_PER_PAGE, filter };
-    let catalogue = &state.config.setup.catalogue;
     let region_labels = job.regions.iter().map(|r| (r.clone(), catalogue.label(r).to_string())).collect();
-    let warmups = if job.warmup { db::warmups::list(&state.db, &job.id).await? } else { Vec::new() };
+    let warmups = if job.warmup { db::warmups::list(db, &job.id).await? } else { Vec::new() };
     Ok(JobPageData { cursor, job, questions, executions, paging, region_labels, warmups })
 }
 
@@ -350,9 +255,9 @@ pub struct ExecutionsPage {
 
 /// A page of a job's executions by key: rows after `after` (an execution id), in table order.
 /// Ids never change, so paging while executions change never skips or repeats a row.
-pub async fn executions_page(state: &AppState, job_id: &JobId, filter: &ExecutionFilter, after: i64, limit: i64) -> Result<ExecutionsPage, AppError> {
-    db::jobs::get(&state.db, job_id).await?.ok_or_else(|| job_not_found(job_id))?;
-    let mut rows = db::executions::list_page(&state.db, job_id, filter, Window::After(after), limit + 1).await?;
+pub async fn executions_page(db: &Db, job_id: &JobId, filter: &ExecutionFilter, after: i64, limit: i64) -> Result<ExecutionsPage, AppError> {
+    db::jobs::get(db, job_id).await?.ok_or_else(|| job_not_found(job_id))?;
+    let mut rows = db::executions::list_page(db, job_id, filter, Window::After(after), limit + 1).await?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     let next = if more { rows.last().map(|row| row.id.to_string()) } else { None };
@@ -366,12 +271,9 @@ const STREAM_PAGE: i64 = 1000;
 /// produced a page at a time: memory stays flat however large the job. Within a page the
 /// executions are read before their attempts: an attempt is closed in the same transaction
 /// that finishes its execution, so the attempts are never older than their rows.
-pub async fn stream_all(
-    state: &AppState,
-    job_id: &JobId,
-) -> Result<impl futures::Stream<Item = Result<String, AppError>> + Send + 'static, AppError> {
-    db::jobs::get(&state.db, job_id).await?.ok_or_else(|| job_not_found(job_id))?;
-    let (db, job_id) = (state.db.clone(), job_id.clone());
+pub async fn stream_all(db: &Db, job_id: &JobId) -> Result<impl futures::Stream<Item = Result<String, AppError>> + Send + 'static, AppError> {
+    db::jobs::get(db, job_id).await?.ok_or_else(|| job_not_found(job_id))?;
+    let (db, job_id) = (db.clone(), job_id.clone());
     Ok(async_stream::try_stream! {
         yield "{\"executions\":[".to_string();
         let (mut after, mut first) = (0, true);
@@ -401,9 +303,9 @@ pub async fn stream_all(
     })
 }
 
-pub async fn execution_detail(state: &AppState, id: ExecutionId) -> Result<ExecutionDetail, AppError> {
-    let row = db::executions::get(&state.db, id.get()).await?.ok_or_else(|| AppError::NotFound(format!("execution {id} not found")))?;
-    let retry_history = db::attempts::list_for_execution(&state.db, id.get()).await?.into_iter().map(|a| a.into_view()).collect();
+pub async fn execution_detail(db: &Db, id: ExecutionId) -> Result<ExecutionDetail, AppError> {
+    let row = db::executions::get(db, id.get()).await?.ok_or_else(|| AppError::NotFound(format!("execution {id} not found")))?;
+    let retry_history = db::attempts::list_for_execution(db, id.get()).await?.into_iter().map(|a| a.into_view()).collect();
     Ok(ExecutionDetail { execution: row.into_view(), retry_history })
 }
 
@@ -416,8 +318,8 @@ pub struct JobCancelled {
 /// Cancels an active job: unfinished executions become `cancelled` and nothing not yet sent
 /// goes out. Calls already sent are not cut off; their answers are kept as late answers on
 /// their attempts. A finished job keeps its results: 409 `not_cancellable`.
-pub async fn cancel(state: &AppState, id: &JobId) -> Result<JobCancelled, AppError> {
-    match db::jobs::cancel(&state.db, id).await? {
+pub async fn cancel(db: &Db, id: &JobId) -> Result<JobCancelled, AppError> {
+    match db::jobs::cancel(db, id).await? {
         CancelOutcome::Cancelled => {}
         CancelOutcome::NotFound => return Err(job_not_found(id)),
         CancelOutcome::AlreadyFinished(status) => {
@@ -435,10 +337,10 @@ fn job_not_found(id: &JobId) -> AppError {
     AppError::NotFound(format!("job {:?} not found", id.as_str()))
 }
 
-pub async fn history(state: &AppState, id: ExecutionId) -> Result<ExecutionHistory, AppError> {
-    let detail = execution_detail(state, id).await?;
-    let question_text = db::questions::get_many(&state.db, &[detail.execution.question_id.as_str()]).await?.pop().map(|q| q.text).unwrap_or_default();
-    let job = db::jobs::get(&state.db, &detail.execution.job_id).await?;
+pub async fn history(db: &Db, id: ExecutionId) -> Result<ExecutionHistory, AppError> {
+    let detail = execution_detail(db, id).await?;
+    let question_text = db::questions::get_many(db, &[detail.execution.question_id.as_str()]).await?.pop().map(|q| q.text).unwrap_or_default();
+    let job = db::jobs::get(db, &detail.execution.job_id).await?;
     let (samples, job_cancelled) = job.map_or((1, false), |job| (job.samples, job.status == JobStatus::Cancelled));
     Ok(ExecutionHistory { execution: detail.execution, question_text, attempts: detail.retry_history, samples, job_cancelled })
 }

@@ -3,6 +3,7 @@
 pub mod analysis;
 pub mod exports;
 pub mod housekeeping;
+pub mod job_spec;
 pub mod jobs;
 pub mod questions;
 pub mod retry;

@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use crate::domain::question::{id_problem, valid_question_id, NewQuestion};
 use crate::domain::views::{QuestionSetView, QuestionView};
 use crate::server::db::questions::{self as stored, QuestionFilter, SetCreated, Written};
+use crate::server::db::Db;
 use crate::server::error::AppError;
 use crate::server::imports::{self, Format};
-use crate::server::state::AppState;
 
 /// A question as `POST`ed or `PUT`.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -49,7 +49,7 @@ pub struct NewSetBody {
 
 pub const MAX_SET_NAME_CHARS: usize = 200;
 
-pub async fn list(state: &AppState, set: Option<&str>, category: Option<&str>) -> Result<Vec<QuestionView>, AppError> {
+pub async fn list(db: &Db, set: Option<&str>, category: Option<&str>) -> Result<Vec<QuestionView>, AppError> {
     if category.is_some_and(|c| c.contains('\0')) {
         return Err(AppError::invalid_request("category: must not contain NUL characters"));
     }
@@ -57,30 +57,30 @@ pub async fn list(state: &AppState, set: Option<&str>, category: Option<&str>) -
         if !valid_question_id(set) {
             return Err(set_not_found(set));
         }
-        stored::get_set(&state.db, set).await?.ok_or_else(|| set_not_found(set))?;
+        stored::get_set(db, set).await?.ok_or_else(|| set_not_found(set))?;
     }
-    Ok(stored::list(&state.db, &QuestionFilter { set, category }).await?)
+    Ok(stored::list(db, &QuestionFilter { set, category }).await?)
 }
 
-pub async fn get(state: &AppState, id: &str) -> Result<QuestionView, AppError> {
+pub async fn get(db: &Db, id: &str) -> Result<QuestionView, AppError> {
     // An id that cannot exist is not looked up (PostgreSQL refuses some bytes outright).
     if !valid_question_id(id) {
         return Err(question_not_found(id));
     }
-    stored::get(&state.db, id).await?.ok_or_else(|| question_not_found(id))
+    stored::get(db, id).await?.ok_or_else(|| question_not_found(id))
 }
 
-pub async fn create(state: &AppState, body: QuestionBody) -> Result<QuestionView, AppError> {
+pub async fn create(db: &Db, body: QuestionBody) -> Result<QuestionView, AppError> {
     let id = body.id.clone().ok_or_else(|| AppError::invalid_request("id: missing"))?;
     let question = validated(id, body)?;
-    match stored::insert(&state.db, &question).await? {
-        Written::Done => get(state, &question.id).await,
+    match stored::insert(db, &question).await? {
+        Written::Done => get(db, &question.id).await,
         _ => Err(AppError::refused(crate::domain::ErrorCode::Duplicate, format!("a question with id {:?} already exists", question.id))),
     }
 }
 
 /// Replaces an unused question's text, category and tags.
-pub async fn replace(state: &AppState, id: &str, body: QuestionBody) -> Result<QuestionView, AppError> {
+pub async fn replace(db: &Db, id: &str, body: QuestionBody) -> Result<QuestionView, AppError> {
     if body.id.as_deref().is_some_and(|given| given != id) {
         return Err(AppError::invalid_request(format!("id: the body's id {:?} is not the path's {id:?}", body.id.unwrap_or_default())));
     }
@@ -88,18 +88,18 @@ pub async fn replace(state: &AppState, id: &str, body: QuestionBody) -> Result<Q
         return Err(question_not_found(id));
     }
     let question = validated(id.to_string(), body)?;
-    match stored::update(&state.db, &question).await? {
-        Written::Done => get(state, id).await,
+    match stored::update(db, &question).await? {
+        Written::Done => get(db, id).await,
         Written::InUse => Err(in_use(id)),
         _ => Err(question_not_found(id)),
     }
 }
 
-pub async fn delete(state: &AppState, id: &str) -> Result<(), AppError> {
+pub async fn delete(db: &Db, id: &str) -> Result<(), AppError> {
     if !valid_question_id(id) {
         return Err(question_not_found(id));
     }
-    match stored::delete(&state.db, id).await? {
+    match stored::delete(db, id).await? {
         Written::Done => Ok(()),
         Written::InUse => Err(in_use(id)),
         _ => Err(question_not_found(id)),
@@ -107,13 +107,7 @@ pub async fn delete(state: &AppState, id: &str) -> Result<(), AppError> {
 }
 
 /// An import in either format, all or nothing.
-pub async fn import(
-    state: &AppState,
-    content_type: Option<&str>,
-    body: &[u8],
-    set: Option<&str>,
-    created_by: Option<&str>,
-) -> Result<ImportResult, AppError> {
+pub async fn import(db: &Db, content_type: Option<&str>, body: &[u8], set: Option<&str>, created_by: Option<&str>) -> Result<ImportResult, AppError> {
     let format = content_type.and_then(Format::from_content_type).ok_or_else(|| {
         AppError::refused(
             crate::domain::ErrorCode::UnsupportedMediaType,
@@ -126,7 +120,7 @@ pub async fn import(
         }
     }
     let questions = imports::parse(format, body).map_err(invalid_import)?;
-    let imported = stored::import(&state.db, &questions, set, created_by).await?.map_err(invalid_import)?;
+    let imported = stored::import(db, &questions, set, created_by).await?.map_err(invalid_import)?;
     Ok(ImportResult { created: imported.created, unchanged: imported.unchanged, set: set.map(str::to_string) })
 }
 
@@ -138,7 +132,7 @@ fn invalid_import(errors: Vec<imports::LineError>) -> AppError {
     AppError::Refused { code: crate::domain::ErrorCode::InvalidImport, message, details: serde_json::json!({ "errors": errors }) }
 }
 
-pub async fn create_set(state: &AppState, body: NewSetBody, created_by: Option<&str>) -> Result<QuestionSetView, AppError> {
+pub async fn create_set(db: &Db, body: NewSetBody, created_by: Option<&str>) -> Result<QuestionSetView, AppError> {
     if !valid_question_id(&body.id) {
         return Err(AppError::invalid_request(format!("id: {}", id_problem(&body.id))));
     }
@@ -157,8 +151,8 @@ pub async fn create_set(state: &AppState, body: NewSetBody, created_by: Option<&
     if !malformed.is_empty() {
         return Err(AppError::invalid_request(format!("questions: unknown question ids {malformed:?}")));
     }
-    match stored::create_set(&state.db, &body.id, name, &body.questions, created_by).await? {
-        SetCreated::Created => get_set(state, &body.id).await,
+    match stored::create_set(db, &body.id, name, &body.questions, created_by).await? {
+        SetCreated::Created => get_set(db, &body.id).await,
         SetCreated::Exists => {
             Err(AppError::refused(crate::domain::ErrorCode::Duplicate, format!("a question set with id {:?} already exists", body.id)))
         }
@@ -166,15 +160,15 @@ pub async fn create_set(state: &AppState, body: NewSetBody, created_by: Option<&
     }
 }
 
-pub async fn list_sets(state: &AppState) -> Result<Vec<QuestionSetView>, AppError> {
-    Ok(stored::list_sets(&state.db).await?)
+pub async fn list_sets(db: &Db) -> Result<Vec<QuestionSetView>, AppError> {
+    Ok(stored::list_sets(db).await?)
 }
 
-pub async fn get_set(state: &AppState, id: &str) -> Result<QuestionSetView, AppError> {
+pub async fn get_set(db: &Db, id: &str) -> Result<QuestionSetView, AppError> {
     if !valid_question_id(id) {
         return Err(set_not_found(id));
     }
-    stored::get_set(&state.db, id).await?.ok_or_else(|| set_not_found(id))
+    stored::get_set(db, id).await?.ok_or_else(|| set_not_found(id))
 }
 
 fn validated(id: String, body: QuestionBody) -> Result<NewQuestion, AppError> {

@@ -6,7 +6,7 @@
 
 use crate::domain::retry::decide;
 use crate::domain::views::{BatchRetryResult, ExecutionFilter, RetryAccepted, SkippedRetry};
-use crate::domain::{ExecutionId, ExecutionStatus, IdempotencyKey, JobId, JobStatus, Region, Trigger};
+use crate::domain::{Catalogue, ExecutionId, ExecutionStatus, IdempotencyKey, JobId, JobStatus, ModelId, Region, Trigger};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -16,47 +16,55 @@ use crate::server::db::group_commit::{GroupCommitter, GroupWrite};
 use crate::server::db::{self, rfc3339, Db};
 use crate::server::error::AppError;
 use crate::server::runner::Runner;
-use crate::server::state::AppState;
+use crate::server::telemetry::metrics::Metrics;
 
-/// A retry request as a caller sent it: the region as written (code or router region).
+/// A retry request, parsed at the edge (the REST handler, the Retry button's server function).
 #[derive(Debug, Clone)]
-pub struct RetryRequest<'a> {
+pub struct RetryRequest {
     pub execution_id: ExecutionId,
-    pub region: &'a str,
+    /// The region the caller believes the execution is in: a check that the right row is retried.
+    pub region: Region,
+    /// The execution's `question_index`, the same check.
     pub question_index: i64,
     pub idempotency_key: Option<IdempotencyKey>,
     /// The account asking (None with accounts off).
     pub requested_by: Option<String>,
 }
 
-pub async fn retry(state: &AppState, request: RetryRequest<'_>, trigger: Trigger) -> Result<RetryAccepted, AppError> {
-    let result = retry_decided(state, request, trigger).await;
+impl RetryRequest {
+    /// The request's own checks: the region is a configured one (id or alias, in any case)
+    /// and the index is not negative. Whether they match the execution is the rules' call.
+    pub fn parse(
+        catalogue: &Catalogue,
+        execution_id: ExecutionId,
+        region: &str,
+        question_index: i64,
+        idempotency_key: Option<IdempotencyKey>,
+        requested_by: Option<String>,
+    ) -> Result<RetryRequest, AppError> {
+        let region = resolve_region(catalogue, region).ok_or_else(|| {
+            AppError::invalid_request(format!("region: unknown region {region:?} (use a region id or alias, see GET /api/v1/regions)"))
+        })?;
+        if question_index < 0 {
+            return Err(AppError::invalid_request("question_index: must be 0 or more"));
+        }
+        Ok(RetryRequest { execution_id, region, question_index, idempotency_key, requested_by })
+    }
+}
+
+pub async fn retry(retries: &RetryCommitter, request: RetryRequest, trigger: Trigger) -> Result<RetryAccepted, AppError> {
+    let RetryRequest { execution_id, region, question_index, idempotency_key, requested_by } = request;
+    let pending = Pending { execution_id, region, question_index, idempotency_key, requested_by, trigger };
+    // Until answered: the runner's writes step aside for the group this request joins.
+    let waiting = retries.db.request_waiting();
+    let result = retries.group.submit(pending).await.unwrap_or_else(|| Err(AppError::Internal(anyhow::anyhow!("the retry committer has stopped"))));
+    drop(waiting);
     let decision = match &result {
         Ok(_) => "accepted".to_string(),
         Err(err) => err.code().to_string(),
     };
-    state.metrics.retries.with_label_values(&[trigger.as_str(), decision.as_str()]).inc();
+    retries.metrics.retries.with_label_values(&[trigger.as_str(), decision.as_str()]).inc();
     result
-}
-
-async fn retry_decided(state: &AppState, request: RetryRequest<'_>, trigger: Trigger) -> Result<RetryAccepted, AppError> {
-    let region = resolve_region(state, request.region).ok_or_else(|| {
-        AppError::invalid_request(format!("region: unknown region {:?} (use a region id or alias, see GET /api/v1/regions)", request.region))
-    })?;
-    if request.question_index < 0 {
-        return Err(AppError::invalid_request("question_index: must be 0 or more"));
-    }
-    let pending = Pending {
-        execution_id: request.execution_id,
-        region,
-        question_index: request.question_index,
-        idempotency_key: request.idempotency_key,
-        requested_by: request.requested_by,
-        trigger,
-    };
-    // Until answered: the runner's writes step aside for the group this request joins.
-    let _waiting = state.db.request_waiting();
-    state.retries.group.submit(pending).await.unwrap_or_else(|| Err(AppError::Internal(anyhow::anyhow!("the retry committer has stopped"))))
 }
 
 /// A validated retry waiting for the group commit.
@@ -73,15 +81,21 @@ struct Pending {
 /// commit and a handful of statements instead of N commits of six to eight statements each.
 /// The group is decided in order inside that one transaction, each request on the state the
 /// earlier ones left, so exactly-once holds as for a lone request.
+///
+/// It is also everything the retry service uses: the database, the runner to wake, and the
+/// counters.
 pub struct RetryCommitter {
     group: GroupCommitter<RetryWrites>,
+    db: Db,
+    runner: Arc<Runner>,
+    metrics: Arc<Metrics>,
 }
 
 impl RetryCommitter {
-    pub fn start(db: Db, runner: Arc<Runner>, shutdown: CancellationToken) -> Arc<RetryCommitter> {
+    pub fn start(db: Db, runner: Arc<Runner>, metrics: Arc<Metrics>, shutdown: CancellationToken) -> Arc<RetryCommitter> {
         let (group, queue) = GroupCommitter::new();
-        tokio::spawn(queue.run(db, RetryWrites { runner }, shutdown));
-        Arc::new(RetryCommitter { group })
+        tokio::spawn(queue.run(db.clone(), RetryWrites { runner: Arc::clone(&runner) }, shutdown));
+        Arc::new(RetryCommitter { group, db, runner, metrics })
     }
 }
 
@@ -275,7 +289,7 @@ fn replay(status: i64, body: &str) -> Result<RetryAccepted, AppError> {
     Err(AppError::Replayed(answer))
 }
 
-/// Narrows "retry all failed" to one region and/or one model.
+/// Narrows "retry all failed" to one region and/or one model, as sent.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 #[derive(utoipa::ToSchema)]
@@ -286,30 +300,44 @@ pub struct BatchFilter {
     pub model_id: Option<String>,
 }
 
+/// A [`BatchFilter`] whose region and model are configured ones.
+#[derive(Debug, Clone, Default)]
+pub struct BatchScope {
+    pub region: Option<Region>,
+    pub model: Option<ModelId>,
+}
+
+impl BatchFilter {
+    pub fn parse(&self, catalogue: &Catalogue) -> Result<BatchScope, AppError> {
+        let region = match self.region.as_deref() {
+            Some(raw) => Some(resolve_region(catalogue, raw).ok_or_else(|| AppError::invalid_request(format!("region: unknown region {raw:?}")))?),
+            None => None,
+        };
+        let model = match self.model_id.as_deref() {
+            Some(raw) => Some(catalogue.model_id(raw).ok_or_else(|| AppError::invalid_request(format!("model_id: unknown model {raw:?}")))?),
+            None => None,
+        };
+        Ok(BatchScope { region, model })
+    }
+}
+
 /// Puts every failed execution of the job (optionally of one region / model) through the same
 /// rules as a single retry, and accepts the eligible ones together: one transaction, a few
 /// statements per 500 rows, so thousands answer in well under a second and exactly-once
 /// holds as for one (the rows are locked, and the update re-checks each). Accepted retries are
 /// queued; the runner paces them through the per-region limit.
 pub async fn retry_all_failed(
-    state: &AppState,
+    retries: &RetryCommitter,
     job_id: &JobId,
-    filter: &BatchFilter,
+    scope: &BatchScope,
     requested_by: Option<&str>,
 ) -> Result<BatchRetryResult, AppError> {
-    let region = match filter.region.as_deref() {
-        Some(raw) => Some(resolve_region(state, raw).ok_or_else(|| AppError::invalid_request(format!("region: unknown region {raw:?}")))?),
-        None => None,
+    let scope = ExecutionFilter {
+        statuses: ExecutionStatus::FAILURES.to_vec(),
+        region: scope.region.clone(),
+        model: scope.model.as_ref().map(ToString::to_string),
     };
-    let model = match filter.model_id.as_deref() {
-        Some(raw) => {
-            Some(state.config.setup.catalogue.model(raw).ok_or_else(|| AppError::invalid_request(format!("model_id: unknown model {raw:?}")))?)
-        }
-        None => None,
-    };
-    let scope = ExecutionFilter { statuses: ExecutionStatus::FAILURES.to_vec(), region, model: model.map(|m| m.id.to_string()) };
-
-    let db = &state.db;
+    let db = &retries.db;
     let mut tx = db.write_tx().await?;
     let rows = db::retries::load_failures(db, &mut tx, job_id, &scope).await?;
     let (job_status, _) =
@@ -326,19 +354,19 @@ pub async fn retry_all_failed(
     let accepted = db::retries::accept(&mut tx, job_id, job_status, &eligible, Trigger::Batch, requested_by).await?;
     tx.commit().await?;
     result.queued = accepted.into_iter().map(|(id, _, _)| id).collect();
-    let counted = state.metrics.retries.clone();
+    let counted = retries.metrics.retries.clone();
     counted.with_label_values(&[Trigger::Batch.as_str(), "accepted"]).inc_by(result.queued.len() as u64);
     for skipped in &result.skipped {
         counted.with_label_values(&[Trigger::Batch.as_str(), skipped.code.as_str()]).inc();
     }
     if !result.queued.is_empty() {
-        state.runner.wake();
+        retries.runner.wake();
         tracing::info!(job = %job_id, queued = result.queued.len(), skipped = result.skipped.len(), "batch retry accepted");
     }
     Ok(result)
 }
 
 /// A region as a caller wrote it: a configured id or alias, in any case.
-fn resolve_region(state: &AppState, raw: &str) -> Option<Region> {
-    state.config.setup.catalogue.region(raw).map(|info| info.id.clone())
+fn resolve_region(catalogue: &Catalogue, raw: &str) -> Option<Region> {
+    catalogue.region(raw).map(|info| info.id.clone())
 }

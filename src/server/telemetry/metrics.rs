@@ -10,7 +10,11 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
 
-use crate::server::state::AppState;
+use std::sync::Arc;
+
+use crate::server::config::Config;
+use crate::server::db::Db;
+use crate::server::http::limits::StreamSlots;
 
 pub struct Metrics {
     registry: Registry,
@@ -74,8 +78,14 @@ impl Default for Metrics {
 
 /// `GET /metrics`: open like `/health`, unless `BEACON_METRICS_TOKEN` asks for a bearer token
 /// (which it always does with accounts on: start-up requires it then).
-pub async fn scrape(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Some(token) = &state.config.metrics_token {
+pub async fn scrape(
+    State(config): State<Arc<Config>>,
+    State(metrics): State<Arc<Metrics>>,
+    State(db): State<Db>,
+    State(streams): State<Arc<StreamSlots>>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(token) = &config.metrics_token {
         let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
         if !given.is_some_and(|given| crate::server::auth::credentials::same_secret(given.trim(), token)) {
             return crate::server::error::error_response(
@@ -84,8 +94,7 @@ pub async fn scrape(State(state): State<AppState>, headers: HeaderMap) -> Respon
             );
         }
     }
-    let metrics = &state.metrics;
-    match crate::server::db::jobs::totals(&state.db).await {
+    match crate::server::db::jobs::totals(&db).await {
         Ok(totals) => {
             for (status, count) in totals {
                 metrics.executions.with_label_values(&[status]).set(count);
@@ -93,10 +102,10 @@ pub async fn scrape(State(state): State<AppState>, headers: HeaderMap) -> Respon
         }
         Err(err) => tracing::warn!(%err, "could not read the execution totals for /metrics"),
     }
-    metrics.live_streams.set(state.streams.open_count() as i64);
-    let idle = state.db.pool.num_idle() as i64;
+    metrics.live_streams.set(streams.open_count() as i64);
+    let idle = db.pool.num_idle() as i64;
     metrics.pool.with_label_values(&["idle"]).set(idle);
-    metrics.pool.with_label_values(&["active"]).set(state.db.pool.size() as i64 - idle);
+    metrics.pool.with_label_values(&["active"]).set(db.pool.size() as i64 - idle);
     let mut body = Vec::new();
     if let Err(err) = TextEncoder::new().encode(&metrics.registry.gather(), &mut body) {
         tracing::error!(%err, "could not encode the metrics");
@@ -107,7 +116,7 @@ pub async fn scrape(State(state): State<AppState>, headers: HeaderMap) -> Respon
 
 /// Counts every request by its route template (never its path, which holds ids) and status
 /// class.
-pub async fn count_requests(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn count_requests(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
     // Written `/api/v1/jobs/:id`, as the API's documentation writes routes: some Prometheus
     // tools do not read braces inside label values.
     let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().replace('{', ":").replace('}', ""));
@@ -120,6 +129,6 @@ pub async fn count_requests(State(state): State<AppState>, request: Request, nex
         _ => "5xx",
     };
     let route = route.unwrap_or_else(|| "unmatched".to_string());
-    state.metrics.http_requests.with_label_values(&[route.as_str(), class]).inc();
+    metrics.http_requests.with_label_values(&[route.as_str(), class]).inc();
     response
 }
