@@ -5,7 +5,7 @@ use leptos_router::{path, SsrMode};
 
 use crate::components::visitor::{provide_visitor, AccountMenu};
 use crate::components::{provide_toaster, ToastRegion};
-use crate::pages::{AdminPage, AnalysisPage, ApiDocsPage, ComparePage, ExecutionPage, HomePage, JobPage, NotFound};
+use crate::pages::{AdminPage, AnalysisPage, ApiDocsPage, ComparePage, ExecutionPage, HomePage, JobPage, LoginPage, NotFound, QuestionsPage};
 
 /// The HTML document around the app (server only renders this).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -81,6 +81,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/jobs/:id/compare") view=ComparePage ssr=SsrMode::Async />
                         <Route path=path!("/jobs/:id/analysis") view=AnalysisPage ssr=SsrMode::Async />
                         <Route path=path!("/executions/:id") view=ExecutionPage ssr=SsrMode::Async />
+                        <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                        <Route path=path!("/questions") view=QuestionsPage ssr=SsrMode::Async />
                         <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async />
                         <Route path=path!("/api/docs") view=ApiDocsPage ssr=SsrMode::Async />
                     </Routes>

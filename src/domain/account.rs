@@ -23,6 +23,15 @@ impl Role {
     }
 }
 
+/// A login the server refused, drawn on the login page it answers with: the sentence, the
+/// name as typed (never the password), and where to go once logged in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginRefusal {
+    pub problem: String,
+    pub name: String,
+    pub next: String,
+}
+
 /// The person a page is rendered for. With accounts off everyone may do everything and has
 /// no name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

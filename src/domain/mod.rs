@@ -19,7 +19,7 @@ pub mod status;
 pub(crate) mod text_enum;
 pub mod views;
 
-pub use account::{Role, Visitor};
+pub use account::{LoginRefusal, Role, Visitor};
 pub use error::ApiError;
 pub use error_code::ErrorCode;
 pub use failure_code::FailureCode;

@@ -7,7 +7,9 @@ mod compare;
 mod execution;
 mod home;
 mod job;
+mod login;
 mod not_found;
+mod questions;
 
 pub use admin::AdminPage;
 pub use analysis::AnalysisPage;
@@ -16,4 +18,6 @@ pub use compare::ComparePage;
 pub use execution::ExecutionPage;
 pub use home::HomePage;
 pub use job::JobPage;
+pub use login::LoginPage;
 pub use not_found::NotFound;
+pub use questions::QuestionsPage;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, State};
 use axum::middleware::{from_fn, from_fn_with_state};
-use axum::routing::{get, post};
+use axum::routing::post;
 use axum::Router;
 use leptos::config::get_configuration;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -19,7 +19,7 @@ use super::live::LiveFeed;
 use super::router::demo;
 use super::runner::Runner;
 use super::state::{AppState, Shared};
-use super::{api, auth, db, http, questions_page, telemetry};
+use super::{api, auth, db, http, login, questions_upload, telemetry};
 
 /// Request bodies above this are refused with 413 (SAFETY.md §3).
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -139,20 +139,25 @@ async fn not_found(State(state): State<AppState>, request: axum::extract::Reques
 /// Host check, the cross-site check, who is calling
 /// and whether they may, the mutation rate, the request time-out, the body limit.
 fn app(state: &AppState) -> Router {
-    let routes = generate_route_list(App);
+    // Read once per process: while Leptos walks the app for its routes it holds every
+    // resource in the process from loading, so a second server starting (tests start many)
+    // would stall pages another one is rendering.
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
+    let routes = ROUTES.get_or_init(|| generate_route_list(App)).clone();
     // A request out of time is answered by `layer_failed`, in Beacon's error shape.
     let timeout = tower::ServiceBuilder::new()
         .layer(axum::error_handling::HandleErrorLayer::new(api::rejections::layer_failed))
         .timeout(state.config.request_timeout);
     Router::new()
         .merge(api::routes())
-        .route("/login", get(auth::login::page).post(auth::login::log_in))
-        .route("/logout", post(auth::login::log_out))
-        .route("/questions", get(questions_page::page).post(questions_page::add))
-        .route("/questions/{id}/edit", post(questions_page::edit))
-        .route("/questions/{id}/delete", post(questions_page::delete))
+        // `GET /login` is the app's page; these are its form's target and the top bar's button.
+        .route("/login", post(login::log_in))
+        .route("/logout", post(login::log_out))
         // An upload may be as large as the API's largest import.
-        .route("/questions/upload", post(questions_page::upload).layer(DefaultBodyLimit::max(questions_page::MAX_UPLOAD_BYTES)))
+        .route(
+            crate::serverfns::questions::UPLOAD_QUESTIONS_PATH,
+            post(questions_upload::upload).layer(DefaultBodyLimit::max(questions_upload::MAX_UPLOAD_BYTES)),
+        )
         .leptos_routes(state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

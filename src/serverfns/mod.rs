@@ -8,6 +8,7 @@ pub mod admin;
 pub mod analysis;
 pub mod api_docs;
 pub mod jobs;
+pub mod questions;
 pub mod retries;
 
 #[cfg(feature = "ssr")]

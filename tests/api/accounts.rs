@@ -117,8 +117,10 @@ async fn a_browser_logs_in_on_one_instance_and_is_known_to_another_until_it_logs
     };
 
     let form = browser.get(format!("{}/login?next=/jobs/x", first.base)).send().await.unwrap();
-    assert_eq!(form.status(), 200);
-    assert!(form.text().await.unwrap().contains(r#"name="next" value="/jobs/x""#));
+    let status = form.status();
+    let text = form.text().await.unwrap();
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains(r#"name="next" value="/jobs/x""#), "{text}");
 
     let wrong = login(&first.base, "not her password").await.unwrap();
     assert_eq!(wrong.status(), 401);

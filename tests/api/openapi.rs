@@ -191,6 +191,29 @@ async fn user_facing_text_cites_no_missing_documents_and_lists_the_real_event_ki
 }
 
 #[tokio::test]
+async fn a_route_with_an_id_in_its_path_documents_the_id_and_its_answers() {
+    let app = spawn_app(Options::default()).await;
+    let (_, document) = app.get("/api/v1/openapi.json").await;
+    for (path, method, malformed) in [
+        ("/api/v1/jobs/{id}", "get", Some("invalid_job_id")),
+        ("/api/v1/jobs/{id}/executions", "get", Some("invalid_job_id")),
+        ("/api/v1/executions/{id}/retry-question", "post", Some("invalid_execution_id")),
+        ("/api/v1/questions/{id}", "put", None),
+    ] {
+        let operation = &document["paths"][path][method];
+        let parameters = operation["parameters"].as_array().unwrap();
+        let id: Vec<_> = parameters.iter().filter(|p| p["name"] == "id" && p["in"] == "path").collect();
+        assert_eq!(id.len(), 1, "{path}: the id once: {parameters:?}");
+        let bad = operation["responses"]["400"]["description"].as_str().unwrap_or_default();
+        match malformed {
+            Some(code) => assert!(bad.contains(&format!("`{code}`")), "{path}: {bad}"),
+            None => assert!(!bad.contains("invalid_job_id"), "{path}: {bad}"),
+        }
+        assert!(operation["responses"]["404"]["description"].as_str().unwrap().contains("`not_found`"), "{path}");
+    }
+}
+
+#[tokio::test]
 async fn the_docs_page_renders_the_whole_document_in_its_first_html() {
     // A page of the app like every other (its top bar, hydrated later), whose content needs
     // no script to be read.

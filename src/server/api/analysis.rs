@@ -5,7 +5,6 @@ use axum::Json;
 use serde::Deserialize;
 
 use crate::domain::analysis::report::{AnalysisView, CompareView};
-use crate::domain::JobId;
 use crate::server::error::AppError;
 use crate::server::services::analysis::{self, CompareFilter};
 use std::sync::Arc;
@@ -53,11 +52,10 @@ impl CompareQuery {
     path = "/api/v1/jobs/{id}/compare",
     operation_id = "compare_job",
     tag = "analysis",
-    params(("id" = JobId, Path, description = "The job's id"), CompareQuery),
+    params(CompareQuery),
     responses(
         (status = 200, description = "One row per question × model × sample, each region's answer with its refusal flag and length, the row's agreement and whether it diverges; 100 rows a page, `matching` counts them all", body = CompareView),
-        (status = 400, description = "`invalid_job_id`; `invalid_request` naming `model`, `diverging`, `refused`, `incomplete` or `page`", body = ErrorBody),
-        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 400, description = "`invalid_request` naming `model`, `diverging`, `refused`, `incomplete` or `page`", body = ErrorBody),
     ),
 )]
 pub async fn compare(
@@ -76,11 +74,8 @@ pub async fn compare(
     path = "/api/v1/jobs/{id}/analysis",
     operation_id = "analyse_job",
     tag = "analysis",
-    params(("id" = JobId, Path, description = "The job's id")),
     responses(
         (status = 200, description = "Every number the analysis page shows, as it shows them", body = AnalysisView),
-        (status = 400, description = "`invalid_job_id`", body = ErrorBody),
-        (status = 404, description = "`not_found`", body = ErrorBody),
     ),
 )]
 pub async fn analysis(State(db): State<Db>, State(config): State<Arc<Config>>, JobIdPath(id): JobIdPath) -> Result<Json<AnalysisView>, AppError> {

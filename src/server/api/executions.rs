@@ -6,8 +6,6 @@ use crate::server::error::AppError;
 use crate::server::services::jobs::{self, ExecutionDetail};
 
 use super::extract::ExecutionIdPath;
-use super::openapi;
-use crate::domain::ExecutionId;
 
 /// `GET /api/v1/executions/:id/details`: one execution with its attempt history
 /// (`retry_history`), each attempt with its answer and provenance.
@@ -16,11 +14,8 @@ use crate::domain::ExecutionId;
     path = "/api/v1/executions/{id}/details",
     operation_id = "execution_details",
     tag = "executions",
-    params(("id" = ExecutionId, Path, description = "The execution's id")),
     responses(
         (status = 200, description = "The execution with every attempt and its provenance", body = ExecutionDetail),
-        (status = 400, description = "`invalid_execution_id`", body = openapi::ErrorBody),
-        (status = 404, description = "`not_found`", body = openapi::ErrorBody),
     ),
 )]
 pub async fn details(State(db): State<Db>, ExecutionIdPath(id): ExecutionIdPath) -> Result<Json<ExecutionDetail>, AppError> {

@@ -7,7 +7,6 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::views::{JobView, WarmupView};
-use crate::domain::JobId;
 use crate::server::auth::Caller;
 use crate::server::error::AppError;
 use crate::server::services::exports;
@@ -77,11 +76,8 @@ pub async fn list(State(db): State<Db>) -> Result<Json<JobList>, AppError> {
     path = "/api/v1/jobs/{id}",
     operation_id = "get_job",
     tag = "jobs",
-    params(("id" = JobId, Path, description = "The job's id")),
     responses(
         (status = 200, description = "The job with its progress", body = JobView),
-        (status = 400, description = "`invalid_job_id`", body = openapi::ErrorBody),
-        (status = 404, description = "`not_found`", body = openapi::ErrorBody),
     ),
 )]
 pub async fn get(State(db): State<Db>, JobIdPath(id): JobIdPath) -> Result<Json<JobView>, AppError> {
@@ -94,11 +90,8 @@ pub async fn get(State(db): State<Db>, JobIdPath(id): JobIdPath) -> Result<Json<
     path = "/api/v1/jobs/{id}/executions/all",
     operation_id = "all_executions",
     tag = "executions",
-    params(("id" = JobId, Path, description = "The job's id")),
     responses(
         (status = 200, description = "Every execution of the job with its attempts, in table order, streamed", body = AllExecutions),
-        (status = 400, description = "`invalid_job_id`", body = openapi::ErrorBody),
-        (status = 404, description = "`not_found`", body = openapi::ErrorBody),
     ),
 )]
 pub async fn all_executions(State(db): State<Db>, JobIdPath(id): JobIdPath) -> Result<Response, AppError> {
@@ -135,11 +128,10 @@ pub struct PageQuery {
     path = "/api/v1/jobs/{id}/executions",
     operation_id = "list_executions",
     tag = "executions",
-    params(("id" = JobId, Path, description = "The job's id"), PageQuery),
+    params(PageQuery),
     responses(
         (status = 200, description = "One page of the job's executions, in table order, and the cursor of the next", body = ExecutionsPage),
-        (status = 400, description = "`invalid_job_id`; `invalid_request` naming `status`, `region`, `model`, `limit` or `after`", body = openapi::ErrorBody),
-        (status = 404, description = "`not_found`", body = openapi::ErrorBody),
+        (status = 400, description = "`invalid_request` naming `status`, `region`, `model`, `limit` or `after`", body = openapi::ErrorBody),
     ),
 )]
 pub async fn executions(
@@ -173,11 +165,8 @@ pub async fn executions(
     path = "/api/v1/jobs/{id}/cancel",
     operation_id = "cancel_job",
     tag = "jobs",
-    params(("id" = JobId, Path, description = "The job's id")),
     responses(
         (status = 200, description = "Cancelled: unfinished executions are `cancelled`; calls already sent keep their late answers", body = JobCancelled),
-        (status = 400, description = "`invalid_job_id`", body = openapi::ErrorBody),
-        (status = 404, description = "`not_found`", body = openapi::ErrorBody),
         (status = 409, description = "`not_cancellable`: the job has finished", body = openapi::ErrorBody),
     ),
 )]
@@ -191,11 +180,8 @@ pub async fn cancel(State(db): State<Db>, JobIdPath(id): JobIdPath) -> Result<Js
     path = "/api/v1/jobs/{id}/warmups",
     operation_id = "list_warmups",
     tag = "jobs",
-    params(("id" = JobId, Path, description = "The job's id")),
     responses(
         (status = 200, description = "The job's warm-ups, per (provider, model)", body = WarmupList),
-        (status = 400, description = "`invalid_job_id`", body = openapi::ErrorBody),
-        (status = 404, description = "`not_found`", body = openapi::ErrorBody),
     ),
 )]
 pub async fn warmups(State(db): State<Db>, JobIdPath(id): JobIdPath) -> Result<Json<WarmupList>, AppError> {
@@ -224,11 +210,10 @@ pub struct ExportQuery {
     path = "/api/v1/jobs/{id}/export.csv",
     operation_id = "export_csv",
     tag = "exports",
-    params(("id" = JobId, Path, description = "The job's id"), ExportQuery),
+    params(ExportQuery),
     responses(
         (status = 200, description = "CSV with a header row (fields that begin with =, +, -, @, a tab or a carriage return prefixed with ' unless raw=true): job_id, execution_id, question_id, question_text, category, model_id, region, sample_index, status, output, error_code, error, original_error_code, attempts, manual_retries, auto_retries, retried, final_trigger, request_hash, provider_id, served_model, finish_reason, started_at, completed_at, duration_ms, refusal; as an attachment named after the job (its name with every character other than ASCII letters, digits, `-`, `_` and `.` made `-`, when it has one; else its id) with `.csv`", content_type = "text/csv", body = String),
-        (status = 400, description = "`invalid_job_id`; `invalid_request` naming `status` or `region`", body = openapi::ErrorBody),
-        (status = 404, description = "`not_found`", body = openapi::ErrorBody),
+        (status = 400, description = "`invalid_request` naming `status` or `region`", body = openapi::ErrorBody),
     ),
 )]
 pub async fn export_csv(db: State<Db>, config: State<Arc<Config>>, id: JobIdPath, query: QueryParams<ExportQuery>) -> Result<Response, AppError> {
@@ -243,11 +228,10 @@ pub async fn export_csv(db: State<Db>, config: State<Arc<Config>>, id: JobIdPath
     path = "/api/v1/jobs/{id}/export.jsonl",
     operation_id = "export_jsonl",
     tag = "exports",
-    params(("id" = JobId, Path, description = "The job's id"), ExportQuery),
+    params(ExportQuery),
     responses(
         (status = 200, description = "JSON Lines with the CSV's keys, `attempts` being the attempts themselves; as an attachment named like the CSV, with `.jsonl`", content_type = "application/x-ndjson", body = String),
-        (status = 400, description = "`invalid_job_id`; `invalid_request` naming `status` or `region`", body = openapi::ErrorBody),
-        (status = 404, description = "`not_found`", body = openapi::ErrorBody),
+        (status = 400, description = "`invalid_request` naming `status` or `region`", body = openapi::ErrorBody),
     ),
 )]
 pub async fn export_jsonl(db: State<Db>, config: State<Arc<Config>>, id: JobIdPath, query: QueryParams<ExportQuery>) -> Result<Response, AppError> {

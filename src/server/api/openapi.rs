@@ -4,7 +4,9 @@
 //! description in one call, so an `/api/v1` route cannot exist without being in the document.
 //!
 //! Answers every route can give (authentication, the cross-site rule, the rate limit, the
-//! request time-out) are added here once, by [`CommonAnswers`], rather than on each handler.
+//! request time-out) are added here once, by [`CommonAnswers`], rather than on each handler;
+//! so are those a route gives for the id in its path (the parameter, the 400 for a malformed
+//! id, the 404 for an unknown one), from the path itself.
 
 use std::sync::LazyLock;
 
@@ -109,7 +111,8 @@ impl Modify for CommonAnswers {
             "session",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description("beacon_session", "The session cookie `/login` sets"))),
         );
-        for item in openapi.paths.paths.values_mut() {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let id = PathId::of(path);
             for (method, operation) in [
                 (HttpMethod::Get, item.get.as_mut()),
                 (HttpMethod::Post, item.post.as_mut()),
@@ -118,6 +121,9 @@ impl Modify for CommonAnswers {
                 (HttpMethod::Patch, item.patch.as_mut()),
             ] {
                 if let Some(operation) = operation {
+                    if let Some(id) = &id {
+                        id.add_to(operation);
+                    }
                     add_common(method, operation);
                 }
             }
@@ -125,15 +131,61 @@ impl Modify for CommonAnswers {
     }
 }
 
-fn add_common(method: HttpMethod, operation: &mut Operation) {
-    // A status the handler already lists (429 `max_retries_reached`) gains the layer's code.
-    let mut add = |status: &str, description: &str| match operation.responses.responses.get_mut(status) {
+/// The id a route's path names (`/api/v1/jobs/{id}/…`): what it is, and the code a malformed
+/// one gets (ids parsed by an extractor; questions and sets are looked up as written).
+struct PathId {
+    schema: Option<&'static str>,
+    description: &'static str,
+    malformed: Option<&'static str>,
+}
+
+impl PathId {
+    fn of(path: &str) -> Option<PathId> {
+        let (schema, description, malformed) = match path {
+            p if p.starts_with("/api/v1/jobs/{id}") => (Some("JobId"), "The job's id", Some("`invalid_job_id`")),
+            p if p.starts_with("/api/v1/executions/{id}") => (Some("ExecutionId"), "The execution's id", Some("`invalid_execution_id`")),
+            p if p.starts_with("/api/v1/questions/{id}") => (None, "The question's id", None),
+            p if p.starts_with("/api/v1/question-sets/{id}") => (None, "The set's id", None),
+            _ => return None,
+        };
+        Some(PathId { schema, description, malformed })
+    }
+
+    fn add_to(&self, operation: &mut Operation) {
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        let schema = match self.schema {
+            Some(name) => RefOr::Ref(utoipa::openapi::Ref::from_schema_name(name)),
+            None => String::schema(),
+        };
+        let parameter = ParameterBuilder::new()
+            .name("id")
+            .parameter_in(ParameterIn::Path)
+            .required(utoipa::openapi::Required::True)
+            .description(Some(self.description))
+            .schema(Some(schema))
+            .build();
+        operation.parameters.get_or_insert_with(Vec::new).insert(0, parameter);
+        if let Some(malformed) = self.malformed {
+            add_answer(operation, "400", malformed);
+        }
+        add_answer(operation, "404", "`not_found`: nothing has this id");
+    }
+}
+
+/// Adds `description` to the answer with `status`, or the answer itself when the route does
+/// not list it yet (a 429 `max_retries_reached` gains the rate limit's `rate_limited`).
+fn add_answer(operation: &mut Operation, status: &str, description: &str) {
+    match operation.responses.responses.get_mut(status) {
         Some(RefOr::T(listed)) => listed.description = format!("{}; {description}", listed.description),
         Some(RefOr::Ref(_)) => {}
         None => {
             operation.responses.responses.insert(status.to_string(), error_response(description).into());
         }
-    };
+    }
+}
+
+fn add_common(method: HttpMethod, operation: &mut Operation) {
+    let mut add = |status: &str, description: &str| add_answer(operation, status, description);
     add("401", "`unauthenticated`: accounts are on (`BEACON_AUTH`) and the request has no valid token or session");
     if method == HttpMethod::Get {
         add("403", "`forbidden`: the account's role may not read this");

@@ -86,10 +86,8 @@ pub async fn create(State(db): State<Db>, JsonBody(body): JsonBody<QuestionBody>
     path = "/api/v1/questions/{id}",
     operation_id = "get_question",
     tag = "questions",
-    params(("id" = String, Path, description = "The question's id")),
     responses(
         (status = 200, description = "The question", body = QuestionView),
-        (status = 404, description = "`not_found`", body = ErrorBody),
     ),
 )]
 pub async fn get(State(db): State<Db>, RawPath(id): RawPath) -> Result<Json<QuestionView>, AppError> {
@@ -102,12 +100,10 @@ pub async fn get(State(db): State<Db>, RawPath(id): RawPath) -> Result<Json<Ques
     path = "/api/v1/questions/{id}",
     operation_id = "replace_question",
     tag = "questions",
-    params(("id" = String, Path, description = "The question's id")),
     request_body = QuestionBody,
     responses(
         (status = 200, description = "Replaced", body = QuestionView),
         (status = 400, description = "`invalid_request` naming the field", body = ErrorBody),
-        (status = 404, description = "`not_found`", body = ErrorBody),
         (status = 409, description = "`question_in_use`: a job has asked it; it never changes", body = ErrorBody),
     ),
 )]
@@ -121,10 +117,8 @@ pub async fn replace(State(db): State<Db>, RawPath(id): RawPath, JsonBody(body):
     path = "/api/v1/questions/{id}",
     operation_id = "delete_question",
     tag = "questions",
-    params(("id" = String, Path, description = "The question's id")),
     responses(
         (status = 204, description = "Deleted (and taken out of its sets)"),
-        (status = 404, description = "`not_found`", body = ErrorBody),
         (status = 409, description = "`question_in_use`: a job has asked it; it never changes", body = ErrorBody),
     ),
 )]
@@ -201,10 +195,8 @@ pub async fn create_set(
     path = "/api/v1/question-sets/{id}",
     operation_id = "get_question_set",
     tag = "questions",
-    params(("id" = String, Path, description = "The set's id")),
     responses(
         (status = 200, description = "The set with its question ids in order", body = QuestionSetView),
-        (status = 404, description = "`not_found`", body = ErrorBody),
     ),
 )]
 pub async fn get_set(State(db): State<Db>, RawPath(id): RawPath) -> Result<Json<QuestionSetView>, AppError> {

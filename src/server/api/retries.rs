@@ -14,7 +14,6 @@ use crate::server::services::retry::{self, BatchFilter, RetryCommitter, RetryReq
 
 use super::extract::{BodyBytes, ExecutionIdPath, JobIdPath, JsonBody};
 use super::openapi;
-use crate::domain::{ExecutionId, JobId};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RetryBody {
@@ -31,14 +30,12 @@ pub struct RetryBody {
     operation_id = "retry_execution",
     tag = "retries",
     params(
-        ("id" = ExecutionId, Path, description = "The execution's id"),
         ("Idempotency-Key" = Option<String>, Header, description = "Repeats with the same key (24 h) get the first answer again"),
     ),
     request_body = RetryBody,
     responses(
         (status = 202, description = "Accepted: the retry is queued", body = RetryAccepted),
-        (status = 400, description = "`invalid_request` naming the field or the Idempotency-Key; `invalid_execution_id`; `region_mismatch`; `question_mismatch`", body = openapi::ErrorBody),
-        (status = 404, description = "`not_found`", body = openapi::ErrorBody),
+        (status = 400, description = "`invalid_request` naming the field or the Idempotency-Key; `region_mismatch`; `question_mismatch`", body = openapi::ErrorBody),
         (status = 409, description = "`not_retryable` (its job was cancelled); `already_completed`; `in_progress`", body = openapi::ErrorBody),
         (status = 429, description = "`max_retries_reached`, with `retry_attempt` and `max_attempts`", body = openapi::ErrorBody),
     ),
@@ -68,12 +65,10 @@ pub async fn retry_question(
     path = "/api/v1/jobs/{id}/retry-all-failed",
     operation_id = "retry_all_failed",
     tag = "retries",
-    params(("id" = JobId, Path, description = "The job's id")),
     request_body(content = Option<BatchFilter>, description = "Optional: only one region and/or one model"),
     responses(
         (status = 200, description = "The retries queued, and the failed executions skipped with the reason's code", body = BatchRetryResult),
-        (status = 400, description = "`invalid_job_id`; `invalid_request` naming `region`, `model_id` or the body", body = openapi::ErrorBody),
-        (status = 404, description = "`not_found`", body = openapi::ErrorBody),
+        (status = 400, description = "`invalid_request` naming `region`, `model_id` or the body", body = openapi::ErrorBody),
     ),
 )]
 pub async fn retry_all_failed(

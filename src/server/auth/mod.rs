@@ -4,7 +4,6 @@
 
 pub mod accounts;
 pub mod credentials;
-pub mod login;
 pub mod policy;
 pub mod session_cookie;
 

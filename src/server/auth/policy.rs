@@ -8,6 +8,8 @@ use crate::domain::Role;
 /// Server functions that only read carry this prefix: they are POSTs (Leptos' default), but
 /// a viewer may call them.
 pub const READ_FNS: &str = "/api/read";
+/// The top bar's question "who is this?" (`serverfns::account::load_visitor`).
+pub const VISITOR_FN: &str = "/api/read/load_visitor";
 /// Server functions and routes for managing accounts.
 pub const ADMIN_FNS: &str = "/api/admin";
 
@@ -17,6 +19,8 @@ pub fn needed_role(method: &Method, path: &str) -> Option<Role> {
         // Guarded by its own token when BEACON_METRICS_TOKEN is set.
         || path == "/metrics"
         || path == "/login"
+        // Who is asking: the login page asks it before anyone is known.
+        || path == VISITOR_FN
         || path == "/logout"
         || path.starts_with("/pkg/")
         || path == "/favicon.ico";

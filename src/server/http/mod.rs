@@ -5,7 +5,6 @@
 pub mod client_address;
 pub mod cross_site;
 pub mod headers;
-pub mod html;
 pub mod limits;
 pub mod listener;
 pub mod notices;

@@ -95,43 +95,33 @@ pub struct Streams {
     operation_id = "job_events",
     tag = "live",
     params(
-        ("id" = crate::domain::JobId, Path, description = "The job's id"),
         ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event"),
         SinceQuery,
     ),
     responses(
         (status = 200, description = "Server-sent events (their kinds are listed by the document builder)", content_type = "text/event-stream", body = String),
-        (status = 400, description = "`invalid_request` naming `since` or `Last-Event-ID`; `invalid_job_id`", body = crate::server::api::openapi::ErrorBody),
-        (status = 404, description = "`not_found`", body = crate::server::api::openapi::ErrorBody),
+        (status = 400, description = "`invalid_request` naming `since` or `Last-Event-ID`", body = crate::server::api::openapi::ErrorBody),
         (status = 503, description = "`too_many_streams` (`BEACON_MAX_STREAMS`, `BEACON_MAX_STREAMS_PER_CLIENT`); see `Retry-After`", body = crate::server::api::openapi::ErrorBody),
     ),
 )]
 pub async fn job_events(
-    State(Streams { db, feed, slots, shutdown }): State<Streams>,
-    ClientIp(client): ClientIp,
-    caller: Caller,
-    CallerCredential(credential): CallerCredential,
+    State(streams): State<Streams>,
+    opening: Opening,
     JobIdPath(job_id): JobIdPath,
-    headers: HeaderMap,
-    QueryParams(query): QueryParams<SinceQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, axum::response::Response> {
-    let slot = slots.acquire(client_key(Some(&caller), client))?;
-    let opened = async {
-        let since = resume_point(&headers, &query)?;
-        db::jobs::get(&db, &job_id).await?.ok_or_else(|| AppError::NotFound(format!("job {:?} not found", job_id.as_str())))?;
-        // Subscribe before reading what was missed, so nothing falls between the two.
-        let live = feed.subscribe();
-        let catch_up = match since {
-            None => CatchUp::Events(Vec::new()),
-            Some(since) => {
-                let changes = db::changes::after_for_job(&db, &job_id, since, MAX_CATCH_UP as i64 + 1).await?;
-                catch_up(&db, since, changes).await?
-            }
-        };
-        let ends = Ends { shutdown: shutdown.clone(), credential: credential.map(|c| (db.clone(), c)) };
-        Ok::<_, AppError>(event_stream(slot, catch_up, since, live, ends, move |event| event.job_id == job_id))
+    let db = streams.db.clone();
+    let exists = {
+        let (db, job_id) = (db.clone(), job_id.clone());
+        async move {
+            db::jobs::get(&db, &job_id).await?.ok_or_else(|| AppError::NotFound(format!("job {:?} not found", job_id.as_str())))?;
+            Ok(())
+        }
     };
-    opened.await.map_err(IntoResponse::into_response)
+    let missed = {
+        let job_id = job_id.clone();
+        move |since: i64| async move { Ok(db::changes::after_for_job(&db, &job_id, since, MAX_CATCH_UP as i64 + 1).await?) }
+    };
+    streams.open(opening, exists, missed, move |event| event.job_id == job_id).await
 }
 
 /// `GET /api/v1/jobs/events`: every job's status and progress as it changes.
@@ -148,33 +138,71 @@ pub async fn job_events(
     ),
 )]
 pub async fn jobs_events(
-    State(Streams { db, feed, slots, shutdown }): State<Streams>,
-    ClientIp(client): ClientIp,
-    caller: Caller,
-    CallerCredential(credential): CallerCredential,
-    headers: HeaderMap,
-    QueryParams(query): QueryParams<SinceQuery>,
+    State(streams): State<Streams>,
+    opening: Opening,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, axum::response::Response> {
-    let slot = slots.acquire(client_key(Some(&caller), client))?;
-    let opened = async {
-        let since = resume_point(&headers, &query)?;
-        let live = feed.subscribe();
-        let catch_up = match since {
-            None => CatchUp::Events(Vec::new()),
-            Some(since) => {
-                // Only the jobs matter here: drop the executions from what was missed.
-                let changes = db::changes::after(&db, since, MAX_CATCH_UP as i64 + 1)
-                    .await?
-                    .into_iter()
-                    .map(|change| db::changes::Change { execution_id: None, ..change })
-                    .collect();
-                catch_up(&db, since, changes).await?
-            }
-        };
-        let ends = Ends { shutdown: shutdown.clone(), credential: credential.map(|c| (db.clone(), c)) };
-        Ok::<_, AppError>(event_stream(slot, catch_up, since, live, ends, |event| event.kind == LiveEventKind::Job))
+    let db = streams.db.clone();
+    let missed = move |since: i64| async move {
+        // Only the jobs matter here: drop the executions from what was missed.
+        let changes = db::changes::after(&db, since, MAX_CATCH_UP as i64 + 1).await?;
+        Ok(changes.into_iter().map(|change| db::changes::Change { execution_id: None, ..change }).collect())
     };
-    opened.await.map_err(IntoResponse::into_response)
+    streams.open(opening, std::future::ready(Ok(())), missed, |event| event.kind == LiveEventKind::Job).await
+}
+
+/// What every stream request brings: who asks (the per-client cap counts it, and the stream
+/// ends with its session or token) and where to resume.
+pub struct Opening {
+    client: String,
+    credential: Option<Credential>,
+    since: Result<Option<i64>, AppError>,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Opening {
+    type Rejection = axum::response::Response;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let ClientIp(client) = ClientIp::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+        let caller = Caller::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+        let CallerCredential(credential) = CallerCredential::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+        let since = match QueryParams::<SinceQuery>::from_request_parts(parts, state).await {
+            Ok(QueryParams(query)) => resume_point(&parts.headers, &query),
+            Err(refused) => Err(refused),
+        };
+        Ok(Opening { client: client_key(Some(&caller), client), credential, since })
+    }
+}
+
+impl Streams {
+    /// Takes a slot (503 when none is free), checks the request (`since`, then `exists`),
+    /// subscribes, then reads what was `missed` since the resume point: subscribing first, so
+    /// nothing falls between the two. `keep` picks this stream's events.
+    async fn open<Exists, Missed, Reading>(
+        self,
+        opening: Opening,
+        exists: Exists,
+        missed: Missed,
+        keep: impl Fn(&LiveEvent) -> bool + Send + 'static,
+    ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, axum::response::Response>
+    where
+        Exists: std::future::Future<Output = Result<(), AppError>>,
+        Missed: FnOnce(i64) -> Reading,
+        Reading: std::future::Future<Output = Result<Vec<db::changes::Change>, AppError>>,
+    {
+        let slot = self.slots.acquire(opening.client)?;
+        let opened = async {
+            let since = opening.since?;
+            exists.await?;
+            let live = self.feed.subscribe();
+            let catch_up = match since {
+                None => CatchUp::Events(Vec::new()),
+                Some(since) => catch_up(&self.db, since, missed(since).await?).await?,
+            };
+            let ends = Ends { shutdown: self.shutdown.clone(), credential: opening.credential.map(|c| (self.db.clone(), c)) };
+            Ok::<_, AppError>(event_stream(slot, catch_up, since, live, ends, keep))
+        };
+        opened.await.map_err(IntoResponse::into_response)
+    }
 }
 
 /// What a resuming client missed, read in one bounded batch; a resync when that is too much,
