@@ -423,3 +423,23 @@ pub struct PageInfo {
     pub per_page: i64,
     pub filter: ExecutionFilter,
 }
+
+/// The comparison's filters as written, in the page's address and the REST route's query
+/// string alike: parsed (and refused with a reason) by the server (`CompareFilter::from_query`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+pub struct CompareQuery {
+    /// Only this model's rows.
+    pub model: Option<String>,
+    /// Only questions of this category.
+    pub category: Option<String>,
+    /// `true`: only rows that diverge.
+    pub diverging: Option<String>,
+    /// `true`: only rows where some region refused.
+    pub refused: Option<String>,
+    /// `true`: only rows where some region of the job has no answer.
+    #[serde(default)]
+    pub incomplete: Option<String>,
+    /// 1-based; 100 rows a page.
+    pub page: Option<String>,
+}

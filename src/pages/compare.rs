@@ -6,8 +6,9 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::components::{use_live_stream, FormOutcome, LoadError, PlainRetryForm, StatusBadge};
 use crate::domain::analysis::report::{CompareCell, CompareRow};
 use crate::domain::retry::{failed_action, RowAction};
+use crate::domain::views::CompareQuery;
 use crate::domain::LiveEventKind;
-use crate::serverfns::analysis::{ComparePageData, CompareQuery};
+use crate::serverfns::analysis::ComparePageData;
 
 /// Answers longer than this fold open.
 const FOLD_CHARS: usize = 160;

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::analysis::report::{AnalysisView, CompareView};
-use crate::domain::views::JobView;
+use crate::domain::views::{CompareQuery, JobView};
 use crate::domain::ApiError;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -20,18 +20,6 @@ pub struct ComparePageData {
 pub struct AnalysisPageData {
     pub job: JobView,
     pub analysis: AnalysisView,
-}
-
-/// A compare page's query string, as written: parsed (and refused with a reason) by the server.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct CompareQuery {
-    pub model: Option<String>,
-    pub category: Option<String>,
-    pub diverging: Option<String>,
-    pub refused: Option<String>,
-    #[serde(default)]
-    pub incomplete: Option<String>,
-    pub page: Option<String>,
 }
 
 impl CompareQuery {
@@ -56,14 +44,7 @@ pub async fn load_compare(
     let query = CompareQuery { model, category, diverging, refused, incomplete, page };
     super::serve(<LoadCompare as leptos::server_fn::ServerFn>::PATH, |state| async move {
         let id = JobId::parse(&id)?;
-        let filter = analysis::CompareFilter::parse(
-            query.model.as_deref(),
-            query.category.as_deref(),
-            query.diverging.as_deref(),
-            query.refused.as_deref(),
-            query.incomplete.as_deref(),
-            query.page.as_deref(),
-        )?;
+        let filter = analysis::CompareFilter::from_query(&query)?;
         let job = jobs::get(&state.db, &id).await?;
         let ids: Vec<&str> = job.questions.iter().map(String::as_str).collect();
         let mut categories: Vec<String> =

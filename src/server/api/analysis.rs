@@ -2,9 +2,9 @@
 
 use axum::extract::State;
 use axum::Json;
-use serde::Deserialize;
 
 use crate::domain::analysis::report::{AnalysisView, CompareView};
+use crate::domain::views::CompareQuery;
 use crate::server::error::AppError;
 use crate::server::services::analysis::{self, CompareFilter};
 use std::sync::Arc;
@@ -14,37 +14,6 @@ use crate::server::db::Db;
 
 use super::extract::{JobIdPath, QueryParams};
 use super::openapi::ErrorBody;
-
-/// The comparison's filters, as written.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct CompareQuery {
-    /// Only this model's rows.
-    model: Option<String>,
-    /// Only questions of this category.
-    category: Option<String>,
-    /// `true`: only rows that diverge.
-    diverging: Option<String>,
-    /// `true`: only rows where some region refused.
-    refused: Option<String>,
-    /// `true`: only rows where some region of the job has no answer.
-    incomplete: Option<String>,
-    /// 1-based; 100 rows a page.
-    page: Option<String>,
-}
-
-impl CompareQuery {
-    pub fn parse(&self) -> Result<CompareFilter, AppError> {
-        CompareFilter::parse(
-            self.model.as_deref(),
-            self.category.as_deref(),
-            self.diverging.as_deref(),
-            self.refused.as_deref(),
-            self.incomplete.as_deref(),
-            self.page.as_deref(),
-        )
-    }
-}
 
 /// `GET /api/v1/jobs/:id/compare`: the answers side by side, regions as columns.
 #[utoipa::path(
@@ -64,7 +33,7 @@ pub async fn compare(
     JobIdPath(id): JobIdPath,
     QueryParams(query): QueryParams<CompareQuery>,
 ) -> Result<Json<CompareView>, AppError> {
-    Ok(Json(analysis::compare(&db, config.divergence_threshold, &id, &query.parse()?).await?))
+    Ok(Json(analysis::compare(&db, config.divergence_threshold, &id, &CompareFilter::from_query(&query)?).await?))
 }
 
 /// `GET /api/v1/jobs/:id/analysis`: refusal rates with intervals, region agreement, retry

@@ -28,6 +28,17 @@ pub struct CompareFilter {
 }
 
 impl CompareFilter {
+    pub fn from_query(query: &crate::domain::views::CompareQuery) -> Result<CompareFilter, AppError> {
+        CompareFilter::parse(
+            query.model.as_deref(),
+            query.category.as_deref(),
+            query.diverging.as_deref(),
+            query.refused.as_deref(),
+            query.incomplete.as_deref(),
+            query.page.as_deref(),
+        )
+    }
+
     /// From the query string's words, each bad one named.
     pub fn parse(
         model: Option<&str>,
