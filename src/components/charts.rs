@@ -74,14 +74,17 @@ pub fn RefusalChart(rows: Vec<ModelRegionStats>) -> impl IntoView {
         .map(|t| view! { <text class="tick" x=x(t) y=axis_y + 12.0 text-anchor="middle">{percent(t)}</text> })
         .collect_view();
     view! {
-        <svg class="chart" data-testid="refusal-chart" role="img" aria-labelledby="refusal-chart-title refusal-chart-desc"
-            viewBox=format!("0 0 {WIDTH} {height}") width=WIDTH height=height>
-            <title id="refusal-chart-title">"Refusal rate per model and region"</title>
-            <desc id="refusal-chart-desc">"Bars show the share of completed answers that refuse; whiskers show the 95 % Wilson interval."</desc>
+        <Chart
+            id="refusal-chart"
+            title="Refusal rate per model and region"
+            description="Bars show the share of completed answers that refuse; whiskers show the 95 % Wilson interval."
+            width=WIDTH
+            height=height
+        >
             {bars}
             <line x1=LABEL_WIDTH x2=LABEL_WIDTH + plot y1=axis_y y2=axis_y stroke="#8a93a3" />
             {ticks}
-        </svg>
+        </Chart>
     }
 }
 
@@ -134,13 +137,16 @@ pub fn AgreementMatrix(regions: Vec<String>, pairs: Vec<RegionPairStats>) -> imp
         })
         .collect_view();
     view! {
-        <svg class="chart" data-testid="agreement-matrix" role="img" aria-labelledby="agreement-title agreement-desc"
-            viewBox=format!("0 0 {width} {height}") width=width height=height>
-            <title id="agreement-title">"Agreement between regions"</title>
-            <desc id="agreement-desc">"Each cell is the mean similarity (0 to 1) of two regions' answers to the same question, model and sample; darker is more alike."</desc>
+        <Chart
+            id="agreement-matrix"
+            title="Agreement between regions"
+            description="Each cell is the mean similarity (0 to 1) of two regions' answers to the same question, model and sample; darker is more alike."
+            width=width
+            height=height
+        >
             {heads}
             {cells}
-        </svg>
+        </Chart>
     }
 }
 
@@ -179,12 +185,31 @@ pub fn AttemptChart(rows: Vec<AttemptStats>) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <svg class="chart" data-testid="attempt-chart" role="img" aria-labelledby="attempt-title attempt-desc"
-            viewBox=format!("0 0 {width} {height}") width=width height=height>
-            <title id="attempt-title">"Success by attempt number"</title>
-            <desc id="attempt-desc">"For each attempt number, the attempts made and how many succeeded: did retries pay off?"</desc>
+        <Chart
+            id="attempt-chart"
+            title="Success by attempt number"
+            description="For each attempt number, the attempts made and how many succeeded: did retries pay off?"
+            width=width
+            height=height
+        >
             <line x1="55" x2=width y1=TOP + PLOT_HEIGHT y2=TOP + PLOT_HEIGHT stroke="#8a93a3" />
             {bars}
+        </Chart>
+    }
+}
+
+/// What every chart is: an SVG that names itself for screen readers (its title and a sentence
+/// saying how to read it), drawn on the server like the rest of the page.
+#[component]
+fn Chart(id: &'static str, title: &'static str, description: &'static str, width: f64, height: f64, children: Children) -> impl IntoView {
+    let (title_id, description_id) = (format!("{id}-title"), format!("{id}-desc"));
+    let labelled_by = format!("{title_id} {description_id}");
+    view! {
+        <svg class="chart" data-testid=id role="img" aria-labelledby=labelled_by
+            viewBox=format!("0 0 {width} {height}") width=width height=height>
+            <title id=title_id>{title}</title>
+            <desc id=description_id>{description}</desc>
+            {children()}
         </svg>
     }
 }
