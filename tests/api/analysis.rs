@@ -176,15 +176,16 @@ async fn the_demo_router_tells_a_story() {
     assert_eq!(status, 202, "{created}");
     let job = created["id"].as_str().unwrap().to_string();
     // The demo's providers start cold: retry what the cold start failed until all answered.
-    for _ in 0..5 {
+    eventually("every cell of the demo to answer", std::time::Duration::from_secs(60), || async {
         let rows = app.wait_all_finished(&job).await;
         if rows.iter().all(|r| r["status"] == "completed") {
-            break;
+            return Ok(());
         }
         let (status, body) = app.post_json(&format!("/api/v1/jobs/{job}/retry-all-failed"), &json!({})).await;
         assert_eq!(status, 200, "{body}");
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+        Err(format!("{rows:#?}"))
+    })
+    .await;
     let (_, compare) = app.get(&format!("/api/v1/jobs/{job}/compare")).await;
     let rows = compare["rows"].as_array().unwrap();
     let row = |question: &str, model: &str| rows.iter().find(|r| r["question_id"] == question && r["model_id"] == model).unwrap().clone();

@@ -3,6 +3,9 @@
 
 use std::time::Duration;
 
+use beacon::domain::views::WarmupView;
+use beacon::domain::{ExecutionStatus, Trigger, WarmupStatus};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
@@ -33,6 +36,12 @@ models = {{ "llama3.1-8b" = "llama3.1:8b" }}
     )
 }
 
+/// `GET /api/v1/jobs/:id/warmups`' answer.
+#[derive(Deserialize)]
+struct Warmups {
+    warmups: Vec<WarmupView>,
+}
+
 async fn submit(app: &TestApp, questions: &[&str], auto_retries: Option<i64>) -> (u16, Value) {
     let mut body = json!({"questions": questions, "models": ["llama3.1-8b"], "regions": ["US"]});
     if let Some(n) = auto_retries {
@@ -60,34 +69,34 @@ async fn cold_starts_are_retried_automatically_after_the_backoff_and_leave_the_m
     let job = created["id"].as_str().unwrap().to_string();
 
     // While it waits, the row says so, on the page and in the API.
-    let waiting = app.wait_for(&job, Duration::from_secs(10), |rows| rows.iter().any(|r| r["next_attempt_at"].is_string())).await;
-    let row = waiting.iter().find(|r| r["question_id"] == "math_basic").unwrap();
-    assert_eq!(row["status"], "retrying");
-    assert_eq!(row["auto_retry_count"], 1);
+    let waiting = app.wait_rows(&job, Duration::from_secs(10), |rows| rows.iter().any(|r| r.next_attempt_at.is_some())).await;
+    let row = waiting.iter().find(|r| r.question_id == "math_basic").unwrap();
+    assert_eq!(row.status, ExecutionStatus::Retrying);
+    assert_eq!(row.auto_retry_count, 1);
     let (_, page) = app.get_html(&format!("/jobs/{job}")).await;
     assert!(page.contains("Retrying automatically (1/2)"), "the row shows the wait");
 
-    let rows = app.wait_all_finished(&job).await;
-    let math = rows.iter().find(|r| r["question_id"] == "math_basic").unwrap();
-    assert_eq!(math["status"], "completed", "{math:#}");
-    assert_eq!(math["retry_count"], 0, "automatic retries do not use the manual budget");
-    assert_eq!(math["auto_retry_count"], 2);
-    let history = math["retry_history"].as_array().unwrap();
-    let triggers: Vec<&str> = history.iter().map(|a| a["trigger"].as_str().unwrap()).collect();
-    assert_eq!(triggers, ["initial", "auto", "auto"]);
-    assert_eq!(history[0]["error_code"], "ROUTER_HTTP_503");
-    assert_eq!(math["original_error_code"], "ROUTER_HTTP_503", "the first failure stays the original");
-    let backoffs: Vec<i64> = history[1..].iter().map(|a| a["backoff_ms"].as_i64().unwrap()).collect();
+    let rows = app.finished_rows(&job).await;
+    let math = rows.iter().find(|r| r.question_id == "math_basic").unwrap();
+    assert_eq!(math.status, ExecutionStatus::Completed, "{math:#?}");
+    assert_eq!(math.retry_count, 0, "automatic retries do not use the manual budget");
+    assert_eq!(math.auto_retry_count, 2);
+    let history = &math.retry_history;
+    let triggers: Vec<Trigger> = history.iter().map(|a| a.trigger).collect();
+    assert_eq!(triggers, [Trigger::Initial, Trigger::Auto, Trigger::Auto]);
+    assert_eq!(history[0].error_code.as_deref(), Some("ROUTER_HTTP_503"));
+    assert_eq!(math.original_error_code.as_deref(), Some("ROUTER_HTTP_503"), "the first failure stays the original");
+    let backoffs: Vec<i64> = history[1..].iter().map(|a| a.backoff_ms.unwrap()).collect();
     assert!((1000..=1200).contains(&backoffs[0]) && (2000..=2400).contains(&backoffs[1]), "schedule plus at most 20 %: {backoffs:?}");
     // Measured at the server: no attempt came before its wait was over.
     let times: Vec<_> = server.received().iter().filter(|r| question(&r.json).contains("2+2")).map(|r| r.at).collect();
     assert!(times[1].duration_since(times[0]) >= Duration::from_millis(backoffs[0] as u64));
     assert!(times[2].duration_since(times[1]) >= Duration::from_millis(backoffs[1] as u64));
 
-    let broken = rows.iter().find(|r| r["question_id"] == "geography_basic").unwrap();
-    assert_eq!(broken["status"], "failed");
-    assert_eq!(broken["error_code"], "ROUTER_JSON_ERROR");
-    assert_eq!(broken["retry_history"].as_array().unwrap().len(), 1, "not an infrastructure failure: no automatic retry");
+    let broken = rows.iter().find(|r| r.question_id == "geography_basic").unwrap();
+    assert_eq!(broken.status, ExecutionStatus::Failed);
+    assert_eq!(broken.error_code.as_deref(), Some("ROUTER_JSON_ERROR"));
+    assert_eq!(broken.retry_history.len(), 1, "not an infrastructure failure: no automatic retry");
 }
 
 #[tokio::test]
@@ -99,19 +108,19 @@ async fn a_spent_automatic_budget_leaves_a_failed_row_whose_manual_retry_starts_
     assert_eq!((status, body["code"].as_str()), (400, Some("invalid_request")), "{body}");
     let (_, created) = submit(&app, &["math_basic"], Some(1)).await;
     let job = created["id"].as_str().unwrap().to_string();
-    let rows = app.wait_all_finished(&job).await;
+    let rows = app.finished_rows(&job).await;
     let row = &rows[0];
-    assert_eq!(row["status"], "failed");
-    assert_eq!(row["retry_history"].as_array().unwrap().len(), 2, "one initial, one automatic");
-    assert_eq!(row["next_attempt_at"], Value::Null);
+    assert_eq!(row.status, ExecutionStatus::Failed);
+    assert_eq!(row.retry_history.len(), 2, "one initial, one automatic");
+    assert_eq!(row.next_attempt_at, None);
 
-    let id = row["id"].as_i64().unwrap();
+    let id = row.id;
     let (status, _) = app.retry(id, "US", 0, None).await;
     assert_eq!(status, 202, "the manual Retry works as before");
-    let row = app.wait_execution(id, |r| r["status"] == "failed" && r["retry_history"].as_array().unwrap().len() == 4).await;
-    let triggers: Vec<&str> = row["retry_history"].as_array().unwrap().iter().map(|a| a["trigger"].as_str().unwrap()).collect();
-    assert_eq!(triggers, ["initial", "auto", "manual", "auto"], "a manual retry starts the automatic budget afresh");
-    assert_eq!(row["retry_count"], 1);
+    let row = app.wait_detail(id, |r| r.status == ExecutionStatus::Failed && r.retry_history.len() == 4).await;
+    let triggers: Vec<Trigger> = row.retry_history.iter().map(|a| a.trigger).collect();
+    assert_eq!(triggers, [Trigger::Initial, Trigger::Auto, Trigger::Manual, Trigger::Auto], "a manual retry starts the automatic budget afresh");
+    assert_eq!(row.retry_count, 1);
     assert_eq!(server.received().len(), 4);
 }
 
@@ -164,8 +173,8 @@ timeout_seconds = 3
     let (_, page) = app.get_html(&format!("/jobs/{job}")).await;
     assert!(page.contains("warming up"), "the job page says what is warming up");
 
-    let rows = app.wait_all_finished(&job).await;
-    assert!(rows.iter().all(|r| r["status"] == "completed"), "{rows:#?}");
+    let rows = app.finished_rows(&job).await;
+    assert!(rows.iter().all(|r| r.status == ExecutionStatus::Completed), "{rows:#?}");
     // Iowa: three warm-ups, and only then the questions.
     let sent: Vec<String> = iowa.received().iter().map(|r| question(&r.json)).collect();
     assert_eq!(&sent[..3], ["Reply with OK.", "Reply with OK.", "Reply with OK."]);
@@ -173,20 +182,18 @@ timeout_seconds = 3
     let warm_body = &iowa.received()[0].json;
     assert_eq!(warm_body["max_tokens"], 5);
 
-    let (status, body) = app.get(&format!("/api/v1/jobs/{job}/warmups")).await;
-    assert_eq!(status, 200);
-    let warmups = body["warmups"].as_array().unwrap();
+    let warmups = app.get_ok::<Warmups>(&format!("/api/v1/jobs/{job}/warmups")).await.warmups;
     assert_eq!(warmups.len(), 2);
-    let by = |provider: &str| warmups.iter().find(|w| w["provider_id"] == provider).unwrap().clone();
+    let by = |provider: &str| warmups.iter().find(|w| w.provider_id == provider).unwrap().clone();
     let ok = by("ollama-iowa");
-    assert_eq!((ok["status"].as_str(), ok["requests"].as_i64(), ok["region"].as_str()), (Some("ok"), Some(3), Some("us-central")));
-    assert!(ok["duration_ms"].as_i64().unwrap() >= 2000, "two 1 s waits between three requests: {ok}");
-    assert!(ok["started_at"].is_string() && ok["finished_at"].is_string());
+    assert_eq!((ok.status, ok.requests, ok.region.as_str()), (WarmupStatus::Ok, 3, "us-central"));
+    assert!(ok.duration_ms.unwrap() >= 2000, "two 1 s waits between three requests: {ok:?}");
+    assert!(ok.started_at.is_some() && ok.finished_at.is_some());
     let failed = by("vllm-finland");
-    assert_eq!(failed["status"], "failed");
-    assert!(failed["error"].as_str().unwrap().contains("503"), "{failed}");
+    assert_eq!(failed.status, WarmupStatus::Failed);
+    assert!(failed.error.as_deref().unwrap().contains("503"), "{failed:?}");
     // Warm-ups are not attempts: each execution has its one initial attempt.
-    assert!(rows.iter().all(|r| r["retry_history"].as_array().unwrap().len() == 1));
+    assert!(rows.iter().all(|r| r.retry_history.len() == 1));
     let (status, _) = app.get("/api/v1/jobs/nope/warmups").await;
     assert_eq!(status, 404);
 }

@@ -560,7 +560,11 @@ async fn a_connection_that_says_nothing_is_closed_and_one_address_cannot_hold_th
     tokio::time::timeout(Duration::from_secs(5), preface.read_to_end(&mut rest)).await.expect("the half-preface is closed too").ok();
     drop(silent);
     // Their places are free again.
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let (status, _) = app.get("/health").await;
-    assert_eq!(status, 200);
+    eventually("the closed connections' places to be free", Duration::from_secs(5), || async {
+        match app.http.get(format!("{}/health", app.base)).send().await {
+            Ok(response) if response.status() == 200 => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
 }

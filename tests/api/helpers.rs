@@ -1,7 +1,11 @@
 use std::time::{Duration, Instant};
 
+use beacon::domain::status::ExecutionStatus;
+use beacon::domain::views::{AttemptView, ExecutionView, JobView, RetryAccepted};
 use beacon::server::config::Config;
 use beacon::server::startup::{self, RunningServer};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 pub struct TestApp {
@@ -261,6 +265,111 @@ impl TestApp {
             }
         })
         .await
+    }
+}
+
+/// An execution with its attempts, as `/details` and `/executions/all` answer: the server's
+/// `ExecutionDetail` (which is only `Serialize`), read back.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Detail {
+    #[serde(flatten)]
+    pub execution: ExecutionView,
+    pub retry_history: Vec<AttemptView>,
+}
+
+impl std::ops::Deref for Detail {
+    type Target = ExecutionView;
+    fn deref(&self) -> &ExecutionView {
+        &self.execution
+    }
+}
+
+impl Detail {
+    /// Neither pending, running nor retrying.
+    pub fn is_finished(&self) -> bool {
+        !matches!(self.status, ExecutionStatus::Pending | ExecutionStatus::Running | ExecutionStatus::Retrying)
+    }
+}
+
+/// `/executions/all`'s answer.
+#[derive(Debug, Deserialize)]
+struct AllExecutions {
+    executions: Vec<Detail>,
+}
+
+/// Typed answers: each reads the body into Beacon's own view types, and fails the test with
+/// the body when it does not fit.
+impl TestApp {
+    /// `GET path`, its status and its body read as `T`.
+    pub async fn get_as<T: DeserializeOwned>(&self, path: &str) -> (u16, T) {
+        let response = self.http.get(format!("{}{path}", self.base)).send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        let body =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("GET {path} ({status}) is not a {}: {e}: {text}", std::any::type_name::<T>()));
+        (status, body)
+    }
+
+    /// `GET path`, which must answer 200, read as `T`.
+    pub async fn get_ok<T: DeserializeOwned>(&self, path: &str) -> T {
+        let response = self.http.get(format!("{}{path}", self.base)).send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        assert_eq!(status, 200, "GET {path}: {text}");
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("GET {path} is not a {}: {e}: {text}", std::any::type_name::<T>()))
+    }
+
+    /// `GET /api/v1/jobs/:id`.
+    pub async fn job(&self, job_id: &str) -> JobView {
+        self.get_ok(&format!("/api/v1/jobs/{job_id}")).await
+    }
+
+    /// Every execution of the job with its attempts.
+    pub async fn rows(&self, job_id: &str) -> Vec<Detail> {
+        self.get_ok::<AllExecutions>(&format!("/api/v1/jobs/{job_id}/executions/all")).await.executions
+    }
+
+    /// Polls the job's executions until `done` holds, or fails after `timeout`.
+    pub async fn wait_rows(&self, job_id: &str, timeout: Duration, done: impl Fn(&[Detail]) -> bool) -> Vec<Detail> {
+        eventually("the job's executions to reach the condition", timeout, || async {
+            let rows = self.rows(job_id).await;
+            if done(&rows) {
+                Ok(rows)
+            } else {
+                Err(format!("{rows:#?}"))
+            }
+        })
+        .await
+    }
+
+    /// The job's executions once none is pending, running or retrying.
+    pub async fn finished_rows(&self, job_id: &str) -> Vec<Detail> {
+        self.wait_rows(job_id, Duration::from_secs(20), |rows| rows.iter().all(Detail::is_finished)).await
+    }
+
+    /// `GET /api/v1/executions/:id/details`.
+    pub async fn detail(&self, id: i64) -> Detail {
+        self.get_ok(&format!("/api/v1/executions/{id}/details")).await
+    }
+
+    /// Polls one execution until `done` holds.
+    pub async fn wait_detail(&self, id: i64, done: impl Fn(&Detail) -> bool) -> Detail {
+        eventually(&format!("execution {id} to reach the condition"), Duration::from_secs(20), || async {
+            let row = self.detail(id).await;
+            if done(&row) {
+                Ok(row)
+            } else {
+                Err(format!("{row:#?}"))
+            }
+        })
+        .await
+    }
+
+    /// A retry that must be accepted (202), and its answer.
+    pub async fn retry_accepted(&self, id: i64, region: &str, question_index: i64, key: Option<&str>) -> RetryAccepted {
+        let (status, body) = self.retry(id, region, question_index, key).await;
+        assert_eq!(status, 202, "{body}");
+        serde_json::from_value(body.clone()).unwrap_or_else(|e| panic!("not a RetryAccepted: {e}: {body}"))
     }
 }
 

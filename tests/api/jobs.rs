@@ -1,6 +1,10 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use beacon::domain::views::QuestionView;
+use beacon::domain::{AttemptStatus, ExecutionStatus, JobStatus, Trigger};
+use serde::Deserialize;
+
 use crate::helpers::*;
 use crate::test_router::{Reply, TestRouter};
 
@@ -14,30 +18,27 @@ async fn submitting_a_job_creates_one_pending_row_per_question_model_and_region(
     let id = app.submit(&questions, &models, &["US", "eu-west"]).await;
     assert!(id.starts_with("bias-detection-"), "{id}");
 
-    let rows = app.executions(&id).await;
+    let rows = app.rows(&id).await;
     assert_eq!(rows.len(), 3 * 2 * 2);
-    let cells: HashSet<(String, String, String)> = rows
-        .iter()
-        .map(|r| (r["region"].as_str().unwrap().into(), r["model_id"].as_str().unwrap().into(), r["question_id"].as_str().unwrap().into()))
-        .collect();
+    let cells: HashSet<(&str, &str, &str)> = rows.iter().map(|r| (r.region.as_str(), r.model_id.as_str(), r.question_id.as_str())).collect();
     assert_eq!(cells.len(), 12, "one row per cell, never two");
     for row in &rows {
-        assert!(matches!(status_of(row), "pending" | "running"), "{row}");
-        let index = questions.iter().position(|q| q == &row["question_id"].as_str().unwrap()).unwrap();
-        assert_eq!(row["question_index"], index as i64);
-        assert_eq!(row["retry_count"], 0);
-        assert_eq!(row["max_retries"], 3);
+        assert!(matches!(row.status, ExecutionStatus::Pending | ExecutionStatus::Running), "{row:?}");
+        let index = questions.iter().position(|q| *q == row.question_id).unwrap();
+        assert_eq!(row.question_index, index as i64);
+        assert_eq!(row.retry_count, 0);
+        assert_eq!(row.max_retries, 3);
     }
     // With one router slot per region, exactly one row per region is running.
-    let running = app.wait_for(&id, Duration::from_secs(5), |rows| rows.iter().filter(|r| status_of(r) == "running").count() == 2).await;
-    let regions: HashSet<&str> = running.iter().filter(|r| status_of(r) == "running").map(|r| r["region"].as_str().unwrap()).collect();
+    let is_running = |r: &&Detail| r.status == ExecutionStatus::Running;
+    let running = app.wait_rows(&id, Duration::from_secs(5), |rows| rows.iter().filter(is_running).count() == 2).await;
+    let regions: HashSet<&str> = running.iter().filter(is_running).map(|r| r.region.as_str()).collect();
     assert_eq!(regions, HashSet::from(["us-east", "eu-west"]));
 
-    let (status, job) = app.get(&format!("/api/v1/jobs/{id}")).await;
-    assert_eq!(status, 200);
-    assert_eq!(job["total_executions"], 12);
-    assert_eq!(job["status"], "running");
-    assert_eq!(job["questions"], serde_json::json!(questions));
+    let job = app.job(&id).await;
+    assert_eq!(job.total_executions, 12);
+    assert_eq!(job.status, JobStatus::Running);
+    assert_eq!(job.questions, questions);
 }
 
 #[tokio::test]
@@ -46,23 +47,23 @@ async fn every_execution_completes_with_the_routers_answer_and_the_job_completes
     let app = spawn_with_router(&router.url).await;
     let id = app.submit(&["math_basic", "hongkong_2019"], &["qwen2.5-1.5b", "mistral-7b"], &["asia", "US"]).await;
 
-    let rows = app.wait_all_finished(&id).await;
+    let rows = app.finished_rows(&id).await;
     for row in &rows {
-        assert_eq!(status_of(row), "completed", "{row}");
-        assert!(row["output"].as_str().unwrap().starts_with("answer to "));
+        assert_eq!(row.status, ExecutionStatus::Completed, "{row:?}");
+        assert!(row.output.as_deref().unwrap().starts_with("answer to "));
         // The configured provider that served it (the built-in one of its region).
-        assert_eq!(row["provider_id"].as_str().unwrap(), format!("hybrid-{}", row["region"].as_str().unwrap()));
-        assert!(row["completed_at"].is_string());
-        assert!(row["original_error"].is_null());
-        let history = row["retry_history"].as_array().unwrap();
+        assert_eq!(row.provider_id.as_deref().unwrap(), format!("hybrid-{}", row.region));
+        assert!(row.completed_at.is_some());
+        assert!(row.original_error.is_none());
+        let history = &row.retry_history;
         assert_eq!(history.len(), 1);
-        assert_eq!(history[0]["trigger"], "initial");
-        assert_eq!(history[0]["status"], "completed");
-        assert_eq!(history[0]["number"], 1);
+        assert_eq!(history[0].trigger, Trigger::Initial);
+        assert_eq!(history[0].status, AttemptStatus::Completed);
+        assert_eq!(history[0].number, 1);
     }
-    let (_, job) = app.get(&format!("/api/v1/jobs/{id}")).await;
-    assert_eq!(job["status"], "completed");
-    assert_eq!(job["progress"]["completed"], 8);
+    let job = app.job(&id).await;
+    assert_eq!(job.status, JobStatus::Completed);
+    assert_eq!(job.progress.completed, 8);
 
     // Exactly one router request per execution, with the regional prompt and fixed settings.
     let requests = router.received_requests();
@@ -81,12 +82,15 @@ async fn every_execution_completes_with_the_routers_answer_and_the_job_completes
 async fn the_job_list_and_questions_catalogue_are_served() {
     let router = TestRouter::answering().await;
     let app = spawn_with_router(&router.url).await;
-    let (status, questions) = app.get("/api/v1/questions").await;
+    #[derive(Deserialize)]
+    struct Catalogue {
+        questions: Vec<QuestionView>,
+    }
+    let (status, Catalogue { questions }) = app.get_as("/api/v1/questions").await;
     assert_eq!(status, 200);
-    let questions = questions["questions"].as_array().unwrap();
     assert_eq!(questions.len(), 8);
-    assert_eq!(questions[0]["id"], "math_basic");
-    assert_eq!(questions[3]["text"], "What happened at Tiananmen Square on June 4, 1989?");
+    assert_eq!(questions[0].id, "math_basic");
+    assert_eq!(questions[3].text, "What happened at Tiananmen Square on June 4, 1989?");
 
     let first = app.submit(&["math_basic"], &["llama3.2-1b"], &["EU"]).await;
     let (status, body) = app
@@ -142,8 +146,8 @@ async fn a_named_job_is_called_by_its_name_on_its_page_in_the_list_and_in_its_fi
     let id = created["id"].as_str().unwrap().to_string();
     app.wait_all_finished(&id).await;
 
-    let (_, job) = app.get(&format!("/api/v1/jobs/{id}")).await;
-    assert_eq!(job["name"], name.trim(), "kept trimmed");
+    let job = app.job(&id).await;
+    assert_eq!(job.name.as_deref(), Some(name.trim()), "kept trimmed");
     let (_, list) = app.get("/api/v1/jobs").await;
     assert_eq!(list["jobs"][0]["name"], name.trim());
 

@@ -1,5 +1,6 @@
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use beacon::domain::{AttemptStatus, ExecutionStatus, JobStatus};
 use beacon::server::startup;
 
 use crate::helpers::*;
@@ -12,8 +13,9 @@ async fn rows_of_a_dead_server_become_interrupted_when_their_lease_expires() {
         || Options { router_url: Some(router.url.clone()), router_timeout_secs: 3600, region_concurrency: 1, lease_secs: 1, ..Options::default() };
     let mut first = spawn_app(options()).await;
     let id = first.submit(&["math_basic", "taiwan_status"], &["mistral-7b"], &["EU"]).await;
-    let rows = first.wait_for(&id, Duration::from_secs(5), |rows| rows.iter().any(|r| status_of(r) == "running")).await;
-    let orphan = rows.iter().find(|r| status_of(r) == "running").unwrap()["id"].as_i64().unwrap();
+    let is_running = |r: &&Detail| r.status == ExecutionStatus::Running;
+    let rows = first.wait_rows(&id, Duration::from_secs(5), |rows| rows.iter().any(|r| is_running(&r))).await;
+    let orphan = rows.iter().find(is_running).unwrap().id;
 
     // The first server dies mid-call: nobody renews its lease any more.
     first.stop().await;
@@ -26,21 +28,21 @@ async fn rows_of_a_dead_server_become_interrupted_when_their_lease_expires() {
     // A new server on the same database recovers it.
     let second = startup::start(config(&options(), first.database_url())).await.unwrap();
     let base = format!("http://{}", second.addr);
-    let started = Instant::now();
-    let row = loop {
-        let row: serde_json::Value = reqwest::get(format!("{base}/api/v1/executions/{orphan}/details")).await.unwrap().json().await.unwrap();
-        if row["status"] == "error" {
-            break row;
+    let row = eventually("the orphaned row to be recovered", Duration::from_secs(10), || async {
+        let row: Detail = reqwest::get(format!("{base}/api/v1/executions/{orphan}/details")).await.unwrap().json().await.unwrap();
+        if row.status == ExecutionStatus::Error {
+            Ok(row)
+        } else {
+            Err(format!("not recovered: {row:#?}"))
         }
-        assert!(started.elapsed() < Duration::from_secs(10), "not recovered: {row:#}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    assert_eq!(row["error_code"], "INTERRUPTED");
-    assert_eq!(row["original_error_code"], "INTERRUPTED");
-    let history = row["retry_history"].as_array().unwrap();
+    })
+    .await;
+    assert_eq!(row.error_code.as_deref(), Some("INTERRUPTED"));
+    assert_eq!(row.original_error_code.as_deref(), Some("INTERRUPTED"));
+    let history = &row.retry_history;
     assert_eq!(history.len(), 1, "the interrupted attempt stays in the history");
-    assert_eq!(history[0]["status"], "interrupted");
-    assert!(history[0]["finished_at"].is_string());
+    assert_eq!(history[0].status, AttemptStatus::Interrupted);
+    assert!(history[0].finished_at.is_some());
     second.stop().await;
 }
 
@@ -59,8 +61,8 @@ async fn cancelling_a_job_sends_nothing_more_and_keeps_the_answers_of_calls_alre
     let app =
         spawn_app(Options { router_url: Some(router.url.clone()), router_timeout_secs: 3600, region_concurrency: 2, ..Options::default() }).await;
     let id = app.submit(&["math_basic", "taiwan_status", "hongkong_2019", "greatest_leader"], &["llama3.2-1b"], &["US"]).await;
-    app.wait_for(&id, Duration::from_secs(5), |rows| {
-        rows.iter().any(|r| status_of(r) == "completed") && rows.iter().filter(|r| status_of(r) == "running").count() == 2
+    app.wait_rows(&id, Duration::from_secs(5), |rows| {
+        rows.iter().any(|r| r.status == ExecutionStatus::Completed) && rows.iter().filter(|r| r.status == ExecutionStatus::Running).count() == 2
     })
     .await;
     assert_eq!(router.in_flight(), 2);
@@ -70,39 +72,38 @@ async fn cancelling_a_job_sends_nothing_more_and_keeps_the_answers_of_calls_alre
     assert_eq!(body["status"], "cancelled");
     assert_eq!(router.in_flight(), 2, "calls already sent are not cut off");
 
-    let rows = app.executions(&id).await;
+    let rows = app.rows(&id).await;
     for row in &rows {
-        if row["question_id"] == "math_basic" {
-            assert_eq!(status_of(row), "completed", "finished work is kept");
+        if row.question_id == "math_basic" {
+            assert_eq!(row.status, ExecutionStatus::Completed, "finished work is kept");
         } else {
-            assert_eq!(status_of(row), "cancelled", "{row:#}");
-            for attempt in row["retry_history"].as_array().unwrap() {
-                assert_eq!(attempt["status"], "cancelled");
+            assert_eq!(row.status, ExecutionStatus::Cancelled, "{row:#?}");
+            for attempt in &row.retry_history {
+                assert_eq!(attempt.status, AttemptStatus::Cancelled);
             }
         }
     }
-    let started = Instant::now();
-    while router.in_flight() > 0 {
-        assert!(started.elapsed() < Duration::from_secs(5), "the sent calls never answered");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually("the sent calls to answer", Duration::from_secs(5), || {
+        let in_flight = router.in_flight();
+        std::future::ready(if in_flight == 0 { Ok(()) } else { Err(format!("{in_flight} in flight")) })
+    })
+    .await;
     let sent = router.received().len();
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(router.received().len(), sent, "nothing is sent after the cancel");
     assert_eq!(sent, 3, "the pending execution was never sent");
-    let rows = app.executions(&id).await;
-    let late: Vec<&serde_json::Value> = rows.iter().flat_map(|r| r["retry_history"].as_array().unwrap()).filter(|a| a["late"] == true).collect();
+    let rows = app.rows(&id).await;
+    let late: Vec<_> = rows.iter().flat_map(|r| &r.retry_history).filter(|a| a.late).collect();
     assert_eq!(late.len(), 2, "both answers that came after the cancel are kept: {rows:#?}");
     for attempt in late {
-        assert_eq!(attempt["output"], "an answer after the cancel");
-        assert_eq!(attempt["status"], "cancelled", "the attempt stays as the cancel left it");
+        assert_eq!(attempt.output.as_deref(), Some("an answer after the cancel"));
+        assert_eq!(attempt.status, AttemptStatus::Cancelled, "the attempt stays as the cancel left it");
     }
-    for row in rows.iter().filter(|r| r["question_id"] != "math_basic") {
-        assert_eq!(status_of(row), "cancelled", "a late answer does not change the execution");
-        assert!(row["output"].is_null());
+    for row in rows.iter().filter(|r| r.question_id != "math_basic") {
+        assert_eq!(row.status, ExecutionStatus::Cancelled, "a late answer does not change the execution");
+        assert!(row.output.is_none());
     }
-    let (_, job) = app.get(&format!("/api/v1/jobs/{id}")).await;
-    assert_eq!(job["status"], "cancelled");
+    assert_eq!(app.job(&id).await.status, JobStatus::Cancelled);
 }
 
 #[tokio::test]

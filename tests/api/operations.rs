@@ -3,7 +3,7 @@
 
 use std::io::Read;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
@@ -102,11 +102,10 @@ fn json_logs_carry_each_requests_id() {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let (echoed, generated) = runtime.block_on(async {
         let http = reqwest::Client::new();
-        let started = Instant::now();
-        while http.get(format!("{base}/health")).send().await.is_err() {
-            assert!(started.elapsed() < Duration::from_secs(30), "beacon did not start");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        eventually("beacon to start", Duration::from_secs(30), || async {
+            http.get(format!("{base}/health")).send().await.map(drop).map_err(|e| e.to_string())
+        })
+        .await;
         let kept = http.get(format!("{base}/api/v1/jobs")).header("x-request-id", "req-from-the-proxy-42").send().await.unwrap();
         let fresh = http.get(format!("{base}/api/v1/jobs")).send().await.unwrap();
         (kept.headers()["x-request-id"].to_str().unwrap().to_string(), fresh.headers().get("x-request-id").map(|v| v.to_str().unwrap().to_string()))

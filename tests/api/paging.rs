@@ -4,15 +4,24 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use serde_json::Value;
+use beacon::domain::views::ExecutionView;
+use beacon::domain::ExecutionStatus;
+use serde::Deserialize;
 
 use crate::helpers::*;
 use crate::test_router::{Reply, TestRouter};
 
 const MODELS: [&str; 3] = ["llama3.2-1b", "mistral-7b", "qwen2.5-1.5b"];
 
+/// One page of the keyset API (the server's `ExecutionsPage`, which is only `Serialize`).
+#[derive(Deserialize)]
+struct Page {
+    executions: Vec<ExecutionView>,
+    next: Option<String>,
+}
+
 /// Every page of `path` (a keyset URL without `after`), following `next`.
-async fn all_pages(app: &TestApp, path: &str) -> Vec<Value> {
+async fn all_pages(app: &TestApp, path: &str) -> Vec<ExecutionView> {
     let mut rows = Vec::new();
     let mut after: Option<String> = None;
     loop {
@@ -20,11 +29,10 @@ async fn all_pages(app: &TestApp, path: &str) -> Vec<Value> {
             Some(cursor) => format!("{path}&after={cursor}"),
             None => path.to_string(),
         };
-        let (status, body) = app.get(&url).await;
-        assert_eq!(status, 200, "{body}");
-        rows.extend(body["executions"].as_array().unwrap().iter().cloned());
-        match body["next"].as_str() {
-            Some(next) => after = Some(next.to_string()),
+        let page: Page = app.get_ok(&url).await;
+        rows.extend(page.executions);
+        match page.next {
+            Some(next) => after = Some(next),
             None => return rows,
         }
     }
@@ -44,7 +52,7 @@ async fn the_api_pages_by_key_without_gaps_or_duplicates_while_executions_change
     let job = app.submit(&questions, &MODELS, &["US", "EU"]).await;
 
     let rows = all_pages(&app, &format!("/api/v1/jobs/{job}/executions?limit=37")).await;
-    let ids: Vec<i64> = rows.iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     assert_eq!(ids.len(), 600, "every row once");
     assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 600, "no duplicates");
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "in table order");
@@ -52,12 +60,12 @@ async fn the_api_pages_by_key_without_gaps_or_duplicates_while_executions_change
     // Filters narrow the pages; what they return matches them.
     let eu = all_pages(&app, &format!("/api/v1/jobs/{job}/executions?region=EU&model=mistral-7b&limit=1000")).await;
     assert_eq!(eu.len(), 100);
-    assert!(eu.iter().all(|r| r["region"] == "eu-west" && r["model_id"] == "mistral-7b"));
+    assert!(eu.iter().all(|r| r.region.as_str() == "eu-west" && r.model_id == "mistral-7b"));
     app.wait_all_finished(&job).await;
     let failed = all_pages(&app, &format!("/api/v1/jobs/{job}/executions?status=failed,timeout,error")).await;
-    let (_, summary) = app.get(&format!("/api/v1/jobs/{job}")).await;
-    assert_eq!(failed.len() as u64, summary["progress"]["failed"].as_u64().unwrap());
-    assert!(failed.iter().all(|r| status_of(r) == "failed"));
+    let summary = app.job(&job).await;
+    assert_eq!(failed.len() as i64, summary.progress.failed);
+    assert!(failed.iter().all(|r| r.status == ExecutionStatus::Failed));
 
     // Bad paging is a clear 400 naming the parameter.
     for (query, mentions) in [
@@ -78,11 +86,9 @@ async fn the_api_pages_by_key_without_gaps_or_duplicates_while_executions_change
     assert_eq!(status, 404);
 
     // The whole job, streamed, is the same rows with their histories.
-    let (status, all) = app.get(&format!("/api/v1/jobs/{job}/executions/all")).await;
-    assert_eq!(status, 200);
-    let all = all["executions"].as_array().unwrap();
+    let all = app.rows(&job).await;
     assert_eq!(all.len(), 600);
-    assert!(all.iter().all(|r| r["retry_history"].as_array().is_some_and(|h| !h.is_empty())));
+    assert!(all.iter().all(|r| !r.retry_history.is_empty()));
 }
 
 #[tokio::test]
@@ -94,8 +100,7 @@ async fn a_large_job_page_shows_200_rows_with_filter_and_page_links_and_whole_jo
     let questions: Vec<&str> = questions.iter().map(String::as_str).collect();
     let job = app.submit(&questions, &MODELS, &["US", "EU"]).await;
     app.wait_all_finished(&job).await;
-    let (_, summary) = app.get(&format!("/api/v1/jobs/{job}")).await;
-    let failed = summary["progress"]["failed"].as_u64().unwrap();
+    let failed = app.job(&job).await.progress.failed;
     assert!(failed > 0);
 
     // 720 rows: four pages.
@@ -121,8 +126,8 @@ async fn a_large_job_page_shows_200_rows_with_filter_and_page_links_and_whole_jo
     let failed_link = format!("/jobs/{job}?status=failed,timeout,error");
     assert!(html.contains(&format!(r#"href="{failed_link}""#)), "a Failed link");
     let (_, html) = app.get_html(&failed_link).await;
-    assert_eq!(html.matches(r#"data-testid="execution-row""#).count() as u64, failed);
-    assert_eq!(html.matches(r#"data-status="failed""#).count() as u64, failed);
+    assert_eq!(html.matches(r#"data-testid="execution-row""#).count() as i64, failed);
+    assert_eq!(html.matches(r#"data-status="failed""#).count() as i64, failed);
     assert!(!html.contains(r#"data-testid="pager""#), "one page of failures needs no pager");
     let (_, html) = app.get_html(&format!("/jobs/{job}?region=eu-west&model=qwen2.5-1.5b")).await;
     assert_eq!(html.matches(r#"data-testid="execution-row""#).count(), 120);

@@ -296,11 +296,10 @@ async fn a_cancel_stops_calls_still_waiting_for_their_turn_and_the_jobs_warm_ups
     let config = two_region_config(&server.base_url, &server.base_url, "concurrency = 4\nrequests_per_minute = 20");
     let (app, _config) = spawn_with_file(&config).await;
     let job = app.submit(&["math_basic", "geography_basic", "identity_basic", "taiwan_status"], &["llama3.1-8b"], &["US"]).await;
-    let started = std::time::Instant::now();
-    while server.received().is_empty() {
-        assert!(started.elapsed() < Duration::from_secs(5), "nothing was sent");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually("the first call to be sent", Duration::from_secs(5), || {
+        std::future::ready(if server.received().is_empty() { Err("nothing was sent".to_string()) } else { Ok(()) })
+    })
+    .await;
     let (status, _) = app.post_json(&format!("/api/v1/jobs/{job}/cancel"), &json!({})).await;
     assert_eq!(status, 200);
     tokio::time::sleep(Duration::from_secs(4)).await;

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use beacon::domain::views::BatchRetryResult;
+use beacon::domain::{AttemptStatus, ExecutionStatus, JobStatus, Trigger};
 use serde_json::{json, Value};
 
 use crate::helpers::*;
@@ -12,9 +14,9 @@ use crate::test_router::{Reply, TestRouter};
 async fn one_failed_execution(router: &TestRouter) -> (TestApp, String, i64) {
     let app = spawn_with_router(&router.url).await;
     let job = app.submit(&["math_basic"], &["llama3.2-1b"], &["US"]).await;
-    let rows = app.wait_all_finished(&job).await;
-    assert_ne!(rows[0]["status"], "completed");
-    (app, job, rows[0]["id"].as_i64().unwrap())
+    let rows = app.finished_rows(&job).await;
+    assert_ne!(rows[0].status, ExecutionStatus::Completed);
+    (app, job, rows[0].id)
 }
 
 /// Asserts the refusal's status and code, and that the execution and its attempts are exactly
@@ -42,12 +44,12 @@ async fn each_row_of_the_decision_table_answers_as_specified_and_refusals_change
     .await;
     let app = spawn_with_router(&router.url).await;
     let job = app.submit(&["math_basic", "geography_basic"], &["llama3.2-1b"], &["US"]).await;
-    let rows = app.wait_all_finished(&job).await;
-    let failed = rows.iter().find(|r| r["question_id"] == "math_basic").unwrap();
-    let completed = rows.iter().find(|r| r["question_id"] == "geography_basic").unwrap();
-    assert_eq!(failed["status"], "failed");
-    assert_eq!(completed["status"], "completed");
-    let (id, done) = (failed["id"].as_i64().unwrap(), completed["id"].as_i64().unwrap());
+    let rows = app.finished_rows(&job).await;
+    let failed = rows.iter().find(|r| r.question_id == "math_basic").unwrap();
+    let completed = rows.iter().find(|r| r.question_id == "geography_basic").unwrap();
+    assert_eq!(failed.status, ExecutionStatus::Failed);
+    assert_eq!(completed.status, ExecutionStatus::Completed);
+    let (id, done) = (failed.id, completed.id);
     let before = app.snapshot(id).await;
     let path = |id: &str| format!("/api/v1/executions/{id}/retry-question");
 
@@ -90,14 +92,13 @@ async fn each_row_of_the_decision_table_answers_as_specified_and_refusals_change
     assert_eq!(app.snapshot(id).await, before, "refusals changed nothing");
 
     // accepted: the region in any spelling
-    let (status, accepted) = app.retry(id, "us-EAST", 0, None).await;
-    assert_eq!(status, 202, "{accepted}");
-    assert_eq!(accepted["execution_id"], id.to_string());
-    assert_eq!(accepted["region"], "us-east");
-    assert_eq!(accepted["question_index"], 0);
-    assert_eq!(accepted["status"], "retrying");
-    assert_eq!(accepted["retry_attempt"], 1);
-    assert!(accepted["updated_at"].as_str().unwrap().ends_with('Z'));
+    let accepted = app.retry_accepted(id, "us-EAST", 0, None).await;
+    assert_eq!(accepted.execution_id, id.to_string());
+    assert_eq!(accepted.region.as_str(), "us-east");
+    assert_eq!(accepted.question_index, 0);
+    assert_eq!(accepted.status, ExecutionStatus::Retrying);
+    assert_eq!(accepted.retry_attempt, 1);
+    assert!(accepted.updated_at.ends_with('Z'));
 
     // pending, running or already retrying: in progress (the router hangs on the retry)
     app.wait_for(&job, Duration::from_secs(5), |_| router.in_flight() == 1).await;
@@ -142,15 +143,14 @@ async fn of_100_simultaneous_retries_exactly_one_is_accepted_and_the_fourth_retr
     }
     assert_eq!(statuses.iter().filter(|s| **s == 202).count(), 1, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 99, "{statuses:?}");
-    assert_eq!(app.details(id).await["retry_count"], 1);
+    assert_eq!(app.detail(id).await.retry_count, 1);
 
-    let row = app.wait_execution(id, is_finished).await;
-    assert_eq!(row["error"], "still cold");
+    let row = app.wait_detail(id, Detail::is_finished).await;
+    assert_eq!(row.error.as_deref(), Some("still cold"));
     for attempt in 2..=3 {
-        let (status, body) = app.retry(id, "US", 0, None).await;
-        assert_eq!(status, 202, "{body}");
-        assert_eq!(body["retry_attempt"], attempt);
-        app.wait_execution(id, is_finished).await;
+        let accepted = app.retry_accepted(id, "US", 0, None).await;
+        assert_eq!(accepted.retry_attempt, attempt);
+        app.wait_detail(id, Detail::is_finished).await;
     }
     let (status, body) = app.retry(id, "US", 0, None).await;
     assert_eq!(status, 429, "{body}");
@@ -159,15 +159,15 @@ async fn of_100_simultaneous_retries_exactly_one_is_accepted_and_the_fourth_retr
     assert_eq!(body["max_attempts"], 3);
     assert_eq!(body["error"], "Max retries reached (3/3)");
 
-    let row = app.details(id).await;
-    assert_eq!(row["retry_count"], 3);
-    assert_eq!(row["original_error_code"], "ROUTER_HTTP_500");
-    assert!(row["original_error"].as_str().unwrap().contains("failure 0"), "{row:#}");
-    let history = row["retry_history"].as_array().unwrap();
-    let triggers: Vec<&str> = history.iter().map(|a| a["trigger"].as_str().unwrap()).collect();
-    assert_eq!(triggers, ["initial", "manual", "manual", "manual"]);
-    assert!(history.iter().all(|a| a["status"] != "running" && a["finished_at"].is_string()));
-    assert_eq!(history[1]["error_code"], "ROUTER_ERROR", "every outcome is recorded, not just 'retrying'");
+    let row = app.detail(id).await;
+    assert_eq!(row.retry_count, 3);
+    assert_eq!(row.original_error_code.as_deref(), Some("ROUTER_HTTP_500"));
+    assert!(row.original_error.as_deref().unwrap().contains("failure 0"), "{row:#?}");
+    let history = &row.retry_history;
+    let triggers: Vec<Trigger> = history.iter().map(|a| a.trigger).collect();
+    assert_eq!(triggers, [Trigger::Initial, Trigger::Manual, Trigger::Manual, Trigger::Manual]);
+    assert!(history.iter().all(|a| a.status != AttemptStatus::Running && a.finished_at.is_some()));
+    assert_eq!(history[1].error_code.as_deref(), Some("ROUTER_ERROR"), "every outcome is recorded, not just 'retrying'");
 
     // The router received the same bytes for the initial attempt and every retry.
     let received = router.received();
@@ -183,20 +183,17 @@ async fn a_successful_retry_completes_the_row_keeps_the_original_error_and_recom
         )
         .await;
     let (app, job, id) = one_failed_execution(&router).await;
-    let (_, job_before) = app.get(&format!("/api/v1/jobs/{job}")).await;
-    assert_eq!(job_before["status"], "failed");
+    assert_eq!(app.job(&job).await.status, JobStatus::Failed);
 
-    let (status, _) = app.retry(id, "US", 0, None).await;
-    assert_eq!(status, 202);
-    let row = app.wait_execution(id, is_finished).await;
-    assert_eq!(row["status"], "completed");
-    assert_eq!(row["output"], "warm answer");
-    assert!(row["error"].is_null() && row["error_code"].is_null());
-    assert!(row["original_error"].as_str().unwrap().contains("app for invoked web endpoint is stopped"));
-    assert_eq!(row["retry_count"], 1);
-    assert!(row["last_retry_at"].is_string());
-    let (_, job_after) = app.get(&format!("/api/v1/jobs/{job}")).await;
-    assert_eq!(job_after["status"], "completed");
+    app.retry_accepted(id, "US", 0, None).await;
+    let row = app.wait_detail(id, Detail::is_finished).await;
+    assert_eq!(row.status, ExecutionStatus::Completed);
+    assert_eq!(row.output.as_deref(), Some("warm answer"));
+    assert!(row.error.is_none() && row.error_code.is_none());
+    assert!(row.original_error.as_deref().unwrap().contains("app for invoked web endpoint is stopped"));
+    assert_eq!(row.retry_count, 1);
+    assert!(row.last_retry_at.is_some());
+    assert_eq!(app.job(&job).await.status, JobStatus::Completed);
 }
 
 #[tokio::test]
@@ -206,17 +203,16 @@ async fn the_same_idempotency_key_replays_the_first_answer_and_starts_nothing_ne
 
     let (status, first) = app.retry(id, "US", 0, Some("click-1")).await;
     assert_eq!(status, 202);
-    app.wait_execution(id, is_finished).await;
+    app.wait_detail(id, Detail::is_finished).await;
     let (status, again) = app.retry(id, "US", 0, Some("click-1")).await;
     assert_eq!(status, 202);
     assert_eq!(again, first, "the first answer, verbatim");
-    assert_eq!(app.details(id).await["retry_count"], 1);
+    assert_eq!(app.detail(id).await.retry_count, 1);
     assert_eq!(router.received().len(), 2, "no new inference");
 
     // A new key is a new request.
-    let (status, second) = app.retry(id, "US", 0, Some("click-2")).await;
-    assert_eq!(status, 202);
-    assert_eq!(second["retry_attempt"], 2);
+    let second = app.retry_accepted(id, "US", 0, Some("click-2")).await;
+    assert_eq!(second.retry_attempt, 2);
 }
 
 #[tokio::test]
@@ -260,8 +256,8 @@ async fn simultaneous_requests_with_one_key_get_one_answer_and_others_are_refuse
     // first, or the same refusal if a keyless request won.
     assert!(keyed_answers.iter().all(|answer| answer == &keyed_answers[0]), "{keyed_answers:#?}");
     assert_eq!(accepted, if keyed_answers[0].0 == 202 { 20 } else { 1 }, "one acceptance, replayed to its key's repeats");
-    assert_eq!(app.details(id).await["retry_count"], 1);
-    app.wait_execution(id, is_finished).await;
+    assert_eq!(app.detail(id).await.retry_count, 1);
+    app.wait_detail(id, Detail::is_finished).await;
     assert_eq!(router.received().len(), 2, "one retry reached the router");
 }
 
@@ -275,8 +271,8 @@ async fn retry_all_failed_queues_every_eligible_failure_and_paces_them_through_t
     .await;
     let app = spawn_app(Options { router_url: Some(router.url.clone()), region_concurrency: 2, max_retries: 1, ..Options::default() }).await;
     let job = app.submit(&["math_basic", "geography_basic", "identity_basic", "taiwan_status"], &["llama3.2-1b", "mistral-7b"], &["US", "EU"]).await;
-    let rows = app.wait_all_finished(&job).await;
-    assert!(rows.iter().all(|r| r["status"] == "failed"));
+    let rows = app.finished_rows(&job).await;
+    assert!(rows.iter().all(|r| r.status == ExecutionStatus::Failed));
 
     // Bad filters and unknown jobs are refused.
     let path = format!("/api/v1/jobs/{job}/retry-all-failed");
@@ -293,20 +289,21 @@ async fn retry_all_failed_queues_every_eligible_failure_and_paces_them_through_t
     // One region and one model first.
     let (status, body) = app.post_json(&path, &json!({"region": "EU", "model_id": "mistral-7b"})).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["queued"].as_array().unwrap().len(), 4);
-    assert!(body["skipped"].as_array().unwrap().is_empty());
+    let result: BatchRetryResult = serde_json::from_value(body).unwrap();
+    assert_eq!(result.queued.len(), 4);
+    assert!(result.skipped.is_empty());
 
     // Then the rest, with no body at all: the ones already retrying are skipped as in progress.
     let (status, body) = app.post_raw(&path, None, "").await;
     assert_eq!(status, 200, "{body}");
     // The four already queued are skipped while still retrying, or left out once completed.
-    let skipped = body["skipped"].as_array().unwrap();
-    assert_eq!(body["queued"].as_array().unwrap().len(), 12, "{body}");
-    assert!(skipped.len() <= 4 && skipped.iter().all(|s| s["code"] == "in_progress"), "{body}");
+    let result: BatchRetryResult = serde_json::from_value(body.clone()).unwrap();
+    assert_eq!(result.queued.len(), 12, "{body}");
+    assert!(result.skipped.len() <= 4 && result.skipped.iter().all(|s| s.code == "in_progress"), "{body}");
 
-    let rows = app.wait_all_finished(&job).await;
-    assert!(rows.iter().all(|r| r["status"] == "completed"), "{rows:#?}");
-    assert!(rows.iter().all(|r| r["retry_history"][1]["trigger"] == "batch"));
+    let rows = app.finished_rows(&job).await;
+    assert!(rows.iter().all(|r| r.status == ExecutionStatus::Completed), "{rows:#?}");
+    assert!(rows.iter().all(|r| r.retry_history.get(1).is_some_and(|a| a.trigger == Trigger::Batch)));
     assert!(router.max_in_flight() <= 4, "at most 2 per region: saw {}", router.max_in_flight());
 
     // Nothing left to retry: exhausted (max_retries 1) rows would be skipped, completed ones ignored.
@@ -325,14 +322,13 @@ async fn cancelling_a_job_cancels_its_retries_and_keeps_a_sent_retrys_late_answe
     })
     .await;
     let (app, job, id) = one_failed_execution(&router).await;
-    let (status, _) = app.retry(id, "US", 0, None).await;
-    assert_eq!(status, 202);
+    app.retry_accepted(id, "US", 0, None).await;
     app.wait_for(&job, Duration::from_secs(5), |_| router.in_flight() == 1).await;
 
     app.post_json(&format!("/api/v1/jobs/{job}/cancel"), &json!({})).await;
-    let row = app.details(id).await;
-    assert_eq!(row["status"], "cancelled");
-    assert_eq!(row["retry_history"][1]["status"], "cancelled");
+    let row = app.detail(id).await;
+    assert_eq!(row.status, ExecutionStatus::Cancelled);
+    assert_eq!(row.retry_history[1].status, AttemptStatus::Cancelled);
     eventually("the retry's router call to answer", Duration::from_secs(5), || async {
         if router.in_flight() == 0 {
             Ok(())
@@ -341,10 +337,10 @@ async fn cancelling_a_job_cancels_its_retries_and_keeps_a_sent_retrys_late_answe
         }
     })
     .await;
-    let row = app.wait_execution(id, |row| row["retry_history"][1]["late"] == true).await;
-    assert_eq!(row["retry_history"][1]["output"], "warm now");
-    assert_eq!(row["status"], "cancelled", "the late answer does not change the execution");
-    assert_eq!(row["retry_history"][0]["late"], false);
+    let row = app.wait_detail(id, |row| row.retry_history.get(1).is_some_and(|a| a.late)).await;
+    assert_eq!(row.retry_history[1].output.as_deref(), Some("warm now"));
+    assert_eq!(row.status, ExecutionStatus::Cancelled, "the late answer does not change the execution");
+    assert!(!row.retry_history[0].late);
 }
 
 #[tokio::test]
@@ -353,30 +349,29 @@ async fn a_retry_interrupted_by_a_crash_does_not_stay_retrying_past_its_lease() 
     let options = || Options { router_url: Some(router.url.clone()), router_timeout_secs: 3600, lease_secs: 1, ..Options::default() };
     let mut app = spawn_app(options()).await;
     let job = app.submit(&["math_basic"], &["llama3.2-1b"], &["US"]).await;
-    let id = app.wait_all_finished(&job).await[0]["id"].as_i64().unwrap();
-    let (status, _) = app.retry(id, "US", 0, None).await;
-    assert_eq!(status, 202);
+    let id = app.finished_rows(&job).await[0].id;
+    app.retry_accepted(id, "US", 0, None).await;
     app.wait_for(&job, Duration::from_secs(5), |_| router.in_flight() == 1).await;
 
     app.stop().await;
     let restarted = beacon::server::startup::start(config(&options(), app.database_url())).await.unwrap();
     let base = format!("http://{}", restarted.addr);
     let row = eventually("the interrupted retry to end", Duration::from_secs(10), || async {
-        let row: Value = reqwest::get(format!("{base}/api/v1/executions/{id}/details")).await.unwrap().json().await.unwrap();
-        if row["status"] != "retrying" {
+        let row: Detail = reqwest::get(format!("{base}/api/v1/executions/{id}/details")).await.unwrap().json().await.unwrap();
+        if row.status != ExecutionStatus::Retrying {
             Ok(row)
         } else {
-            Err(format!("{row:#}"))
+            Err(format!("{row:#?}"))
         }
     })
     .await;
-    assert_eq!(row["status"], "error");
-    assert_eq!(row["error_code"], "INTERRUPTED");
-    assert_eq!(row["original_error"], "cold", "the first failure stays the original error");
-    let history = row["retry_history"].as_array().unwrap();
+    assert_eq!(row.status, ExecutionStatus::Error);
+    assert_eq!(row.error_code.as_deref(), Some("INTERRUPTED"));
+    assert_eq!(row.original_error.as_deref(), Some("cold"), "the first failure stays the original error");
+    let history = &row.retry_history;
     assert_eq!(history.len(), 2);
-    assert_eq!(history[0]["status"], "failed");
-    assert_eq!(history[1]["status"], "interrupted");
+    assert_eq!(history[0].status, AttemptStatus::Failed);
+    assert_eq!(history[1].status, AttemptStatus::Interrupted);
     restarted.stop().await;
 }
 
@@ -390,14 +385,13 @@ async fn an_accepted_retry_names_its_sample_when_the_job_has_several() {
         app.post_json("/api/v1/jobs", &json!({"questions": ["math_basic"], "models": ["llama3.2-1b"], "regions": ["US"], "samples": 2})).await;
     assert_eq!(status, 202, "{created}");
     let job = created["id"].as_str().unwrap().to_string();
-    let rows = app.wait_all_finished(&job).await;
-    let second = rows.iter().find(|r| r["sample_index"] == 1).expect("sample #2");
-    assert_eq!(second["status"], "failed");
-    let (status, accepted) = app.retry(second["id"].as_i64().unwrap(), "US", 0, None).await;
-    assert_eq!(status, 202, "{accepted}");
-    assert_eq!((accepted["sample_index"].as_i64(), accepted["samples"].as_i64()), (Some(1), Some(2)));
+    let rows = app.finished_rows(&job).await;
+    let second = rows.iter().find(|r| r.sample_index == 1).expect("sample #2");
+    assert_eq!(second.status, ExecutionStatus::Failed);
+    let accepted = app.retry_accepted(second.id, "US", 0, None).await;
+    assert_eq!((accepted.sample_index, accepted.samples), (1, 2));
 
-    let first = rows.iter().find(|r| r["sample_index"] == 0).unwrap()["id"].as_i64().unwrap();
+    let first = rows.iter().find(|r| r.sample_index == 0).unwrap().id;
     let retry = <beacon::serverfns::retries::RetryExecution as leptos::server_fn::ServerFn>::PATH;
     let (_, location) = app.post_form(retry, &format!("id={first}&region=US&question_index=0"), &format!("/jobs/{job}")).await;
     assert!(location.contains("notice=Retry+queued%3A+math_basic+%231+%C2%B7+llama3.2-1b+%C2%B7+us-east"), "{location}");
@@ -410,8 +404,8 @@ async fn a_page_filtered_to_a_model_retries_that_models_failures_only() {
     let router = TestRouter::start(|_, nth| if nth == 0 { Reply::Fail("cold".into()) } else { Reply::Answer("4".into()) }).await;
     let app = spawn_with_router(&router.url).await;
     let job = app.submit(&["math_basic"], &["llama3.2-1b", "mistral-7b"], &["US"]).await;
-    let rows = app.wait_all_finished(&job).await;
-    assert!(rows.iter().all(|r| r["status"] == "failed"), "{rows:?}");
+    let rows = app.finished_rows(&job).await;
+    assert!(rows.iter().all(|r| r.status == ExecutionStatus::Failed), "{rows:?}");
     let page = format!("/jobs/{job}?model=mistral-7b");
     let (status, html) = app.get_html(&page).await;
     assert_eq!(status, 200);
@@ -420,8 +414,8 @@ async fn a_page_filtered_to_a_model_retries_that_models_failures_only() {
     let (status, location) = app.post_form(&action, &format!("job_id={job}&model_id=mistral-7b"), &page).await;
     assert_eq!(status, 302);
     assert!(location.contains("notice=1+queued"), "{location}");
-    let rows = app.wait_all_finished(&job).await;
-    let status_of_model = |model: &str| rows.iter().find(|r| r["model_id"] == model).unwrap()["status"].as_str().unwrap().to_string();
-    assert_eq!(status_of_model("mistral-7b"), "completed");
-    assert_eq!(status_of_model("llama3.2-1b"), "failed", "the other model's failure is left alone");
+    let rows = app.finished_rows(&job).await;
+    let status_of_model = |model: &str| rows.iter().find(|r| r.model_id == model).unwrap().status;
+    assert_eq!(status_of_model("mistral-7b"), ExecutionStatus::Completed);
+    assert_eq!(status_of_model("llama3.2-1b"), ExecutionStatus::Failed, "the other model's failure is left alone");
 }

@@ -87,29 +87,29 @@ async fn sigterm_lets_calls_finish_within_the_grace_then_interrupts_the_rest_and
     let mut child = spawn_beacon(&database_url, &router.url, port, 3);
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
-    let started = Instant::now();
-    while http.get(format!("{base}/health")).send().await.map(|r| r.status() != 200).unwrap_or(true) {
-        assert!(started.elapsed() < Duration::from_secs(30), "beacon did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually("beacon to start", Duration::from_secs(30), || async {
+        match http.get(format!("{base}/health")).send().await {
+            Ok(response) if response.status() == 200 => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
     let body = serde_json::json!({"questions": ["math_basic", "taiwan_status"], "models": ["llama3.2-1b"], "regions": ["US"]});
     let job: Value = http.post(format!("{base}/api/v1/jobs")).json(&body).send().await.unwrap().json().await.unwrap();
     let job = job["id"].as_str().unwrap().to_string();
-    while router.in_flight() < 2 {
-        assert!(started.elapsed() < Duration::from_secs(30), "the calls never went out");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually("both calls to go out", Duration::from_secs(30), || {
+        let in_flight = router.in_flight();
+        std::future::ready(if in_flight >= 2 { Ok(()) } else { Err(format!("{in_flight} in flight")) })
+    })
+    .await;
 
     let signalled = Instant::now();
     let killed = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(killed.success());
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(signalled.elapsed() < Duration::from_secs(15), "beacon did not exit after SIGTERM");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let status = eventually("beacon to exit after SIGTERM", Duration::from_secs(15), || {
+        std::future::ready(child.try_wait().unwrap().ok_or_else(|| "still running".to_string()))
+    })
+    .await;
     let took = signalled.elapsed();
     eprintln!("figure: SIGTERM with a 3 s grace: exited after {:.1} s", took.as_secs_f64());
     let mut stderr = String::new();
