@@ -1,10 +1,12 @@
 use leptos::prelude::*;
 
-/// "in 8 s" until an RFC 3339 instant, then "now". The server renders it once; in the browser
+use crate::domain::Timestamp;
+
+/// "in 8 s" until an instant, then "now". The server renders it once; in the browser
 /// it counts down every second (by the browser's clock).
 #[component]
-pub fn Countdown(until: String) -> impl IntoView {
-    let target = parse_ms(&until);
+pub fn Countdown(until: Timestamp) -> impl IntoView {
+    let target = Some(until.millis() as f64);
     let now = RwSignal::new(now_ms());
     #[cfg(feature = "hydrate")]
     {
@@ -31,28 +33,15 @@ fn now_ms() -> f64 {
     chrono::Utc::now().timestamp_millis() as f64
 }
 
-#[cfg(feature = "ssr")]
-fn parse_ms(at: &str) -> Option<f64> {
-    chrono::DateTime::parse_from_rfc3339(at).ok().map(|t| t.timestamp_millis() as f64)
-}
 
 #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
 fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
-#[cfg(all(feature = "hydrate", not(feature = "ssr")))]
-fn parse_ms(at: &str) -> Option<f64> {
-    let ms = js_sys::Date::parse(at);
-    (!ms.is_nan()).then_some(ms)
-}
 
 #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
 fn now_ms() -> f64 {
     0.0
 }
 
-#[cfg(not(any(feature = "ssr", feature = "hydrate")))]
-fn parse_ms(_at: &str) -> Option<f64> {
-    None
-}

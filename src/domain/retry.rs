@@ -98,7 +98,7 @@ pub enum RowAction {
     RetryingAutomatically {
         k: i64,
         n: i64,
-        at: String,
+        at: super::Timestamp,
     },
     MaxRetriesReached,
     Nothing,
@@ -113,7 +113,7 @@ pub fn row_action(execution: &ExecutionView, job_cancelled: bool) -> RowAction {
     match execution.status {
         ExecutionStatus::Completed => RowAction::Answer,
         ExecutionStatus::Retrying => match &execution.next_attempt_at {
-            Some(at) => RowAction::RetryingAutomatically { k: execution.auto_retry_count, n: execution.auto_retries, at: at.clone() },
+            Some(at) => RowAction::RetryingAutomatically { k: execution.auto_retry_count, n: execution.auto_retries, at: *at },
             None => RowAction::Retrying,
         },
         status if status.is_failure() && !job_cancelled => failed_action(execution.retry_count, execution.max_retries),

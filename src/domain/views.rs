@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{AttemptStatus, ExecutionStatus, JobId, JobStatus, Progress, Region, Trigger};
+use super::{AttemptStatus, ExecutionStatus, JobId, JobStatus, Progress, Region, Timestamp, Trigger};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -141,7 +141,9 @@ impl JobView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+/// An execution as the API sends it, the pages show it and the database returns it (one
+/// struct: the row is the view).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, sqlx::FromRow))]
 pub struct ExecutionView {
     pub id: i64,
     pub job_id: JobId,
@@ -163,11 +165,11 @@ pub struct ExecutionView {
     pub original_error_code: Option<String>,
     pub retry_count: i64,
     pub max_retries: i64,
-    pub last_retry_at: Option<String>,
-    pub started_at: Option<String>,
-    pub completed_at: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
+    pub last_retry_at: Option<Timestamp>,
+    pub started_at: Option<Timestamp>,
+    pub completed_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     /// Duration of the latest attempt that finished.
     pub duration_ms: Option<i64>,
     /// Attempts made or queued so far (initial + retries).
@@ -180,7 +182,7 @@ pub struct ExecutionView {
     pub auto_retry_count: i64,
     /// When the automatic retry waiting now may start.
     #[serde(default)]
-    pub next_attempt_at: Option<String>,
+    pub next_attempt_at: Option<Timestamp>,
 }
 
 impl ExecutionView {
@@ -188,6 +190,7 @@ impl ExecutionView {
     /// the error "cold start" when failed.
     #[cfg(test)]
     pub fn sample(id: i64, status: ExecutionStatus, retry_count: i64, updated_at: &str) -> ExecutionView {
+        let at = |text: &str| Timestamp::parse(text).expect("an RFC 3339 time");
         ExecutionView {
             id,
             job_id: JobId::parse("job").expect("a valid id"),
@@ -208,8 +211,8 @@ impl ExecutionView {
             last_retry_at: None,
             started_at: None,
             completed_at: None,
-            created_at: "2026-01-01T00:00:00.000Z".into(),
-            updated_at: updated_at.into(),
+            created_at: at("2026-01-01T00:00:00.000Z"),
+            updated_at: at(updated_at),
             duration_ms: None,
             attempts: retry_count + 1,
             auto_retries: 0,
@@ -314,7 +317,7 @@ pub struct RetryAccepted {
     /// The retry this acceptance started: 1 for the first retry.
     pub retry_attempt: i64,
     pub max_retries: i64,
-    pub updated_at: String,
+    pub updated_at: Timestamp,
     /// Which of the cell's samples, and how many the job asks per cell.
     #[serde(default)]
     pub sample_index: i64,

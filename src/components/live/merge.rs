@@ -41,7 +41,7 @@ pub fn apply_accepted(data: &mut JobPageData, accepted: &RetryAccepted) {
         if row.status.is_failure() {
             row.status = accepted.status;
             row.retry_count = accepted.retry_attempt;
-            row.updated_at = accepted.updated_at.clone();
+            row.updated_at = accepted.updated_at;
         }
     }
 }
@@ -176,7 +176,7 @@ mod tests {
             status: Retrying,
             retry_attempt: 1,
             max_retries: 3,
-            updated_at: T2.into(),
+            updated_at: crate::domain::Timestamp::parse(T2).unwrap(),
             sample_index: 0,
             samples: 1,
         };

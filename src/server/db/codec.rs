@@ -7,7 +7,7 @@ use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::{Database, Decode, Encode, Type};
 
-use crate::domain::{AttemptStatus, ExecutionStatus, JobId, JobStatus, Region, Role, Trigger, WarmupStatus};
+use crate::domain::{AttemptStatus, ExecutionStatus, JobId, JobStatus, Region, Role, Timestamp, Trigger, WarmupStatus};
 
 macro_rules! stored_as_text {
     ($($ty:ty => $parse:expr, $spell:expr;)+) => {$(
@@ -48,6 +48,25 @@ stored_as_text! {
     // Stored as the region id; which ids exist is configuration, so any stored id reads back.
     Region => |raw: &str| Ok::<_, String>(Region::from_stored(raw.to_string())), |v: &Region| v.router_region().to_string();
     JobId => |raw: &str| Ok(JobId::from_stored(raw.to_string())), |v: &JobId| v.as_str().to_string();
+}
+
+/// Moments are stored as milliseconds since the Unix epoch.
+impl Type<Any> for Timestamp {
+    fn type_info() -> AnyTypeInfo {
+        <i64 as Type<Any>>::type_info()
+    }
+}
+
+impl<'q> Encode<'q, Any> for Timestamp {
+    fn encode_by_ref(&self, buf: &mut <Any as Database>::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
+        <i64 as Encode<'q, Any>>::encode(self.millis(), buf)
+    }
+}
+
+impl<'r> Decode<'r, Any> for Timestamp {
+    fn decode(value: AnyValueRef<'r>) -> Result<Self, BoxDynError> {
+        Ok(Timestamp::from_millis(<i64 as Decode<'r, Any>>::decode(value)?))
+    }
 }
 
 /// A column holding JSON written by Beacon (a job's ordered lists). Text that does not parse

@@ -3,76 +3,15 @@ use sqlx::FromRow;
 use crate::domain::views::{ExecutionFilter, ExecutionView};
 use crate::domain::{AttemptStatus, ExecutionStatus, JobId, Region, Trigger};
 
-use super::{assembled, now_ms, rfc3339, Db, WriteTx};
+use super::{assembled, now_ms, Db, WriteTx};
 
-#[derive(Debug, Clone, FromRow)]
-pub struct ExecutionRow {
-    pub id: i64,
-    pub job_id: JobId,
-    pub region: Region,
-    pub model_id: String,
-    pub question_id: String,
-    pub question_index: i64,
-    pub sample_index: i64,
-    pub status: ExecutionStatus,
-    pub provider_id: Option<String>,
-    pub output: Option<String>,
-    pub error: Option<String>,
-    pub error_code: Option<String>,
-    pub original_error: Option<String>,
-    pub original_error_code: Option<String>,
-    pub retry_count: i64,
-    pub max_retries: i64,
-    pub last_retry_at: Option<i64>,
-    pub started_at: Option<i64>,
-    pub completed_at: Option<i64>,
-    pub duration_ms: Option<i64>,
-    pub created_at: i64,
-    pub updated_at: i64,
-    pub request_json: String,
-    pub attempts: i64,
-    pub auto_retries: i64,
-    pub auto_retry_count: i64,
-    pub next_attempt_at: Option<i64>,
-}
-
-impl ExecutionRow {
-    pub fn into_view(self) -> ExecutionView {
-        ExecutionView {
-            status: self.status,
-            id: self.id,
-            job_id: self.job_id,
-            region: self.region,
-            model_id: self.model_id,
-            question_id: self.question_id,
-            question_index: self.question_index,
-            sample_index: self.sample_index,
-            provider_id: self.provider_id,
-            output: self.output,
-            error: self.error,
-            error_code: self.error_code,
-            original_error: self.original_error,
-            original_error_code: self.original_error_code,
-            retry_count: self.retry_count,
-            max_retries: self.max_retries,
-            last_retry_at: self.last_retry_at.map(rfc3339),
-            started_at: self.started_at.map(rfc3339),
-            completed_at: self.completed_at.map(rfc3339),
-            created_at: rfc3339(self.created_at),
-            updated_at: rfc3339(self.updated_at),
-            duration_ms: self.duration_ms,
-            attempts: self.attempts,
-            auto_retries: self.auto_retries,
-            auto_retry_count: self.auto_retry_count,
-            next_attempt_at: self.next_attempt_at.map(rfc3339),
-        }
-    }
-}
+/// Executions are read as the view itself ([`ExecutionView`] derives `FromRow`).
+pub type ExecutionRow = ExecutionView;
 
 pub(super) const SELECT_ROW: &str = "SELECT e.id, e.job_id, e.region, e.model_id, e.question_id, e.question_index,
         e.sample_index, e.status, e.provider_id, e.output, e.error, e.error_code, e.original_error,
         e.original_error_code, e.retry_count, e.max_retries, e.last_retry_at, e.started_at,
-        e.completed_at, e.duration_ms, e.created_at, e.updated_at, e.request_json,
+        e.completed_at, e.duration_ms, e.created_at, e.updated_at,
         e.auto_retries, e.auto_retry_count, e.next_attempt_at,
         (SELECT COUNT(*) FROM execution_attempts a WHERE a.execution_id = e.id) AS attempts
    FROM executions e";

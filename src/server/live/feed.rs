@@ -147,7 +147,7 @@ pub async fn events_for(db: &Db, changes: &[Change]) -> sqlx::Result<Vec<LiveEve
     for row in db::executions::get_many(db, &ids).await? {
         let seq = executions[&row.id];
         let job_id = row.job_id.clone();
-        events.push(LiveEvent { seq, job_id, kind: LiveEventKind::Execution, data: to_json(&row.into_view()) });
+        events.push(LiveEvent { seq, job_id, kind: LiveEventKind::Execution, data: to_json(&row) });
     }
     let job_ids: Vec<&JobId> = jobs.keys().copied().collect();
     for job in db::jobs::get_many(db, &job_ids).await? {

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::domain::analysis::refusal::is_refusal;
 use crate::domain::views::{AttemptView, ExecutionFilter};
-use crate::domain::{AttemptStatus, ExecutionStatus, JobId, Trigger};
+use crate::domain::{AttemptStatus, ExecutionStatus, JobId, Timestamp, Trigger};
 use crate::server::db::{self, executions::ExecutionRow, jobs::JobRow, Db};
 use crate::server::error::AppError;
 
@@ -235,8 +235,8 @@ fn render(format: Format, row: &ExecutionRow, attempts: &[AttemptView], text: &s
         provider_id: row.provider_id.as_deref().or(source.and_then(|a| a.provider_id.as_deref())),
         served_model: source.and_then(|a| a.served_model.as_deref()),
         finish_reason: source.and_then(|a| a.finish_reason.as_deref()),
-        started_at: row.started_at.map(db::rfc3339),
-        completed_at: row.completed_at.map(db::rfc3339),
+        started_at: row.started_at.map(Timestamp::rfc3339),
+        completed_at: row.completed_at.map(Timestamp::rfc3339),
         duration_ms: row.duration_ms,
         refusal: if row.status == ExecutionStatus::Completed { is_refusal(row.output.as_deref()) } else { None },
     };

@@ -222,7 +222,7 @@ pub async fn page(db: &Db, catalogue: &Catalogue, id: &JobId, filter: ExecutionF
     let page = page.clamp(1, pages);
     let window = Window::Offset((page - 1) * ROWS_PER_PAGE);
     let executions: Vec<ExecutionView> =
-        db::executions::list_page(db, id, &filter, window, ROWS_PER_PAGE).await?.into_iter().map(|row| row.into_view()).collect();
+        db::executions::list_page(db, id, &filter, window, ROWS_PER_PAGE).await?.into_iter().collect();
     // The texts of the questions on this page only: a large study's catalogue stays unread.
     let mut wanted: Vec<&str> = executions.iter().map(|e| e.question_id.as_str()).collect();
     wanted.sort_unstable();
@@ -261,7 +261,7 @@ pub async fn executions_page(db: &Db, job_id: &JobId, filter: &ExecutionFilter, 
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     let next = if more { rows.last().map(|row| row.id.to_string()) } else { None };
-    Ok(ExecutionsPage { executions: rows.into_iter().map(|row| row.into_view()).collect(), next })
+    Ok(ExecutionsPage { executions: rows.into_iter().collect(), next })
 }
 
 /// Rows per read while streaming a whole job.
@@ -290,7 +290,7 @@ pub async fn stream_all(db: &Db, job_id: &JobId) -> Result<impl futures::Stream<
             let mut chunk = String::new();
             for row in rows {
                 let retry_history = histories.remove(&row.id).unwrap_or_default();
-                let detail = ExecutionDetail { retry_history, execution: row.into_view() };
+                let detail = ExecutionDetail { retry_history, execution: row };
                 if !first {
                     chunk.push(',');
                 }
@@ -306,7 +306,7 @@ pub async fn stream_all(db: &Db, job_id: &JobId) -> Result<impl futures::Stream<
 pub async fn execution_detail(db: &Db, id: ExecutionId) -> Result<ExecutionDetail, AppError> {
     let row = db::executions::get(db, id.get()).await?.ok_or_else(|| AppError::NotFound(format!("execution {id} not found")))?;
     let retry_history = db::attempts::list_for_execution(db, id.get()).await?.into_iter().map(|a| a.into_view()).collect();
-    Ok(ExecutionDetail { execution: row.into_view(), retry_history })
+    Ok(ExecutionDetail { execution: row, retry_history })
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]

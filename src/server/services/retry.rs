@@ -6,14 +6,14 @@
 
 use crate::domain::retry::decide;
 use crate::domain::views::{BatchRetryResult, ExecutionFilter, RetryAccepted, SkippedRetry};
-use crate::domain::{Catalogue, ExecutionId, ExecutionStatus, IdempotencyKey, JobId, JobStatus, ModelId, Region, Trigger};
+use crate::domain::{Catalogue, ExecutionId, ExecutionStatus, IdempotencyKey, JobId, JobStatus, ModelId, Region, Timestamp, Trigger};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
 use crate::server::db::group_commit::{GroupCommitter, GroupWrite};
-use crate::server::db::{self, rfc3339, Db};
+use crate::server::db::{self, Db};
 use crate::server::error::AppError;
 use crate::server::runner::Runner;
 use crate::server::telemetry::metrics::Metrics;
@@ -253,7 +253,7 @@ async fn accept_group(db: &Db, conn: &mut sqlx::AnyConnection, group: &[Pending]
                     status: ExecutionStatus::Retrying,
                     retry_attempt: retry_count,
                     max_retries: target.max_retries,
-                    updated_at: rfc3339(updated_at),
+                    updated_at: Timestamp::from_millis(updated_at),
                     sample_index: target.sample_index,
                     samples: samples.get(&target.job_id).copied().unwrap_or(1),
                 })
