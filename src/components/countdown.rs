@@ -33,15 +33,12 @@ fn now_ms() -> f64 {
     chrono::Utc::now().timestamp_millis() as f64
 }
 
-
 #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
 fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
-
 #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
 fn now_ms() -> f64 {
     0.0
 }
-

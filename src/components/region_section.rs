@@ -57,7 +57,7 @@ pub fn RegionSection(
                     // job's cancellation reaches every row through its own signal.
                     <For
                         each=move || rows.get()
-                        key=|e| (e.id, e.updated_at.clone(), e.status, e.retry_count)
+                        key=|e| (e.id, e.updated_at, e.status, e.retry_count)
                         children=move |execution| {
                             let text = question_texts.with_value(|t| t.get(&execution.question_id).cloned()).unwrap_or_default();
                             view! { <ExecutionRow execution question_text=text job_cancelled /> }

@@ -16,8 +16,8 @@ pub mod question;
 pub mod region;
 pub mod retry;
 pub mod status;
-pub mod timestamp;
 pub(crate) mod text_enum;
+pub mod timestamp;
 pub mod views;
 
 pub use account::{LoginRefusal, Role, Visitor};
@@ -29,5 +29,5 @@ pub use job_name::JobName;
 pub use model::{Catalogue, ModelInfo, RegionInfo};
 pub use progress::Progress;
 pub use region::Region;
-pub use timestamp::Timestamp;
 pub use status::{AttemptStatus, ExecutionStatus, JobStatus, LiveEventKind, Trigger, WarmupStatus};
+pub use timestamp::Timestamp;

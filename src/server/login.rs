@@ -73,6 +73,11 @@ impl Refused {
 
 /// Checks the name and password and opens a session: its secret, for the cookie.
 async fn check(db: &Db, name: &str, password: String, address: &str) -> Result<String, Refused> {
+    // A name no account can have is wrong without a look-up: nothing is written for it, so
+    // made-up names (60,000 characters each) cannot fill the failure log.
+    if crate::server::auth::accounts::check_name(name).is_err() {
+        return Err(Refused { status: StatusCode::UNAUTHORIZED, problem: WRONG, retry_after: None });
+    }
     // Counted before the password is checked, in the same transaction as the count, so that
     // many guesses at once cannot all pass it; a correct password takes its failure back.
     let pending_failure = match db::accounts::count_login_attempt(db, name, address, BOUNDS).await.map_err(Refused::unavailable)? {

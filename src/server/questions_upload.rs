@@ -144,7 +144,8 @@ async fn read_upload(multipart: Result<Multipart, MultipartRejection>) -> Result
         let name = field.name().unwrap_or_default().to_string();
         match name.as_str() {
             "file" => {
-                let file_name = field.file_name().unwrap_or_default().to_string();
+                // Echoed back in the error (and so in the page's address): a name is cut at 100 characters.
+                let file_name: String = field.file_name().unwrap_or_default().chars().take(100).collect();
                 let part_type = field.content_type().map(str::to_string);
                 let bytes = field.bytes().await.map_err(|err| (err.status(), multipart_problem(err.status(), &err.body_text()), set.clone()))?;
                 file = Some((file_name, part_type, bytes.to_vec()));

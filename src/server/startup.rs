@@ -192,5 +192,7 @@ fn app(state: &AppState) -> Router {
         )
         .layer(tower_http::request_id::PropagateRequestIdLayer::x_request_id())
         .layer(tower_http::request_id::SetRequestIdLayer::x_request_id(tower_http::request_id::MakeRequestUuid))
+        // Outermost: a request id that could write into the log lines is replaced by a new one.
+        .layer(from_fn(http::headers::drop_unsafe_request_id))
         .with_state(state.clone())
 }

@@ -568,3 +568,45 @@ async fn a_connection_that_says_nothing_is_closed_and_one_address_cannot_hold_th
     })
     .await;
 }
+
+/// What an outsider tried against the login page, the visitor function and the request id
+/// once `/login` became a page of the app.
+#[tokio::test]
+async fn the_login_page_and_the_visitor_hold_against_made_up_names_and_credentials() {
+    let app = spawn_app(Options::with_auth()).await;
+    let token = app.user_with_token("rita", Role::Researcher).await;
+    let browser = TestApp::browser();
+    let base = app.base.clone();
+
+    // A name no account can have is refused like a wrong password, and nothing is written.
+    let long = "n".repeat(60_000);
+    let refused =
+        browser.post(format!("{base}/login")).header("origin", &base).form(&[("username", long.as_str()), ("password", "x")]).send().await.unwrap();
+    assert_eq!(refused.status(), 401);
+    assert!(refused.text().await.unwrap().contains("wrong user name or password"));
+    let failures: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM login_failures").fetch_one(&app.db().pool).await.unwrap();
+    assert_eq!(failures, 0, "made-up names fill no log");
+
+    // The visitor is open, says who is asking, and a credential that does not hold is no 401.
+    let visitor = |bearer: &str| {
+        browser.post(format!("{base}{}", beacon::server::auth::policy::VISITOR_FN)).header("authorization", format!("Bearer {bearer}")).send()
+    };
+    let known: Value = visitor(&token).await.unwrap().json().await.unwrap();
+    assert_eq!((known["name"].as_str(), known["role"].as_str()), (Some("rita"), Some("researcher")), "{known}");
+    let bogus = visitor("bcn_bogus").await.unwrap();
+    assert_eq!(bogus.status(), 200);
+    let bogus: Value = bogus.json().await.unwrap();
+    assert_eq!(bogus["name"], Value::Null);
+
+    // The API's documentation is a page: a browser without a session is sent to log in.
+    let docs = browser.get(format!("{base}/api/docs")).header("accept", "text/html").send().await.unwrap();
+    assert_eq!(docs.status(), 303);
+    assert_eq!(docs.headers()["location"], "/login?next=%2Fapi%2Fdocs");
+
+    // A request id that could write into the log lines is replaced; a plain one is kept.
+    for (sent, kept) in [("abc}: forged line", false), ("req-42.a_b", true)] {
+        let answer = browser.get(format!("{base}/health")).header("x-request-id", sent).send().await.unwrap();
+        let echoed = answer.headers()["x-request-id"].to_str().unwrap().to_string();
+        assert_eq!(echoed == sent, kept, "{sent:?} → {echoed:?}");
+    }
+}

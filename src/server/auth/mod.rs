@@ -135,9 +135,13 @@ pub async fn authenticate(State(config): State<Arc<Config>>, State(db): State<Db
     let needed = policy::needed_role(request.method(), &path);
     let (caller, credential) = if !config.auth {
         (Caller::Open, None)
+    } else if path == "/login" || path == policy::VISITOR_FN {
+        // Open, but they say who is asking (the top bar): a credential that does not hold
+        // makes the caller anonymous here, never a 401.
+        identify(&db, request.headers()).await.unwrap_or((Caller::Anonymous, None))
     } else if needed.is_none() {
-        // Open routes (health, metrics with its own token, login) look at no credential: a
-        // bearer token meant for something else must not make them answer 401.
+        // Open routes (health, metrics with its own token) look at no credential: a bearer
+        // token meant for something else must not make them answer 401.
         (Caller::Anonymous, None)
     } else {
         match identify(&db, request.headers()).await {
@@ -188,7 +192,8 @@ async fn identify(db: &Db, headers: &axum::http::HeaderMap) -> Result<(Caller, O
 
 fn refuse(caller: &Caller, needed: Role, request: &Request) -> Response {
     let path = request.uri().path();
-    let wants_page = !path.starts_with("/api/") && request.method() == axum::http::Method::GET;
+    // `/api/docs` is a page of the app, for people, like everything outside `/api/`.
+    let wants_page = (!path.starts_with("/api/") || path == "/api/docs") && request.method() == axum::http::Method::GET;
     match caller {
         Caller::Anonymous if wants_page => {
             let next = request.uri().path_and_query().map(|pq| pq.as_str()).unwrap_or("/");

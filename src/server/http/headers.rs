@@ -47,3 +47,15 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     }
     response
 }
+
+/// A client's `X-Request-Id` is kept for its log lines only when it is 1–64 letters, digits,
+/// `-`, `_` or `.`: anything else (spaces, braces, newlines) could forge log content, and is
+/// dropped so that a new id is made.
+pub async fn drop_unsafe_request_id(mut request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let safe = |id: &[u8]| !id.is_empty() && id.len() <= 64 && id.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    let ids = request.headers().get_all("x-request-id");
+    if ids.iter().count() > 1 || ids.iter().any(|id| !safe(id.as_bytes())) {
+        request.headers_mut().remove("x-request-id");
+    }
+    next.run(request).await
+}

@@ -221,8 +221,7 @@ pub async fn page(db: &Db, catalogue: &Catalogue, id: &JobId, filter: ExecutionF
     let pages = ((matching + ROWS_PER_PAGE - 1) / ROWS_PER_PAGE).max(1);
     let page = page.clamp(1, pages);
     let window = Window::Offset((page - 1) * ROWS_PER_PAGE);
-    let executions: Vec<ExecutionView> =
-        db::executions::list_page(db, id, &filter, window, ROWS_PER_PAGE).await?.into_iter().collect();
+    let executions: Vec<ExecutionView> = db::executions::list_page(db, id, &filter, window, ROWS_PER_PAGE).await?.into_iter().collect();
     // The texts of the questions on this page only: a large study's catalogue stays unread.
     let mut wanted: Vec<&str> = executions.iter().map(|e| e.question_id.as_str()).collect();
     wanted.sort_unstable();
