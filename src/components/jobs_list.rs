@@ -40,7 +40,7 @@ pub fn JobsList(jobs: Vec<JobView>) -> impl IntoView {
                     <tbody>
                         <For
                             each=move || jobs.get()
-                            key=|job| (job.id.clone(), job.updated_at.clone(), job.progress, job.status)
+                            key=|job| (job.id.clone(), job.updated_at, job.progress, job.status)
                             children=move |job| {
                                 let href = format!("/jobs/{}", job.id);
                                 view! {
@@ -64,7 +64,7 @@ pub fn JobsList(jobs: Vec<JobView>) -> impl IntoView {
                                             />
                                         </td>
                                         <td>
-                                            <time datetime=job.created_at.clone()>{job.created_at.replace('T', " ")}</time>
+                                            <time datetime=job.created_at.rfc3339()>{job.created_at.short()}</time>
                                             {job.created_by.clone().map(|by| view! { <span class="muted by" data-testid="created-by">" by "{by}</span> })}
                                         </td>
                                     </tr>

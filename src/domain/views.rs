@@ -29,7 +29,7 @@ pub struct QuestionSetView {
     pub name: String,
     /// Its question ids, in order.
     pub questions: Vec<String>,
-    pub created_at: String,
+    pub created_at: Timestamp,
     pub created_by: Option<String>,
 }
 
@@ -46,8 +46,8 @@ pub struct JobView {
     pub questions: Vec<String>,
     pub models: Vec<String>,
     pub regions: Vec<Region>,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     /// The account that submitted it (null with accounts off).
     pub created_by: Option<String>,
     /// What researchers call the job, 1–120 characters (null when not given).
@@ -87,8 +87,8 @@ pub struct JobSummary {
     pub status: JobStatus,
     pub progress: Progress,
     pub total_executions: i64,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     pub created_by: Option<String>,
     #[serde(default)]
     pub name: Option<String>,
@@ -101,8 +101,8 @@ impl JobView {
             status: self.status,
             progress: self.progress,
             total_executions: self.total_executions,
-            created_at: self.created_at.clone(),
-            updated_at: self.updated_at.clone(),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
             created_by: self.created_by.clone(),
             name: self.name.clone(),
         }
@@ -112,7 +112,7 @@ impl JobView {
     pub fn apply(&mut self, summary: &JobSummary) {
         self.status = summary.status;
         self.progress = summary.progress;
-        self.updated_at = summary.updated_at.clone();
+        self.updated_at = summary.updated_at;
     }
 
     /// A job first heard of through a summary (the jobs list needs no more).
@@ -236,9 +236,9 @@ pub struct AttemptView {
     pub error_code: Option<String>,
     pub error: Option<String>,
     pub provider_id: Option<String>,
-    pub queued_at: String,
-    pub started_at: Option<String>,
-    pub finished_at: Option<String>,
+    pub queued_at: Timestamp,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
     pub duration_ms: Option<i64>,
     /// The router request exactly as sent.
     pub request: serde_json::Value,
@@ -272,8 +272,8 @@ pub struct WarmupView {
     pub model_id: String,
     pub status: super::WarmupStatus,
     pub requests: i64,
-    pub started_at: Option<String>,
-    pub finished_at: Option<String>,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
     pub duration_ms: Option<i64>,
     pub error: Option<String>,
 }

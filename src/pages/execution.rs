@@ -102,7 +102,7 @@ fn History(history: ExecutionHistory) -> impl IntoView {
                                         {a.requested_by.clone().map(|by| view! { <span class="muted by" data-testid="requested-by">" by "{by}</span> })}
                                         {a.backoff_ms.map(|ms| view! { <span class="muted by" data-testid="backoff">{format!(" after waiting {}", crate::components::format_duration(Some(ms)))}</span> })}
                                     </td>
-                                    <td>{a.started_at.unwrap_or_else(|| format!("queued {}", a.queued_at)).replace('T', " ")}</td>
+                                    <td>{a.started_at.map(crate::domain::Timestamp::short).unwrap_or_else(|| format!("queued {}", a.queued_at.short()))}</td>
                                     <td class="num">{crate::components::format_duration(a.duration_ms)}</td>
                                     <td><StatusBadge status=a.status.as_str() /></td>
                                     <td><code>{a.error_code.unwrap_or_default()}</code></td>

@@ -88,6 +88,10 @@ mod tests {
     use crate::domain::{JobId, JobStatus, Progress, Region};
     use ExecutionStatus::*;
 
+    fn at(text: &str) -> crate::domain::Timestamp {
+        crate::domain::Timestamp::parse(text).expect("an RFC 3339 time")
+    }
+
     fn execution(id: i64, status: ExecutionStatus, retry_count: i64, updated_at: &str) -> ExecutionView {
         ExecutionView::sample(id, status, retry_count, updated_at)
     }
@@ -101,8 +105,8 @@ mod tests {
                 questions: vec![],
                 models: vec![],
                 regions: vec![Region::new("eu-west").unwrap()],
-                created_at: "2026-01-01T00:00:00.000Z".into(),
-                updated_at: "2026-01-01T00:00:01.000Z".into(),
+                created_at: at("2026-01-01T00:00:00.000Z"),
+                updated_at: at("2026-01-01T00:00:01.000Z"),
                 created_by: None,
                 name: None,
                 auto_retries: 0,
@@ -176,7 +180,7 @@ mod tests {
             status: Retrying,
             retry_attempt: 1,
             max_retries: 3,
-            updated_at: crate::domain::Timestamp::parse(T2).unwrap(),
+            updated_at: at(T2),
             sample_index: 0,
             samples: 1,
         };
@@ -194,14 +198,14 @@ mod tests {
         let mut data = page(vec![]);
         let mut summary = data.job.summary();
         summary.status = JobStatus::Completed;
-        summary.updated_at = T3.into();
+        summary.updated_at = at(T3);
         assert!(apply_job(&mut data, &summary));
         assert_eq!(data.job.status, JobStatus::Completed);
         summary.status = JobStatus::Running;
-        summary.updated_at = T2.into();
+        summary.updated_at = at(T2);
         assert!(!apply_job(&mut data, &summary));
         summary.id = JobId::parse("other").unwrap();
-        summary.updated_at = "2027-01-01T00:00:00.000Z".into();
+        summary.updated_at = at("2027-01-01T00:00:00.000Z");
         assert!(!apply_job(&mut data, &summary));
         assert_eq!(data.job.status, JobStatus::Completed);
     }

@@ -3,7 +3,8 @@ use sqlx::FromRow;
 use crate::domain::views::{AttemptView, Usage};
 use crate::domain::{AttemptStatus, JobId, Region, Trigger};
 
-use super::{assembled, rfc3339, Db};
+use super::{assembled, Db};
+use crate::domain::Timestamp;
 
 /// Opens the next attempt (numbered after its last) of each execution in `execution_ids`, with
 /// the execution's own request, in one statement per 500 rows. A running attempt starts now;
@@ -102,9 +103,9 @@ impl AttemptRow {
             error_code: self.error_code,
             error: self.error,
             provider_id: self.provider_id,
-            queued_at: rfc3339(self.queued_at),
-            started_at: self.started_at.map(rfc3339),
-            finished_at: self.finished_at.map(rfc3339),
+            queued_at: Timestamp::from_millis(self.queued_at),
+            started_at: self.started_at.map(Timestamp::from_millis),
+            finished_at: self.finished_at.map(Timestamp::from_millis),
             duration_ms: self.duration_ms,
             // Written by Beacon from a serialised request; kept as text if it ever is not JSON.
             request: serde_json::from_str(&self.request_json).unwrap_or(serde_json::Value::String(self.request_json)),

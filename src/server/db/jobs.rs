@@ -4,7 +4,8 @@ use crate::domain::views::JobView;
 use crate::domain::{ExecutionStatus, JobId, JobStatus, Progress, Region};
 
 use super::codec::JsonText;
-use super::{assembled, now_ms, placeholders, rfc3339, Db};
+use super::{assembled, now_ms, placeholders, Db};
+use crate::domain::Timestamp;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct JobRow {
@@ -76,8 +77,8 @@ impl JobRow {
             questions,
             models,
             regions,
-            created_at: rfc3339(self.created_at),
-            updated_at: rfc3339(self.updated_at),
+            created_at: Timestamp::from_millis(self.created_at),
+            updated_at: Timestamp::from_millis(self.updated_at),
             created_by: self.created_by,
             name: self.name,
             auto_retries: self.auto_retries,

@@ -9,7 +9,8 @@ use crate::domain::views::{QuestionSetView, QuestionView};
 use crate::server::imports::{ImportedQuestion, LineError};
 
 use super::codec::JsonText;
-use super::{assembled, now_ms, placeholders, rfc3339, Db};
+use super::{assembled, now_ms, placeholders, Db};
+use crate::domain::Timestamp;
 
 /// Rows per multi-row statement: well under both databases' parameter limits.
 const CHUNK: usize = 500;
@@ -341,7 +342,7 @@ pub async fn list_sets(db: &Db) -> sqlx::Result<Vec<QuestionSetView>> {
             questions: by_set.remove(&id).unwrap_or_default(),
             id,
             name,
-            created_at: rfc3339(created_at),
+            created_at: Timestamp::from_millis(created_at),
             created_by,
         })
         .collect())
@@ -355,5 +356,5 @@ pub async fn get_set(db: &Db, id: &str) -> sqlx::Result<Option<QuestionSetView>>
         .bind(&id)
         .fetch_all(&db.pool)
         .await?;
-    Ok(Some(QuestionSetView { id, name, questions, created_at: rfc3339(created_at), created_by }))
+    Ok(Some(QuestionSetView { id, name, questions, created_at: Timestamp::from_millis(created_at), created_by }))
 }

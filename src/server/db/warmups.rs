@@ -3,8 +3,9 @@
 
 use sqlx::FromRow;
 
-use super::{now_ms, rfc3339, Db};
+use super::{now_ms, Db};
 use crate::domain::views::WarmupView;
+use crate::domain::Timestamp;
 use crate::domain::WarmupStatus;
 use crate::domain::{JobId, Region};
 
@@ -116,8 +117,8 @@ pub async fn list(db: &Db, job_id: &JobId) -> sqlx::Result<Vec<WarmupView>> {
             // The contract's three states: a warm-up not yet begun is already "warming up".
             status: if r.status == WarmupStatus::Pending { WarmupStatus::Running } else { r.status },
             requests: r.requests,
-            started_at: r.started_at.map(rfc3339),
-            finished_at: r.finished_at.map(rfc3339),
+            started_at: r.started_at.map(Timestamp::from_millis),
+            finished_at: r.finished_at.map(Timestamp::from_millis),
             duration_ms: r.duration_ms,
             error: r.error,
         })
