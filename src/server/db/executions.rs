@@ -260,12 +260,7 @@ pub async fn claim_at_turn(
         }
     }
     let mut jobs: Vec<&JobId> = claimed.iter().map(|row| &row.job_id).collect();
-    jobs.sort();
-    jobs.dedup();
-    for job in jobs {
-        super::jobs::recompute_in(db, &mut tx, job).await?;
-    }
-    tx.commit().await?;
+    super::jobs::recompute_and_commit(db, tx, &mut jobs).await?;
     Ok(claimed
         .into_iter()
         .map(|row| Claimed {
@@ -461,12 +456,7 @@ pub async fn finish_many(db: &Db, mut tx: WriteTx, items: &[(&Claimed, &Outcome)
         }
     }
     let mut jobs: Vec<&JobId> = items.iter().zip(&still_ours).filter(|(_, ours)| **ours).map(|((claimed, _), _)| &claimed.job_id).collect();
-    jobs.sort();
-    jobs.dedup();
-    for job in jobs {
-        super::jobs::recompute_in(db, &mut tx, job).await?;
-    }
-    tx.commit().await?;
+    super::jobs::recompute_and_commit(db, tx, &mut jobs).await?;
     Ok(still_ours)
 }
 
@@ -523,12 +513,7 @@ pub async fn interrupt_claims(db: &Db, claims: &[Claimed]) -> sqlx::Result<usize
         }
     }
     let count = jobs.len();
-    jobs.sort();
-    jobs.dedup();
-    for job in jobs {
-        super::jobs::recompute_in(db, &mut tx, job).await?;
-    }
-    tx.commit().await?;
+    super::jobs::recompute_and_commit(db, tx, &mut jobs).await?;
     Ok(count)
 }
 
@@ -562,11 +547,6 @@ pub async fn sweep_expired_leases(db: &Db) -> sqlx::Result<Vec<JobId>> {
         super::attempts::close_open(&mut tx, *id, AttemptStatus::Interrupted, Some(("INTERRUPTED", INTERRUPTED_MESSAGE)), now).await?;
     }
     let mut jobs: Vec<JobId> = swept.into_iter().map(|(_, job)| job).collect();
-    jobs.sort();
-    jobs.dedup();
-    for job in &jobs {
-        super::jobs::recompute_in(db, &mut tx, job).await?;
-    }
-    tx.commit().await?;
+    super::jobs::recompute_and_commit(db, tx, &mut jobs).await?;
     Ok(jobs)
 }

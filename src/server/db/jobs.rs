@@ -323,6 +323,17 @@ pub async fn check_counters(db: &Db, repair: bool) -> sqlx::Result<Vec<(JobId, C
     Ok(drifted)
 }
 
+/// Recomputes every job in `jobs` once, in id order (the lock order), then commits: how every
+/// write that touched executions of several jobs ends.
+pub async fn recompute_and_commit<J: std::borrow::Borrow<JobId> + Ord>(db: &Db, mut tx: super::WriteTx, jobs: &mut Vec<J>) -> sqlx::Result<()> {
+    jobs.sort();
+    jobs.dedup();
+    for job in jobs.iter() {
+        recompute_in(db, &mut tx, job.borrow()).await?;
+    }
+    tx.commit().await
+}
+
 /// Derives the job's status from its counters and stores it, inside the transaction that
 /// changed its executions (whose triggers have just moved the counters), so the stored status
 /// never lags (the earlier system's bug 7). One read of the job row, locked on PostgreSQL so
